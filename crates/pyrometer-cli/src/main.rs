@@ -1,0 +1,2 @@
+//! The pyrometer command.
+fn main() {}

@@ -1,0 +1,71 @@
+//! The collector trait: anything that produces metric families on a scrape.
+
+use std::sync::Arc;
+
+use crate::metric::family::Family;
+use crate::metric::kind::Metric;
+use crate::snapshot::family::MetricFamily;
+use crate::snapshot::metric_type::MetricType;
+
+/// Settings that apply to one collection.
+#[derive(Clone, Copy, Debug)]
+pub struct CollectOptions {
+    /// Whether counters, histograms and summaries write `_created` samples.
+    pub created: bool,
+}
+
+impl Default for CollectOptions {
+    fn default() -> Self {
+        Self { created: true }
+    }
+}
+
+/// The name and type of a family a collector produces, used to detect clashes at registration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Description {
+    /// The family name.
+    pub name: Arc<str>,
+    /// Its type.
+    pub metric_type: MetricType,
+}
+
+/// Produces metric families when the registry is scraped.
+///
+/// ```
+/// use pyrometer_core::{CollectOptions, Collector, LabelSet, MetricFamily, MetricType, Registry, Sample};
+///
+/// #[derive(Debug)]
+/// struct Uptime;
+/// impl Collector for Uptime {
+///     fn collect(&self, _: &CollectOptions, out: &mut Vec<MetricFamily>) {
+///         let mut f = MetricFamily::new("uptime_seconds", "Uptime.", MetricType::Gauge, "").unwrap();
+///         f.samples.push(Sample::new("", LabelSet::EMPTY, 42.0));
+///         out.push(f);
+///     }
+/// }
+/// let registry = Registry::new();
+/// registry.register(Uptime)?;
+/// assert_eq!(registry.get_sample_value("uptime_seconds", &LabelSet::EMPTY), Some(42.0));
+/// # Ok::<(), pyrometer_core::Error>(())
+/// ```
+pub trait Collector: Send + Sync + std::fmt::Debug + 'static {
+    /// Appends the current families.
+    fn collect(&self, options: &CollectOptions, out: &mut Vec<MetricFamily>);
+
+    /// The families this collector will produce, if it knows them up front. `None` (the
+    /// default) registers it without names, so it clashes with nothing.
+    fn describe(&self) -> Option<Vec<Description>> {
+        None
+    }
+}
+
+impl<M: Metric> Collector for Family<M> {
+    fn collect(&self, options: &CollectOptions, out: &mut Vec<MetricFamily>) {
+        out.push(Family::collect(self, options.created));
+    }
+
+    fn describe(&self) -> Option<Vec<Description>> {
+        let meta = self.meta();
+        Some(vec![Description { name: meta.name.clone(), metric_type: meta.metric_type }])
+    }
+}

@@ -1,0 +1,147 @@
+//! The one error type of this crate.
+
+/// Everything that can go wrong while building metrics or registering collectors.
+///
+/// Messages follow `prometheus_client`'s wording where it has one, so that the Python package
+/// can raise the same text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A metric name was empty.
+    #[error("Metric name should not be empty")]
+    EmptyMetricName,
+    /// A label name is not allowed.
+    #[error("Invalid label metric name: {name}")]
+    InvalidLabelName {
+        /// The offending name.
+        name: String,
+    },
+    /// A label name is reserved: it starts with `__`, or the metric type uses it (`le`,
+    /// `quantile`, a state set's own name).
+    #[error("Reserved label metric name: {name}")]
+    ReservedLabelName {
+        /// The offending name.
+        name: String,
+    },
+    /// A label name was given twice.
+    #[error("Duplicate label name: {name}")]
+    DuplicateLabelName {
+        /// The repeated name.
+        name: String,
+    },
+    /// The number of label values differs from the number of label names.
+    #[error("Incorrect label count (expected {expected}, got {got})")]
+    LabelCount {
+        /// Number of label names of the family.
+        expected: usize,
+        /// Number of values given.
+        got: usize,
+    },
+    /// Labels given by name do not match the family's label names.
+    #[error("Incorrect label names")]
+    LabelNames,
+    /// A label named in a partial match is not a label of the family.
+    #[error("Unknown label names: {names:?}")]
+    UnknownLabelNames {
+        /// The names that are not label names of the family.
+        names: Vec<String>,
+    },
+    /// A counter was asked to go down.
+    #[error("Counters can only be incremented by non-negative amounts.")]
+    NegativeIncrement,
+    /// Histogram bounds were not in ascending order.
+    #[error("Buckets not in sorted order")]
+    BucketsNotSorted,
+    /// A histogram would have fewer than two buckets, `+Inf` included.
+    #[error("Must have at least two buckets")]
+    TooFewBuckets,
+    /// A bucket helper was given arguments that make no buckets.
+    #[error("Invalid bucket layout: {reason}")]
+    InvalidBucketLayout {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A state set was built without states.
+    #[error("No states provided for Enum metric: {name}")]
+    NoStates {
+        /// The metric name.
+        name: String,
+    },
+    /// A state set has more states than it can hold.
+    #[error("Too many states for Enum metric {name}: {count} (at most 64)")]
+    TooManyStates {
+        /// The metric name.
+        name: String,
+        /// How many states were given.
+        count: usize,
+    },
+    /// A state name is not one of the state set's states.
+    #[error("{state:?} is not a state of {name}")]
+    UnknownState {
+        /// The metric name.
+        name: String,
+        /// The state asked for.
+        state: String,
+    },
+    /// A metric of a type without units was given one.
+    #[error("Metric name is of a type that cannot have a unit: {name}")]
+    UnitNotAllowed {
+        /// The full metric name.
+        name: String,
+    },
+    /// Info labels overlap the family's label names.
+    #[error("Overlapping labels for Info metric, metric: {label_names:?} child: {info_names:?}")]
+    InfoLabelOverlap {
+        /// The family's label names.
+        label_names: Vec<String>,
+        /// The info label names given.
+        info_names: Vec<String>,
+    },
+    /// Exemplar labels exceed the `OpenMetrics` limit.
+    #[error("Exemplar labels have {chars} UTF-8 characters, exceeding the limit of 128")]
+    ExemplarTooLong {
+        /// Characters in names and values.
+        chars: usize,
+    },
+    /// A metric type name is unknown.
+    #[error("Invalid metric type: {name}")]
+    InvalidMetricType {
+        /// The name given.
+        name: String,
+    },
+    /// A collector produces names that another registered collector already produces.
+    #[error("Duplicated timeseries in CollectorRegistry: {}", python_set(.names))]
+    DuplicateTimeseries {
+        /// The clashing names, sorted.
+        names: Vec<String>,
+    },
+    /// `target_info` was set while a collector already produces a `target_info` metric.
+    #[error("CollectorRegistry already contains a target_info metric")]
+    TargetInfoExists,
+    /// The collector to unregister is not registered.
+    #[error("Collector is not registered")]
+    NotRegistered,
+}
+
+/// Formats names as a Python set literal, as `prometheus_client` prints them.
+fn python_set(names: &[String]) -> String {
+    let items: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    format!("{{{}}}", items.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_message_reads_like_prometheus_client() {
+        let err = Error::DuplicateTimeseries { names: vec!["a".into(), "a_total".into()] };
+        assert_eq!(err.to_string(), "Duplicated timeseries in CollectorRegistry: {'a', 'a_total'}");
+    }
+
+    #[test]
+    fn label_count_message_names_both_counts() {
+        let err = Error::LabelCount { expected: 2, got: 1 };
+        assert_eq!(err.to_string(), "Incorrect label count (expected 2, got 1)");
+    }
+}

@@ -1,0 +1,343 @@
+//! Family: the series of one metric, one per set of label values.
+
+use std::fmt;
+use std::hash::Hash;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use foldhash::fast::RandomState;
+use indexmap::{Equivalent, IndexMap};
+
+use super::kind::{Metric, SeriesContext};
+use super::metadata::{FamilyMeta, Metadata};
+use crate::error::Error;
+use crate::snapshot::family::MetricFamily;
+use crate::snapshot::labels::{Label, LabelSet};
+
+/// A metric family: its description and a child series per set of label values.
+///
+/// Children are owned handles (an `Arc` inside); look one up once and keep it to make each update
+/// a single atomic operation. Children are kept in creation order, which is the order they are
+/// exposed in.
+///
+/// ```
+/// use pyrometer_core::{Counter, Family, Metadata};
+/// let requests = Family::<Counter>::new(
+///     Metadata::new("http_requests_total", "Requests served.").label_names(["method", "code"]),
+/// )?;
+/// let ok = requests.labels(&["GET", "200"])?;
+/// ok.inc();
+/// assert_eq!(requests.labels_by_name(&[("code", "200"), ("method", "GET")])?.get(), 1.0);
+/// # Ok::<(), pyrometer_core::Error>(())
+/// ```
+pub struct Family<M: Metric> {
+    inner: Arc<FamilyInner<M>>,
+}
+
+struct FamilyInner<M: Metric> {
+    meta: Arc<FamilyMeta>,
+    options: M::Options,
+    children: RwLock<IndexMap<LabelValues, Child<M>, RandomState>>,
+}
+
+struct Child<M> {
+    labels: LabelSet,
+    metric: M,
+}
+
+/// Owned label values: the key of a child.
+#[derive(PartialEq, Eq, Hash)]
+struct LabelValues(Box<[Box<str>]>);
+
+/// Borrowed label values to look a child up by. `Hash` derives to the same bytes as
+/// [`LabelValues`]': a slice hashes its length, then each `str`.
+#[derive(Hash)]
+struct Lookup<'a>(&'a [&'a str]);
+
+impl Equivalent<LabelValues> for Lookup<'_> {
+    fn equivalent(&self, key: &LabelValues) -> bool {
+        self.0.len() == key.0.len() && self.0.iter().zip(key.0.iter()).all(|(a, b)| *a == &**b)
+    }
+}
+
+impl<M: Metric> Clone for Family<M> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+
+impl<M: Metric> fmt::Debug for Family<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Family").field("meta", &self.inner.meta).field("series", &self.len()).finish()
+    }
+}
+
+impl<M: Metric> Family<M>
+where
+    M::Options: Default,
+{
+    /// Builds a family with the type's default options (default buckets, say).
+    pub fn new(meta: Metadata) -> Result<Self, Error> {
+        Self::with_options(meta, M::Options::default())
+    }
+}
+
+impl<M: Metric> Family<M> {
+    /// Builds a family with explicit options (buckets for a histogram, states for a state set).
+    /// A family without label names has its single series from the start.
+    pub fn with_options(meta: Metadata, options: M::Options) -> Result<Self, Error> {
+        let meta = FamilyMeta::build(&meta, M::TYPE, M::RESERVED_LABELS)?;
+        M::validate(&options, &meta)?;
+        let family = Self {
+            inner: Arc::new(FamilyInner {
+                meta: Arc::new(meta),
+                options,
+                children: RwLock::new(IndexMap::default()),
+            }),
+        };
+        if family.inner.meta.label_names.is_empty() {
+            family.labels(&[])?;
+        }
+        Ok(family)
+    }
+
+    /// The family's description.
+    #[must_use]
+    pub fn meta(&self) -> &FamilyMeta {
+        &self.inner.meta
+    }
+
+    /// The child for these label values, in label-name order; created on first use.
+    pub fn labels(&self, values: &[&str]) -> Result<M, Error> {
+        let expected = self.inner.meta.label_names.len();
+        if values.len() != expected {
+            return Err(Error::LabelCount { expected, got: values.len() });
+        }
+        let key = Lookup(values);
+        if let Some(child) = self.read().get(&key) {
+            return Ok(child.metric.clone());
+        }
+        let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
+        // Another thread may have created it between the two locks.
+        if let Some(child) = children.get(&key) {
+            return Ok(child.metric.clone());
+        }
+        let metric = M::build(&self.inner.options, &self.inner.meta);
+        let labels = self.series_labels(values);
+        let owned = LabelValues(values.iter().map(|v| Box::from(*v)).collect());
+        children.insert(owned, Child { labels, metric: metric.clone() });
+        Ok(metric)
+    }
+
+    /// The child for labels given by name, in any order.
+    pub fn labels_by_name(&self, pairs: &[(&str, &str)]) -> Result<M, Error> {
+        let values = self.values_by_name(pairs)?;
+        self.labels(&values)
+    }
+
+    /// The single series of a family without label names.
+    pub fn without_labels(&self) -> Result<M, Error> {
+        self.labels(&[])
+    }
+
+    /// Removes the child with these label values; tells whether there was one.
+    pub fn remove(&self, values: &[&str]) -> Result<bool, Error> {
+        let expected = self.inner.meta.label_names.len();
+        if values.len() != expected {
+            return Err(Error::LabelCount { expected, got: values.len() });
+        }
+        let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
+        Ok(children.shift_remove(&Lookup(values)).is_some())
+    }
+
+    /// Removes every child whose labels include all of `partial`; returns how many went.
+    pub fn remove_by_labels(&self, partial: &[(&str, &str)]) -> Result<usize, Error> {
+        let names = &self.inner.meta.label_names;
+        let unknown: Vec<String> = partial
+            .iter()
+            .filter(|(n, _)| !names.iter().any(|l| &**l == *n))
+            .map(|(n, _)| (*n).to_owned())
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::UnknownLabelNames { names: unknown });
+        }
+        let filter: Vec<(usize, &str)> = partial
+            .iter()
+            .map(|(n, v)| (names.iter().position(|l| &**l == *n).unwrap_or_default(), *v))
+            .collect();
+        let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
+        let before = children.len();
+        children.retain(|key, _| !filter.iter().all(|(i, v)| &*key.0[*i] == *v));
+        Ok(before - children.len())
+    }
+
+    /// Removes every child. A family without label names keeps its one series, as in
+    /// `prometheus_client`.
+    pub fn clear(&self) {
+        if self.inner.meta.label_names.is_empty() {
+            return;
+        }
+        self.inner.children.write().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
+    /// Number of series.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// Whether the family has no series.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A snapshot of every series, in creation order.
+    #[must_use]
+    pub fn collect(&self, created: bool) -> MetricFamily {
+        let meta = &*self.inner.meta;
+        let children = self.read();
+        let mut samples = Vec::with_capacity(children.len() * 2);
+        for child in children.values() {
+            let series = SeriesContext { meta, labels: &child.labels, created };
+            child.metric.collect_samples(&series, &mut samples);
+        }
+        drop(children);
+        MetricFamily::from_parts(
+            meta.name.clone(),
+            meta.help.clone(),
+            meta.metric_type,
+            meta.unit.clone(),
+            samples,
+        )
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, IndexMap<LabelValues, Child<M>, RandomState>> {
+        self.inner.children.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn series_labels(&self, values: &[&str]) -> LabelSet {
+        let meta = &self.inner.meta;
+        let variable = meta.label_names.iter().zip(values).map(|(n, v)| (n.clone(), Arc::from(*v)));
+        let constant = meta.const_labels.iter().map(|l: &Label| (l.name.clone(), l.value.clone()));
+        LabelSet::new(variable.chain(constant))
+    }
+
+    fn values_by_name<'a>(&self, pairs: &[(&str, &'a str)]) -> Result<Vec<&'a str>, Error> {
+        let names = &self.inner.meta.label_names;
+        if pairs.len() != names.len() {
+            return Err(Error::LabelNames);
+        }
+        names
+            .iter()
+            .map(|name| pairs.iter().find(|(n, _)| *n == &**name).map(|(_, v)| *v).ok_or(Error::LabelNames))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metric::buckets::Buckets;
+    use crate::metric::counter::Counter;
+    use crate::metric::histogram::Histogram;
+    use crate::metric::state_set::{StateSet, States};
+    use crate::snapshot::sample::SampleName;
+
+    fn requests() -> Family<Counter> {
+        Family::new(Metadata::new("requests", "h").label_names(["method", "code"])).unwrap()
+    }
+
+    #[test]
+    fn lookup_returns_the_same_series() {
+        let f = requests();
+        f.labels(&["GET", "200"]).unwrap().inc();
+        f.labels(&["GET", "200"]).unwrap().inc();
+        assert_eq!(f.labels(&["GET", "200"]).unwrap().get(), 2.0);
+        assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn wrong_label_count_is_an_error() {
+        let f = requests();
+        assert_eq!(f.labels(&["GET"]).unwrap_err(), Error::LabelCount { expected: 2, got: 1 });
+    }
+
+    #[test]
+    fn labels_by_name_need_exactly_the_label_names() {
+        let f = requests();
+        assert!(f.labels_by_name(&[("code", "1"), ("method", "x")]).is_ok());
+        assert_eq!(f.labels_by_name(&[("code", "1")]).unwrap_err(), Error::LabelNames);
+        assert_eq!(f.labels_by_name(&[("code", "1"), ("verb", "x")]).unwrap_err(), Error::LabelNames);
+    }
+
+    #[test]
+    fn remove_and_remove_by_labels() {
+        let f = requests();
+        for (m, c) in [("GET", "200"), ("GET", "500"), ("POST", "200")] {
+            let _ = f.labels(&[m, c]).unwrap();
+        }
+        assert!(f.remove(&["GET", "500"]).unwrap());
+        assert!(!f.remove(&["GET", "500"]).unwrap());
+        assert_eq!(f.remove_by_labels(&[("code", "200")]).unwrap(), 2);
+        assert!(f.is_empty());
+        assert!(matches!(f.remove_by_labels(&[("nope", "1")]), Err(Error::UnknownLabelNames { .. })));
+    }
+
+    #[test]
+    fn series_are_exposed_in_creation_order_even_after_removal() {
+        let f = requests();
+        for code in ["3", "1", "2"] {
+            let _ = f.labels(&["GET", code]).unwrap();
+        }
+        f.remove(&["GET", "1"]).unwrap();
+        let snap = f.collect(false);
+        let codes: Vec<_> = snap.samples.iter().map(|s| s.labels.get("code").unwrap().to_owned()).collect();
+        assert_eq!(codes, ["3", "2"]);
+    }
+
+    #[test]
+    fn unlabelled_family_has_its_series_from_the_start_and_clear_keeps_it() {
+        let f = Family::<Counter>::new(Metadata::new("c", "h")).unwrap();
+        assert_eq!(f.collect(true).samples.len(), 2);
+        f.clear();
+        assert_eq!(f.len(), 1);
+        f.without_labels().unwrap().inc();
+        assert_eq!(f.collect(false).samples[0].value, 1.0);
+    }
+
+    #[test]
+    fn const_labels_join_every_series_in_name_order() {
+        let f = Family::<Counter>::new(Metadata::new("c", "h").label_names(["z"]).const_label("a", "k")).unwrap();
+        let _ = f.labels(&["1"]).unwrap();
+        let labels = &f.collect(false).samples[0].labels;
+        let names: Vec<&str> = labels.iter().map(|l| &*l.name).collect();
+        assert_eq!(names, ["a", "z"]);
+    }
+
+    #[test]
+    fn histogram_snapshot_never_tears() {
+        let f = Family::<Histogram>::with_options(Metadata::new("h", "h"), Buckets::new([1.0]).unwrap()).unwrap();
+        let h = f.without_labels().unwrap();
+        let writer = std::thread::spawn(move || (0..100_000).for_each(|i| h.observe(f64::from(i % 2) * 2.0)));
+        for _ in 0..500 {
+            let snap = f.collect(false);
+            let inf = snap.samples.iter().find(|s| s.extra_label.as_ref().is_some_and(|l| &*l.value == "+Inf")).unwrap();
+            let count = snap.samples.iter().find(|s| s.name == SampleName::Suffix("_count")).unwrap();
+            assert_eq!(inf.value, count.value);
+        }
+        writer.join().unwrap();
+    }
+
+    #[test]
+    fn state_set_starts_in_its_first_state() {
+        let f = Family::<StateSet>::with_options(Metadata::new("s", "h"), States::new(["a", "b"])).unwrap();
+        let s = f.without_labels().unwrap();
+        assert!(s.holds("a").unwrap());
+        s.set_exclusive("b").unwrap();
+        assert!(!s.holds("a").unwrap() && s.holds("b").unwrap());
+        assert!(s.set_exclusive("c").is_err());
+        assert!(Family::<StateSet>::with_options(Metadata::new("s", "h"), States::new(Vec::<&str>::new())).is_err());
+        let enum_label = Metadata::new("s", "h").label_names(["s"]);
+        assert!(Family::<StateSet>::with_options(enum_label, States::new(["a"])).is_err());
+    }
+}

@@ -1,0 +1,74 @@
+//! Info: constant key-value metadata, exposed as one sample of value 1.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use super::kind::{Metric, SeriesContext};
+use super::metadata::FamilyMeta;
+use crate::error::Error;
+use crate::name::validate_label_name;
+use crate::snapshot::labels::LabelSet;
+use crate::snapshot::metric_type::MetricType;
+use crate::snapshot::sample::Sample;
+
+/// Key-value metadata such as a build's version. Cloning gives another handle to the same series.
+#[derive(Clone, Debug)]
+pub struct Info(Arc<InfoCell>);
+
+#[derive(Debug)]
+struct InfoCell {
+    meta: Arc<FamilyMeta>,
+    value: RwLock<LabelSet>,
+}
+
+impl Info {
+    /// Replaces the metadata. Its keys must not be label names of the family.
+    pub fn set<I, K, V>(&self, pairs: I) -> Result<(), Error>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<Arc<str>>,
+        V: Into<Arc<str>>,
+    {
+        let value = LabelSet::new(pairs);
+        let meta = &self.0.meta;
+        let taken = |name: &str| {
+            meta.label_names.iter().any(|n| &**n == name)
+                || meta.const_labels.iter().any(|l| &*l.name == name)
+        };
+        if value.iter().any(|l| taken(&l.name)) {
+            return Err(Error::InfoLabelOverlap {
+                label_names: meta.label_names.iter().map(std::string::ToString::to_string).collect(),
+                info_names: value.iter().map(|l| l.name.to_string()).collect(),
+            });
+        }
+        for label in &value {
+            validate_label_name(&label.name)?;
+        }
+        *self.0.value.write().unwrap_or_else(PoisonError::into_inner) = value;
+        Ok(())
+    }
+
+    /// The current metadata.
+    #[must_use]
+    pub fn get(&self) -> LabelSet {
+        self.0.value.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+impl Metric for Info {
+    const TYPE: MetricType = MetricType::Info;
+    type Options = ();
+
+    fn build((): &(), meta: &Arc<FamilyMeta>) -> Self {
+        Self(Arc::new(InfoCell { meta: meta.clone(), value: RwLock::new(LabelSet::EMPTY) }))
+    }
+
+    fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) {
+        let value = self.get();
+        let labels = if value.is_empty() {
+            series.labels.clone()
+        } else {
+            LabelSet::new(series.labels.iter().chain(value.iter()).map(|l| (l.name.clone(), l.value.clone())))
+        };
+        out.push(Sample::new("_info", labels, 1.0));
+    }
+}

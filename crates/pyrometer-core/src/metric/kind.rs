@@ -1,0 +1,41 @@
+//! The trait every metric type implements so that a [`Family`](super::family::Family) can hold it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::metadata::FamilyMeta;
+use crate::snapshot::labels::LabelSet;
+use crate::snapshot::metric_type::MetricType;
+use crate::snapshot::sample::Sample;
+
+/// What a metric needs to know to write its samples for one series.
+#[derive(Debug)]
+pub struct SeriesContext<'a> {
+    /// The family's description.
+    pub meta: &'a FamilyMeta,
+    /// The series' labels: constant and per-child, sorted.
+    pub labels: &'a LabelSet,
+    /// Whether to write `_created` samples.
+    pub created: bool,
+}
+
+/// A metric type: a cheap, cloneable handle to one series' storage.
+pub trait Metric: Clone + Send + Sync + fmt::Debug + 'static {
+    /// The `OpenMetrics` type.
+    const TYPE: MetricType;
+    /// Label names this type writes itself, so users may not use them.
+    const RESERVED_LABELS: &'static [&'static str] = &[];
+    /// Per-family settings (buckets, states, ...).
+    type Options: Clone + Send + Sync + fmt::Debug;
+
+    /// Checks the options against the family before any series is built.
+    fn validate(_options: &Self::Options, _meta: &FamilyMeta) -> Result<(), crate::error::Error> {
+        Ok(())
+    }
+
+    /// A fresh series.
+    fn build(options: &Self::Options, meta: &Arc<FamilyMeta>) -> Self;
+
+    /// Appends this series' samples.
+    fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>);
+}

@@ -1,0 +1,105 @@
+//! State set: which of a fixed list of states hold (`Enum` in `prometheus_client`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::kind::{Metric, SeriesContext};
+use super::metadata::FamilyMeta;
+use crate::error::Error;
+use crate::snapshot::labels::Label;
+use crate::snapshot::metric_type::MetricType;
+use crate::snapshot::sample::Sample;
+
+/// The states of a state set, in exposition order. The first is the initial state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct States(Arc<[Arc<str>]>);
+
+impl States {
+    /// States in the given order.
+    pub fn new<I, S>(states: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Arc<str>>,
+    {
+        Self(states.into_iter().map(Into::into).collect())
+    }
+
+    /// The state names.
+    #[must_use]
+    pub fn names(&self) -> &[Arc<str>] {
+        &self.0
+    }
+}
+
+/// A set of boolean states held in one atomic bit mask (so at most 64 states). Cloning gives
+/// another handle to the same series.
+#[derive(Clone, Debug)]
+pub struct StateSet(Arc<StateSetCell>);
+
+#[derive(Debug)]
+struct StateSetCell {
+    meta: Arc<FamilyMeta>,
+    states: States,
+    bits: AtomicU64,
+}
+
+impl StateSet {
+    fn index_of(&self, state: &str) -> Result<usize, Error> {
+        self.0.states.0.iter().position(|s| &**s == state).ok_or_else(|| Error::UnknownState {
+            name: self.0.meta.name.to_string(),
+            state: state.to_owned(),
+        })
+    }
+
+    /// Makes `state` the one state that holds, as `Enum.state()` does.
+    pub fn set_exclusive(&self, state: &str) -> Result<(), Error> {
+        let i = self.index_of(state)?;
+        self.0.bits.store(1 << i, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Sets whether `state` holds, leaving the others alone.
+    pub fn set(&self, state: &str, holds: bool) -> Result<(), Error> {
+        let bit = 1u64 << self.index_of(state)?;
+        if holds {
+            self.0.bits.fetch_or(bit, Ordering::Relaxed);
+        } else {
+            self.0.bits.fetch_and(!bit, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Whether `state` holds.
+    pub fn holds(&self, state: &str) -> Result<bool, Error> {
+        let i = self.index_of(state)?;
+        Ok(self.0.bits.load(Ordering::Relaxed) & (1 << i) != 0)
+    }
+}
+
+impl Metric for StateSet {
+    const TYPE: MetricType = MetricType::StateSet;
+    type Options = States;
+
+    fn validate(states: &States, meta: &FamilyMeta) -> Result<(), Error> {
+        let name = meta.name.to_string();
+        match states.0.len() {
+            0 => Err(Error::NoStates { name }),
+            1..=64 => Ok(()),
+            count => Err(Error::TooManyStates { name, count }),
+        }
+    }
+
+    fn build(states: &States, meta: &Arc<FamilyMeta>) -> Self {
+        Self(Arc::new(StateSetCell { meta: meta.clone(), states: states.clone(), bits: AtomicU64::new(1) }))
+    }
+
+    fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) {
+        let bits = self.0.bits.load(Ordering::Relaxed);
+        for (i, state) in self.0.states.0.iter().enumerate() {
+            let value = if bits & (1 << i) != 0 { 1.0 } else { 0.0 };
+            let mut sample = Sample::new("", series.labels.clone(), value);
+            sample.extra_label = Some(Label { name: series.meta.name.clone(), value: state.clone() });
+            out.push(sample);
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! The registry: the set of collectors a scrape walks.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::collector::{CollectOptions, Collector, Description};
+use crate::error::Error;
+use crate::snapshot::family::MetricFamily;
+use crate::snapshot::labels::LabelSet;
+use crate::snapshot::metric_type::MetricType;
+use crate::snapshot::sample::Sample;
+
+/// Identifies a registered collector, to unregister it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CollectorId(u64);
+
+/// A set of collectors with unique sample names. Cloning gives another handle to the same set.
+///
+/// ```
+/// use pyrometer_core::{Counter, Family, LabelSet, Metadata, Registry};
+/// let registry = Registry::new();
+/// let hits = Family::<Counter>::new(Metadata::new("hits", "Cache hits."))?;
+/// registry.register(hits.clone())?;
+/// hits.without_labels()?.inc();
+/// assert_eq!(registry.get_sample_value("hits_total", &LabelSet::EMPTY), Some(1.0));
+/// // A second family that would write `hits_total` is refused.
+/// let again = Family::<Counter>::new(Metadata::new("hits_total", "Again."))?;
+/// assert!(registry.register(again).is_err());
+/// # Ok::<(), pyrometer_core::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Registry {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    state: RwLock<State>,
+    created_disabled: AtomicBool,
+    auto_describe: bool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    next_id: u64,
+    entries: Vec<Entry>,
+    owners: HashMap<String, Owner>,
+    target_info: Option<LabelSet>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    id: CollectorId,
+    collector: Arc<dyn Collector>,
+    names: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Owner {
+    Collector(CollectorId),
+    TargetInfo,
+}
+
+impl Registry {
+    /// An empty registry.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty registry that, for collectors without [`Collector::describe`], learns their
+    /// names by collecting once at registration (`auto_describe` in `prometheus_client`).
+    #[must_use]
+    pub fn with_auto_describe() -> Self {
+        Self { inner: Arc::new(Inner { auto_describe: true, ..Inner::default() }) }
+    }
+
+    /// Adds a collector; fails if it would produce a sample name another collector produces.
+    pub fn register(&self, collector: impl Collector) -> Result<CollectorId, Error> {
+        self.register_shared(Arc::new(collector))
+    }
+
+    /// Adds a collector that is shared with other owners.
+    pub fn register_shared(&self, collector: Arc<dyn Collector>) -> Result<CollectorId, Error> {
+        let names = self.names_of(&*collector);
+        let mut state = self.write();
+        let mut clashes: Vec<String> =
+            names.iter().filter(|n| state.owners.contains_key(*n)).cloned().collect();
+        if !clashes.is_empty() {
+            clashes.sort();
+            clashes.dedup();
+            return Err(Error::DuplicateTimeseries { names: clashes });
+        }
+        let id = CollectorId(state.next_id);
+        state.next_id += 1;
+        for name in &names {
+            state.owners.insert(name.clone(), Owner::Collector(id));
+        }
+        state.entries.push(Entry { id, collector, names });
+        Ok(id)
+    }
+
+    /// Removes a collector and frees its names.
+    pub fn unregister(&self, id: CollectorId) -> Result<(), Error> {
+        let mut state = self.write();
+        let at = state.entries.iter().position(|e| e.id == id).ok_or(Error::NotRegistered)?;
+        let entry = state.entries.remove(at);
+        for name in &entry.names {
+            state.owners.remove(name);
+        }
+        Ok(())
+    }
+
+    /// Sample names a collector produces and clashes with: each family's name and the names its
+    /// type derives from it.
+    fn names_of(&self, collector: &dyn Collector) -> Vec<String> {
+        let described = collector.describe().or_else(|| {
+            self.inner.auto_describe.then(|| {
+                let mut families = Vec::new();
+                collector.collect(&self.options(), &mut families);
+                families
+                    .into_iter()
+                    .map(|f| Description { name: f.name, metric_type: f.metric_type })
+                    .collect()
+            })
+        });
+        let mut names = Vec::new();
+        for d in described.unwrap_or_default() {
+            names.push(d.name.to_string());
+            names.extend(d.metric_type.reserved_suffixes().iter().map(|s| format!("{}{s}", d.name)));
+        }
+        names
+    }
+
+    /// Turns `_created` samples on or off for every collection from now on.
+    pub fn set_created_enabled(&self, enabled: bool) {
+        // Relaxed: a flag read once per scrape; no data is published through it.
+        self.inner.created_disabled.store(!enabled, Ordering::Relaxed);
+    }
+
+    fn options(&self) -> CollectOptions {
+        CollectOptions { created: !self.inner.created_disabled.load(Ordering::Relaxed) }
+    }
+
+    /// Sets (or with `None`, clears) the labels of the `target_info` metric.
+    pub fn set_target_info(&self, labels: Option<LabelSet>) -> Result<(), Error> {
+        let mut state = self.write();
+        match labels.filter(|l| !l.is_empty()) {
+            Some(labels) => {
+                let owner = state.owners.get("target_info").copied();
+                if state.target_info.is_none() && owner.is_some_and(|o| o != Owner::TargetInfo) {
+                    return Err(Error::TargetInfoExists);
+                }
+                state.owners.insert("target_info".to_owned(), Owner::TargetInfo);
+                state.target_info = Some(labels);
+            }
+            None => {
+                if state.target_info.take().is_some() {
+                    state.owners.remove("target_info");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The labels of the `target_info` metric, if set.
+    #[must_use]
+    pub fn target_info(&self) -> Option<LabelSet> {
+        self.read().target_info.clone()
+    }
+
+    /// Snapshots every collector, `target_info` first, then in registration order.
+    #[must_use]
+    pub fn collect(&self) -> Vec<MetricFamily> {
+        let (target_info, collectors) = {
+            let state = self.read();
+            let collectors: Vec<Arc<dyn Collector>> =
+                state.entries.iter().map(|e| e.collector.clone()).collect();
+            (state.target_info.clone(), collectors)
+        };
+        // Collect outside the lock: a collector may itself use the registry.
+        let options = self.options();
+        let mut out = Vec::with_capacity(collectors.len() + 1);
+        out.extend(target_info.map(target_info_family));
+        for collector in collectors {
+            collector.collect(&options, &mut out);
+        }
+        out
+    }
+
+    /// Snapshots only the samples with the given names: `restricted_registry` of
+    /// `prometheus_client`, and the `name[]` filter of a scrape.
+    #[must_use]
+    pub fn collect_restricted(&self, names: &HashSet<String>) -> Vec<MetricFamily> {
+        let (target_info, collectors) = {
+            let state = self.read();
+            let target_info = state.target_info.clone().filter(|_| names.contains("target_info"));
+            let wanted: HashSet<CollectorId> = names
+                .iter()
+                .filter_map(|n| match state.owners.get(n) {
+                    Some(Owner::Collector(id)) => Some(*id),
+                    _ => None,
+                })
+                .collect();
+            let collectors: Vec<Arc<dyn Collector>> = state
+                .entries
+                .iter()
+                .filter(|e| e.names.is_empty() || wanted.contains(&e.id))
+                .map(|e| e.collector.clone())
+                .collect();
+            (target_info, collectors)
+        };
+        let options = self.options();
+        let mut families = Vec::new();
+        families.extend(target_info.map(target_info_family));
+        for collector in collectors {
+            collector.collect(&options, &mut families);
+        }
+        families.into_iter().filter_map(|f| f.restricted(|n| names.contains(n))).collect()
+    }
+
+    /// The value of the sample with this full name and exactly these labels. Meant for tests:
+    /// it collects everything.
+    #[must_use]
+    pub fn get_sample_value(&self, name: &str, labels: &LabelSet) -> Option<f64> {
+        self.collect().iter().find_map(|family| {
+            family
+                .samples
+                .iter()
+                .find(|s| s.name.full(&family.name) == name && s.all_labels() == *labels)
+                .map(|s| s.value)
+        })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.inner.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.inner.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn target_info_family(labels: LabelSet) -> MetricFamily {
+    let sample = Sample::new("_info", labels, 1.0);
+    MetricFamily::from_parts("target".into(), "Target metadata".into(), MetricType::Info, "".into(), vec![sample])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metric::counter::Counter;
+    use crate::metric::family::Family;
+    use crate::metric::gauge::Gauge;
+    use crate::metric::histogram::Histogram;
+    use crate::metric::metadata::Metadata;
+
+    fn counter(name: &str) -> Family<Counter> {
+        Family::new(Metadata::new(name, "h")).unwrap()
+    }
+
+    #[test]
+    fn clashing_names_are_refused_with_all_clashes_listed() {
+        let r = Registry::new();
+        r.register(counter("a")).unwrap();
+        let err = r.register(counter("a")).unwrap_err();
+        assert_eq!(
+            err,
+            Error::DuplicateTimeseries { names: vec!["a".into(), "a_created".into(), "a_total".into()] }
+        );
+        // A gauge named like a counter's sample clashes too.
+        let g = Family::<Gauge>::new(Metadata::new("a_total", "h")).unwrap();
+        assert!(r.register(g).is_err());
+        // And a histogram's `_count` is taken.
+        let h = Family::<Histogram>::new(Metadata::new("b", "h")).unwrap();
+        r.register(h).unwrap();
+        assert!(r.register(Family::<Gauge>::new(Metadata::new("b_count", "h")).unwrap()).is_err());
+    }
+
+    #[test]
+    fn unregister_frees_the_names() {
+        let r = Registry::new();
+        let id = r.register(counter("a")).unwrap();
+        r.unregister(id).unwrap();
+        r.register(counter("a")).unwrap();
+        assert_eq!(r.unregister(id), Err(Error::NotRegistered));
+    }
+
+    #[test]
+    fn target_info_comes_first_and_blocks_a_target_info_collector() {
+        let r = Registry::new();
+        r.register(counter("a")).unwrap();
+        r.set_target_info(Some(LabelSet::new([("env", "prod")]))).unwrap();
+        let families = r.collect();
+        assert_eq!(&*families[0].name, "target");
+        assert_eq!(r.get_sample_value("target_info", &LabelSet::new([("env", "prod")])), Some(1.0));
+        let clash = Family::<Gauge>::new(Metadata::new("target_info", "h")).unwrap();
+        assert!(r.register(clash).is_err());
+        r.set_target_info(None).unwrap();
+        assert!(r.target_info().is_none());
+
+        let r = Registry::new();
+        r.register(Family::<Gauge>::new(Metadata::new("target_info", "h")).unwrap()).unwrap();
+        assert_eq!(r.set_target_info(Some(LabelSet::new([("a", "b")]))), Err(Error::TargetInfoExists));
+    }
+
+    #[test]
+    fn restriction_keeps_only_named_samples() {
+        let r = Registry::new();
+        let a = counter("a");
+        r.register(a.clone()).unwrap();
+        r.register(counter("b")).unwrap();
+        let names: HashSet<String> = ["a_total".to_owned()].into();
+        let families = r.collect_restricted(&names);
+        assert_eq!(families.len(), 1);
+        assert_eq!(families[0].samples.len(), 1);
+    }
+
+    #[test]
+    fn created_samples_can_be_switched_off() {
+        let r = Registry::new();
+        r.register(counter("a")).unwrap();
+        assert!(r.get_sample_value("a_created", &LabelSet::EMPTY).is_some());
+        r.set_created_enabled(false);
+        assert!(r.get_sample_value("a_created", &LabelSet::EMPTY).is_none());
+    }
+
+    #[derive(Debug)]
+    struct Undescribed;
+    impl Collector for Undescribed {
+        fn collect(&self, _: &CollectOptions, out: &mut Vec<MetricFamily>) {
+            out.push(MetricFamily::new("x", "h", MetricType::Gauge, "").unwrap());
+        }
+    }
+
+    #[test]
+    fn collectors_without_describe_clash_only_under_auto_describe() {
+        let r = Registry::new();
+        r.register(Undescribed).unwrap();
+        r.register(Undescribed).unwrap();
+        let r = Registry::with_auto_describe();
+        r.register(Undescribed).unwrap();
+        assert!(r.register(Undescribed).is_err());
+    }
+}

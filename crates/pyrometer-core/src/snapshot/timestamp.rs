@@ -1,0 +1,39 @@
+//! Sample and exemplar timestamps.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A point in time attached to a sample or an exemplar.
+///
+/// Two forms exist because the exposition formats print them differently and must print
+/// exactly what they were given: seconds as a float print as Python's `repr` would, an exact
+/// timestamp prints as `sec.nnnnnnnnn`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Timestamp {
+    /// Seconds since the Unix epoch, as a float.
+    Seconds(f64),
+    /// Whole seconds and nanoseconds since the Unix epoch.
+    Exact {
+        /// Whole seconds.
+        sec: i64,
+        /// Nanoseconds, below one billion.
+        nsec: u32,
+    },
+}
+
+impl Timestamp {
+    /// Seconds since the epoch as a float, whatever the form.
+    #[must_use]
+    pub fn as_seconds(self) -> f64 {
+        match self {
+            Self::Seconds(s) => s,
+            Self::Exact { sec, nsec } => sec as f64 + f64::from(nsec) / 1e9,
+        }
+    }
+}
+
+/// The wall clock now, in seconds since the epoch: the value of `_created` samples.
+#[must_use]
+pub fn now_seconds() -> f64 {
+    // A clock before 1970 is a broken clock; zero is the honest answer it allows.
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
