@@ -1,0 +1,6 @@
+//! Encoders: snapshots to exposition text.
+
+pub(crate) mod escaping;
+mod label_list;
+pub(crate) mod openmetrics;
+pub(crate) mod text;

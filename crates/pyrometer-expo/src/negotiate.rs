@@ -1,0 +1,199 @@
+//! Content negotiation: from an Accept header to a format and its Content-Type, as
+//! `prometheus_client.exposition.choose_encoder` decides; and the `name[]` query filter.
+
+use std::collections::HashSet;
+
+use pyrometer_core::MetricFamily;
+
+use crate::encode::escaping::Escaping;
+use crate::encode::openmetrics::openmetrics_to_bytes;
+use crate::encode::text::text_to_bytes;
+use crate::error::Error;
+
+/// Content-Type of the Prometheus text format 0.0.4.
+pub const CONTENT_TYPE_TEXT_0_0_4: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// Content-Type of the Prometheus text format 1.0.0 (0.0.4 with UTF-8 names).
+pub const CONTENT_TYPE_TEXT_1_0_0: &str = "text/plain; version=1.0.0; charset=utf-8";
+/// Content-Type of OpenMetrics 1.0.
+pub const CONTENT_TYPE_OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The text syntax of an exposition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Syntax {
+    /// The Prometheus text format.
+    Text,
+    /// OpenMetrics text.
+    OpenMetrics,
+}
+
+/// A negotiated format: syntax, name escaping and the Content-Type to answer with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Format {
+    syntax: Syntax,
+    escaping: Escaping,
+    content_type: String,
+}
+
+impl Format {
+    /// The Prometheus text format 0.0.4, the answer when nothing better is asked for.
+    #[must_use]
+    pub fn text() -> Self {
+        Self { syntax: Syntax::Text, escaping: Escaping::Underscores, content_type: CONTENT_TYPE_TEXT_0_0_4.into() }
+    }
+
+    /// OpenMetrics 1.0 with default escaping.
+    #[must_use]
+    pub fn openmetrics() -> Self {
+        Self {
+            syntax: Syntax::OpenMetrics,
+            escaping: Escaping::Underscores,
+            content_type: CONTENT_TYPE_OPENMETRICS.into(),
+        }
+    }
+
+    /// The syntax.
+    #[must_use]
+    pub fn syntax(&self) -> Syntax {
+        self.syntax
+    }
+
+    /// The name escaping.
+    #[must_use]
+    pub fn escaping(&self) -> Escaping {
+        self.escaping
+    }
+
+    /// The Content-Type header value.
+    #[must_use]
+    pub fn content_type(&self) -> &str {
+        &self.content_type
+    }
+
+    /// Encodes families in this format.
+    pub fn encode(&self, families: &[MetricFamily]) -> Result<Vec<u8>, Error> {
+        match self.syntax {
+            Syntax::Text => Ok(text_to_bytes(families, self.escaping)),
+            Syntax::OpenMetrics => openmetrics_to_bytes(families, self.escaping),
+        }
+    }
+}
+
+/// Picks the format for an Accept header, as `prometheus_client` does: the first
+/// `application/openmetrics-text` (without a version, or with version 1.0.0 or later) or
+/// `text/plain` with version 1.0.0 or later wins; anything else gets text 0.0.4.
+#[must_use]
+pub fn negotiate(accept: Option<&str>) -> Format {
+    for accepted in accept.unwrap_or_default().split(',') {
+        let params: Vec<&str> = accepted.split(';').collect();
+        let media_type = params[0].trim();
+        let version = param(&params, "version");
+        let escaping = param(&params, "escaping").and_then(|e| e.parse().ok()).unwrap_or_default();
+        match media_type {
+            "application/openmetrics-text" => match version {
+                None | Some("") => return Format::openmetrics(),
+                Some(v) if at_least_1_0_0(v) => {
+                    return Format {
+                        syntax: Syntax::OpenMetrics,
+                        escaping,
+                        content_type: format!(
+                            "application/openmetrics-text; version={v}; charset=utf-8; escaping={}",
+                            escaping.as_str()
+                        ),
+                    };
+                }
+                Some(_) => {}
+            },
+            "text/plain" => {
+                if version.is_some_and(at_least_1_0_0) {
+                    return Format {
+                        syntax: Syntax::Text,
+                        escaping,
+                        content_type: format!("{CONTENT_TYPE_TEXT_1_0_0}; escaping={}", escaping.as_str()),
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+    Format::text()
+}
+
+/// The value of the first `key=value` parameter named `key`.
+fn param<'a>(params: &[&'a str], key: &str) -> Option<&'a str> {
+    params.iter().find_map(|p| {
+        let (k, v) = p.trim().split_once('=')?;
+        (k == key).then_some(v)
+    })
+}
+
+/// Whether a dotted version is at least 1.0.0, comparing numeric parts as Python compares tuples.
+/// A part that is not a number makes the comparison fail, as it raises upstream.
+fn at_least_1_0_0(version: &str) -> bool {
+    let parts: Option<Vec<u64>> = version.split('.').map(|p| p.parse().ok()).collect();
+    parts.is_some_and(|p| p.as_slice() >= [1, 0, 0].as_slice())
+}
+
+/// The metric names a scrape's query string asks for with `name[]=...`, or `None` when it
+/// names none (so everything is exposed).
+#[must_use]
+pub fn name_filter(query: &str) -> Option<HashSet<String>> {
+    let names: HashSet<String> = form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, v)| k == "name[]" && !v.is_empty())
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    (!names.is_empty()).then_some(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ct(accept: &str) -> String {
+        negotiate(Some(accept)).content_type().to_owned()
+    }
+
+    #[test]
+    fn no_header_or_unknown_types_get_text_0_0_4() {
+        assert_eq!(negotiate(None), Format::text());
+        assert_eq!(ct("application/json"), CONTENT_TYPE_TEXT_0_0_4);
+        assert_eq!(ct("text/plain"), CONTENT_TYPE_TEXT_0_0_4);
+        assert_eq!(ct("text/plain; version=0.0.4"), CONTENT_TYPE_TEXT_0_0_4);
+    }
+
+    #[test]
+    fn openmetrics_without_version_gets_the_latest_content_type() {
+        assert_eq!(ct("application/openmetrics-text"), CONTENT_TYPE_OPENMETRICS);
+        assert_eq!(negotiate(Some("application/openmetrics-text")).syntax(), Syntax::OpenMetrics);
+    }
+
+    #[test]
+    fn openmetrics_with_version_echoes_version_and_escaping() {
+        assert_eq!(
+            ct("application/openmetrics-text; version=1.0.0; escaping=allow-utf-8"),
+            "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+        );
+        assert_eq!(negotiate(Some("application/openmetrics-text;version=1.0.0;escaping=dots")).escaping(), Escaping::Dots);
+    }
+
+    #[test]
+    fn old_openmetrics_versions_fall_through_to_the_next_choice() {
+        let f = negotiate(Some("application/openmetrics-text; version=0.0.1,text/plain;version=1.0.0"));
+        assert_eq!(f.content_type(), "text/plain; version=1.0.0; charset=utf-8; escaping=underscores");
+        assert_eq!(f.syntax(), Syntax::Text);
+    }
+
+    #[test]
+    fn prometheus_default_accept_header_picks_openmetrics() {
+        let accept = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
+        let f = negotiate(Some(accept));
+        assert_eq!(f.syntax(), Syntax::OpenMetrics);
+        assert_eq!(f.escaping(), Escaping::AllowUtf8);
+    }
+
+    #[test]
+    fn name_filter_reads_repeated_and_encoded_names() {
+        let names = name_filter("name[]=a_total&x=1&name%5B%5D=b%3Ac&name[]=").unwrap();
+        assert_eq!(names, HashSet::from(["a_total".to_owned(), "b:c".to_owned()]));
+        assert!(name_filter("x=1").is_none());
+    }
+}

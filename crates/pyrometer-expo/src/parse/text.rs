@@ -1,0 +1,1 @@
+//! Prometheus text format 0.0.4 parser.
