@@ -1,0 +1,131 @@
+//! The answer to one scrape request, independent of any server.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{ACCEPT, ALLOW, CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use pyrometer_core::Registry;
+use pyrometer_expo::{name_filter, negotiate};
+
+const ALLOWED: &str = "OPTIONS,GET,HEAD";
+
+/// Answers a request for metrics, as `prometheus_client`'s exposition does: any path but
+/// `/favicon.ico` serves the registry, in the format the Accept header asks for, restricted to
+/// the `name[]` query parameters when there are any. `HEAD` gets the headers of a `GET`.
+pub fn respond<B>(registry: &Registry, request: &Request<B>) -> Response<Full<Bytes>> {
+    let method = request.method();
+    if method == Method::OPTIONS {
+        return plain(StatusCode::OK, Bytes::new()).with_allow();
+    }
+    if method != Method::GET && method != Method::HEAD {
+        let body = format!("# HTTP 405 Method Not Allowed: {method}; use OPTIONS, GET or HEAD\n");
+        return plain(StatusCode::METHOD_NOT_ALLOWED, body.into()).with_allow();
+    }
+    if request.uri().path() == "/favicon.ico" {
+        return plain(StatusCode::OK, Bytes::new());
+    }
+    let accept = request.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
+    let format = negotiate(accept);
+    let families = match request.uri().query().and_then(name_filter) {
+        Some(names) => registry.collect_restricted(&names),
+        None => registry.collect(),
+    };
+    match format.encode(&families) {
+        Ok(body) => {
+            let body = if method == Method::HEAD { Bytes::new() } else { Bytes::from(body) };
+            let mut response = Response::new(Full::new(body));
+            if let Ok(value) = HeaderValue::from_str(format.content_type()) {
+                response.headers_mut().insert(CONTENT_TYPE, value);
+            }
+            response
+        }
+        Err(err) => plain(StatusCode::INTERNAL_SERVER_ERROR, format!("{err}\n").into()),
+    }
+}
+
+fn plain(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    response
+}
+
+trait WithAllow {
+    fn with_allow(self) -> Self;
+}
+
+impl WithAllow for Response<Full<Bytes>> {
+    fn with_allow(mut self) -> Self {
+        self.headers_mut().insert(ALLOW, HeaderValue::from_static(ALLOWED));
+        self
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+    use pyrometer_core::{Counter, Family, Metadata};
+
+    fn registry() -> Registry {
+        let r = Registry::new();
+        r.set_created_enabled(false);
+        let a = Family::<Counter>::new(Metadata::new("a", "A.")).unwrap();
+        r.register(a.clone()).unwrap();
+        a.without_labels().unwrap().inc();
+        r.register(Family::<Counter>::new(Metadata::new("b", "B.")).unwrap()).unwrap();
+        r
+    }
+
+    async fn body(response: Response<Full<Bytes>>) -> String {
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    fn get(uri: &str, accept: Option<&str>) -> Request<()> {
+        let mut builder = Request::get(uri);
+        if let Some(a) = accept {
+            builder = builder.header(ACCEPT, a);
+        }
+        builder.body(()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn get_serves_text_by_default() {
+        let response = respond(&registry(), &get("/metrics", None));
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[CONTENT_TYPE], "text/plain; version=0.0.4; charset=utf-8");
+        let text = body(response).await;
+        assert!(text.contains("a_total 1.0\n") && text.contains("b_total 0.0\n"));
+    }
+
+    #[tokio::test]
+    async fn openmetrics_is_served_when_asked_for() {
+        let response = respond(&registry(), &get("/", Some("application/openmetrics-text")));
+        assert_eq!(response.headers()[CONTENT_TYPE], pyrometer_expo::CONTENT_TYPE_OPENMETRICS);
+        assert!(body(response).await.ends_with("# EOF\n"));
+    }
+
+    #[tokio::test]
+    async fn name_filter_restricts_the_output() {
+        let text = body(respond(&registry(), &get("/metrics?name[]=b_total", None))).await;
+        assert!(text.contains("b_total") && !text.contains("a_total"));
+    }
+
+    #[tokio::test]
+    async fn other_methods_are_refused_with_allow() {
+        let request = Request::post("/metrics").body(()).unwrap();
+        let response = respond(&registry(), &request);
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()[ALLOW], ALLOWED);
+    }
+
+    #[tokio::test]
+    async fn head_has_headers_and_no_body() {
+        let request = Request::head("/metrics").body(()).unwrap();
+        let response = respond(&registry(), &request);
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers().contains_key(CONTENT_TYPE));
+        assert!(body(response).await.is_empty());
+    }
+}
