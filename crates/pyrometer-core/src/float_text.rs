@@ -18,10 +18,27 @@ pub fn write_python_repr(out: &mut String, value: f64) {
         if value.is_sign_negative() {
             out.push('-');
         }
-        let _ = write!(out, "{}.0", value.abs() as u64);
+        write_integer(out, value.abs() as u64);
+        out.push_str(".0");
     } else {
         write_python_repr_general(out, value);
     }
+}
+
+/// Appends the decimal digits of `n`; faster than `fmt` for the integers most samples are.
+fn write_integer(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
 }
 
 fn write_python_repr_general(out: &mut String, value: f64) {

@@ -63,4 +63,9 @@ mod tests {
         assert!(is_legacy_label_name("_a1"));
         assert!(!is_legacy_label_name("a:b"));
     }
+
+    #[test]
+    fn empty_label_name_is_refused() {
+        assert!(matches!(validate_label_name(""), Err(Error::InvalidLabelName { .. })));
+    }
 }

@@ -343,4 +343,12 @@ mod tests {
         r.register(Undescribed).unwrap();
         assert!(r.register(Undescribed).is_err());
     }
+
+    #[test]
+    fn restriction_keeps_the_unit() {
+        let r = Registry::new();
+        r.register(Family::<Gauge>::new(Metadata::new("mem", "h").unit("bytes")).unwrap()).unwrap();
+        let names: HashSet<String> = ["mem_bytes".to_owned()].into();
+        assert_eq!(&*r.collect_restricted(&names)[0].unit, "bytes");
+    }
 }

@@ -1,6 +1,6 @@
 //! Counter: a total that only goes up.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::atomic_f64::AtomicF64;
@@ -33,6 +33,8 @@ struct CounterCell {
     whole: AtomicU64,
     fraction: AtomicF64,
     created: AtomicF64,
+    // Set once an exemplar exists, so that a scrape of the many counters without one takes no lock.
+    has_exemplar: AtomicBool,
     exemplar: Mutex<Option<Arc<Exemplar>>>,
 }
 
@@ -42,6 +44,7 @@ impl Default for CounterCell {
             whole: AtomicU64::new(0),
             fraction: AtomicF64::new(0.0),
             created: AtomicF64::new(now_seconds()),
+            has_exemplar: AtomicBool::new(false),
             exemplar: Mutex::new(None),
         }
     }
@@ -82,6 +85,9 @@ impl Counter {
     pub fn inc_with_exemplar(&self, amount: f64, exemplar: Exemplar) -> Result<(), Error> {
         self.try_inc_by(amount)?;
         *self.0.exemplar.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(exemplar));
+        // Release pairs with the Acquire in `exemplar()`: whoever sees the flag finds the exemplar
+        // (the mutex orders it too; the flag only spares the lock).
+        self.0.has_exemplar.store(true, Ordering::Release);
         Ok(())
     }
 
@@ -94,6 +100,9 @@ impl Counter {
     /// The last exemplar recorded, if any.
     #[must_use]
     pub fn exemplar(&self) -> Option<Arc<Exemplar>> {
+        if !self.0.has_exemplar.load(Ordering::Acquire) {
+            return None;
+        }
         self.0.exemplar.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 

@@ -72,3 +72,39 @@ impl Metric for Info {
         out.push(Sample::new("_info", labels, 1.0));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metric::family::Family;
+    use crate::metric::metadata::Metadata;
+
+    fn info() -> (Family<Info>, Info) {
+        let family = Family::<Info>::new(Metadata::new("build", "h").label_names(["component"])).unwrap();
+        let child = family.labels(&["db"]).unwrap();
+        (family, child)
+    }
+
+    #[test]
+    fn info_merges_its_pairs_with_the_series_labels() {
+        let (family, child) = info();
+        child.set([("version", "1.0")]).unwrap();
+        let sample = &family.collect(false).samples[0];
+        assert_eq!(sample.labels.get("component"), Some("db"));
+        assert_eq!(sample.labels.get("version"), Some("1.0"));
+        assert_eq!(sample.value, 1.0);
+    }
+
+    #[test]
+    fn info_keys_may_not_repeat_label_names() {
+        let (_, child) = info();
+        assert!(matches!(child.set([("component", "x")]), Err(Error::InfoLabelOverlap { .. })));
+    }
+
+    #[test]
+    fn info_keys_must_be_label_names() {
+        let (_, child) = info();
+        assert!(child.set([("", "x")]).is_err());
+        assert!(child.set([("__x", "x")]).is_err());
+    }
+}

@@ -103,3 +103,27 @@ impl Metric for StateSet {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metric::family::Family;
+    use crate::metric::metadata::Metadata;
+
+    #[test]
+    fn more_than_64_states_are_refused() {
+        let names: Vec<String> = (0..65).map(|i| format!("s{i}")).collect();
+        let err = Family::<StateSet>::with_options(Metadata::new("s", "h"), States::new(names)).unwrap_err();
+        assert!(matches!(err, Error::TooManyStates { count: 65, .. }));
+    }
+
+    #[test]
+    fn states_can_hold_together_and_print_in_order() {
+        let f = Family::<StateSet>::with_options(Metadata::new("s", "h"), States::new(["a", "b", "c"])).unwrap();
+        let s = f.without_labels().unwrap();
+        s.set("c", true).unwrap();
+        s.set("a", false).unwrap();
+        let values: Vec<f64> = f.collect(false).samples.iter().map(|x| x.value).collect();
+        assert_eq!(values, [0.0, 0.0, 1.0]);
+    }
+}
