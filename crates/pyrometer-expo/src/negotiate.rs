@@ -196,4 +196,9 @@ mod tests {
         assert_eq!(names, HashSet::from(["a_total".to_owned(), "b:c".to_owned()]));
         assert!(name_filter("x=1").is_none());
     }
+
+    #[test]
+    fn non_numeric_versions_fall_through() {
+        assert_eq!(negotiate(Some("application/openmetrics-text; version=1.x")), Format::text());
+    }
 }
