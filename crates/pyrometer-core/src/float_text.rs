@@ -25,8 +25,8 @@ pub fn write_python_repr(out: &mut String, value: f64) {
     }
 }
 
-/// Appends the decimal digits of `n`; faster than `fmt` for the integers most samples are.
-fn write_integer(out: &mut String, mut n: u64) {
+/// The decimal digits of `n` in a buffer, and where they start in it.
+fn integer_digits(mut n: u64) -> ([u8; 20], usize) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {
@@ -37,8 +37,38 @@ fn write_integer(out: &mut String, mut n: u64) {
             break;
         }
     }
+    (digits, i)
+}
+
+/// Appends the decimal digits of `n`; faster than `fmt` for the integers most samples are.
+fn write_integer(out: &mut String, n: u64) {
+    let (digits, start) = integer_digits(n);
     // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
+}
+
+/// A positive integer below 1e16 as `floatToGoString` writes it: `42.0`, or from seven digits
+/// on `1.234567e+06`.
+fn write_go_integer(out: &mut String, n: u64) {
+    let (digits, start) = integer_digits(n);
+    let digits = std::str::from_utf8(&digits[start..]).unwrap_or_default();
+    if digits.len() <= 6 {
+        out.push_str(digits);
+        out.push_str(".0");
+        return;
+    }
+    out.push_str(&digits[..1]);
+    let fraction = digits[1..].trim_end_matches('0');
+    if !fraction.is_empty() {
+        out.push('.');
+        out.push_str(fraction);
+    }
+    out.push_str("e+");
+    let exponent = digits.len() - 1;
+    if exponent < 10 {
+        out.push('0');
+    }
+    write_integer(out, exponent as u64);
 }
 
 fn write_python_repr_general(out: &mut String, value: f64) {
@@ -97,6 +127,11 @@ pub fn write_go_float(out: &mut String, value: f64) {
     }
     if value.is_infinite() {
         out.push_str(if value > 0.0 { "+Inf" } else { "-Inf" });
+        return;
+    }
+    if value > 0.0 && value.fract() == 0.0 && value < 1e16 {
+        // Integers, the usual sample value: Go's style straight from the digits.
+        write_go_integer(out, value as u64);
         return;
     }
     let start = out.len();
@@ -184,6 +219,9 @@ mod tests {
             (1e7, "1e+07"),
             (12_345_678.9, "1.23456789e+07"),
             (1e15, "1e+15"),
+            (9_999_999_999_999_998.0, "9.999999999999998e+15"),
+            (1_000_001.0, "1.000001e+06"),
+            (120_000_000.0, "1.2e+08"),
             (1e16, "1e+16"),
             (-1e6, "-1000000.0"),
             (0.00001, "1e-05"),

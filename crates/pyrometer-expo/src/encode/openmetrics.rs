@@ -37,7 +37,7 @@ pub fn encode_openmetrics(out: &mut String, families: &[MetricFamily], escaping:
 
 /// The families as OpenMetrics 1.0 text, as bytes.
 pub fn openmetrics_to_bytes(families: &[MetricFamily], escaping: Escaping) -> Result<Vec<u8>, Error> {
-    let mut out = String::with_capacity(families.iter().map(|f| 64 + f.samples.len() * 48).sum());
+    let mut out = String::with_capacity(families.iter().map(|f| 64 + f.samples.len() * 96).sum());
     encode_openmetrics(&mut out, families, escaping)?;
     Ok(out.into_bytes())
 }

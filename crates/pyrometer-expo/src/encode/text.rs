@@ -34,7 +34,7 @@ pub fn encode_text(out: &mut String, families: &[MetricFamily], escaping: Escapi
 /// The families in the Prometheus text format 0.0.4, as bytes.
 #[must_use]
 pub fn text_to_bytes(families: &[MetricFamily], escaping: Escaping) -> Vec<u8> {
-    let mut out = String::with_capacity(families.iter().map(|f| 64 + f.samples.len() * 48).sum());
+    let mut out = String::with_capacity(families.iter().map(|f| 64 + f.samples.len() * 96).sum());
     encode_text(&mut out, families, escaping);
     out.into_bytes()
 }
