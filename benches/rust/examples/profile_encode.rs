@@ -1,28 +1,28 @@
 //! Splits the cost of a 100k-series text scrape into collection and encoding.
 use std::time::Instant;
 fn main() {
-    let r = pyrometer_core::Registry::new();
-    r.set_created_enabled(false);
-    let f = pyrometer_core::Family::<pyrometer_core::Counter>::new(
+    let registry = pyrometer_core::Registry::new();
+    registry.set_created_enabled(false);
+    let family = pyrometer_core::Family::<pyrometer_core::Counter>::new(
         pyrometer_core::Metadata::new("http_requests", "Requests.").label_names(["method", "path"]),
     )
     .unwrap();
-    r.register(f.clone()).unwrap();
+    registry.register(family.clone()).unwrap();
     for i in 0..100_000usize {
-        let m = ["GET", "POST", "PUT", "DELETE"][i % 4];
-        let p = format!("/api/v1/resource/{}", i / 4);
-        f.labels(&[m, &p]).unwrap().inc_by((i % 1000) as f64 + 1.0);
+        let method = ["GET", "POST", "PUT", "DELETE"][i % 4];
+        let path = format!("/api/v1/resource/{}", i / 4);
+        family.labels(&[method, &path]).unwrap().inc_by((i % 1000) as f64 + 1.0);
     }
     for _ in 0..20 {
-        let t = Instant::now();
-        let fams = r.collect();
-        let c = t.elapsed();
-        let t = Instant::now();
+        let start = Instant::now();
+        let fams = registry.collect();
+        let collect = start.elapsed();
+        let start = Instant::now();
         let out = pyrometer_expo::text_to_bytes(&fams, pyrometer_expo::Escaping::Underscores);
-        let e = t.elapsed();
-        let t = Instant::now();
+        let encode = start.elapsed();
+        let start = Instant::now();
         drop(fams);
-        let d = t.elapsed();
-        println!("collect {c:?} encode {e:?} drop {d:?} bytes {}", out.len());
+        let dropped = start.elapsed();
+        println!("collect {collect:?} encode {encode:?} drop {dropped:?} bytes {}", out.len());
     }
 }

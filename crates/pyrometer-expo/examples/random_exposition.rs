@@ -37,7 +37,7 @@ impl Rng {
             0 => [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 5e-324, f64::MAX][self.below(6)],
             1 => self.below(10_000_000) as f64,
             2 => f64::from_bits(self.next()),
-            _ => (self.next() as f64 / u64::MAX as f64 - 0.5) * 10f64.powi(self.below(40) as i32 - 20),
+            _ => (self.next() as f64 / u64::MAX as f64 - 0.5) * 10f64.powi(i32::try_from(self.below(40)).unwrap_or(0) - 20),
         }
     }
 }

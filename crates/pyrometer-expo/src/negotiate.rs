@@ -103,14 +103,12 @@ pub fn negotiate(accept: Option<&str>) -> Format {
                 }
                 Some(_) => {}
             },
-            "text/plain" => {
-                if version.is_some_and(at_least_1_0_0) {
-                    return Format {
-                        syntax: Syntax::Text,
-                        escaping,
-                        content_type: format!("{CONTENT_TYPE_TEXT_1_0_0}; escaping={}", escaping.as_str()),
-                    };
-                }
+            "text/plain" if version.is_some_and(at_least_1_0_0) => {
+                return Format {
+                    syntax: Syntax::Text,
+                    escaping,
+                    content_type: format!("{CONTENT_TYPE_TEXT_1_0_0}; escaping={}", escaping.as_str()),
+                };
             }
             _ => {}
         }

@@ -1,11 +1,12 @@
 //! Family: the series of one metric, one per set of label values.
 
 use std::fmt;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use foldhash::fast::RandomState;
-use indexmap::{Equivalent, IndexMap};
+use indexmap::IndexMap;
+use indexmap::map::raw_entry_v1::{RawEntryApiV1, RawEntryMut};
 
 use super::kind::{Metric, SeriesContext};
 use super::metadata::{FamilyMeta, Metadata};
@@ -44,19 +45,75 @@ struct Child<M> {
     metric: M,
 }
 
-/// Owned label values: the key of a child.
-#[derive(PartialEq, Eq, Hash)]
-struct LabelValues(Box<[Box<str>]>);
+/// Owned label values, the key of a child: each value's length (`u32`, little-endian) then its
+/// bytes, all in one allocation, so a lookup compares one buffer.
+#[derive(PartialEq, Eq)]
+struct LabelValues(Box<[u8]>);
 
-/// Borrowed label values to look a child up by. `Hash` derives to the same bytes as
-/// [`LabelValues`]': a slice hashes its length, then each `str`.
-#[derive(Hash)]
-struct Lookup<'a>(&'a [&'a str]);
-
-impl Equivalent<LabelValues> for Lookup<'_> {
-    fn equivalent(&self, key: &LabelValues) -> bool {
-        self.0.len() == key.0.len() && self.0.iter().zip(key.0.iter()).all(|(a, b)| *a == &**b)
+impl LabelValues {
+    fn new(values: &[&str]) -> Self {
+        let mut key = Vec::with_capacity(values.iter().map(|v| v.len() + 4).sum());
+        for v in values {
+            key.extend_from_slice(&(v.len() as u32).to_le_bytes());
+            key.extend_from_slice(v.as_bytes());
+        }
+        Self(key.into_boxed_slice())
     }
+
+    /// The values, decoded from the buffer.
+    fn values(&self) -> impl Iterator<Item = &str> {
+        let mut rest = &*self.0;
+        std::iter::from_fn(move || {
+            let (len, tail) = rest.split_first_chunk::<4>()?;
+            let (value, tail) = tail.split_at(u32::from_le_bytes(*len) as usize);
+            rest = tail;
+            // Built from `&str` values in `new`, so each run is UTF-8.
+            std::str::from_utf8(value).ok()
+        })
+    }
+}
+
+impl Hash for LabelValues {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Never used by lookups, which hash with `hash_values`; kept consistent with it anyway.
+        for v in self.values() {
+            state.write_usize(v.len());
+            state.write(v.as_bytes());
+        }
+    }
+}
+
+impl LabelValues {
+    /// Whether this key holds exactly `values`.
+    fn matches(&self, values: &[&str]) -> bool {
+        let mut rest = &*self.0;
+        for v in values {
+            let Some((len, tail)) = rest.split_first_chunk::<4>() else { return false };
+            let len = u32::from_le_bytes(*len) as usize;
+            if len != v.len() || tail.len() < len || !bytes_equal(&tail[..len], v.as_bytes()) {
+                return false;
+            }
+            rest = &tail[len..];
+        }
+        rest.is_empty()
+    }
+}
+
+/// Slice equality that stays inline for the short values labels usually hold, where a call to
+/// `memcmp` costs more than the comparison.
+#[inline]
+fn bytes_equal(a: &[u8], b: &[u8]) -> bool {
+    if a.len() <= 16 { a.iter().zip(b).all(|(x, y)| x == y) } else { a == b }
+}
+
+/// The hash a child's key is stored under: each value's length, then its bytes.
+fn hash_values(state: &RandomState, values: &[&str]) -> u64 {
+    let mut hasher = state.build_hasher();
+    for v in values {
+        hasher.write_usize(v.len());
+        hasher.write(v.as_bytes());
+    }
+    hasher.finish()
 }
 
 impl<M: Metric> Clone for Family<M> {
@@ -112,20 +169,25 @@ impl<M: Metric> Family<M> {
         if values.len() != expected {
             return Err(Error::LabelCount { expected, got: values.len() });
         }
-        let key = Lookup(values);
-        if let Some(child) = self.read().get(&key) {
-            return Ok(child.metric.clone());
+        {
+            let children = self.read();
+            let hash = hash_values(children.hasher(), values);
+            if let Some((_, child)) = children.raw_entry_v1().from_hash(hash, |k| k.matches(values)) {
+                return Ok(child.metric.clone());
+            }
         }
         let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
+        let hash = hash_values(children.hasher(), values);
         // Another thread may have created it between the two locks.
-        if let Some(child) = children.get(&key) {
-            return Ok(child.metric.clone());
+        match children.raw_entry_mut_v1().from_hash(hash, |k| k.matches(values)) {
+            RawEntryMut::Occupied(entry) => Ok(entry.get().metric.clone()),
+            RawEntryMut::Vacant(entry) => {
+                let metric = M::build(&self.inner.options, &self.inner.meta);
+                let labels = series_labels(&self.inner.meta, values);
+                entry.insert_hashed_nocheck(hash, LabelValues::new(values), Child { labels, metric: metric.clone() });
+                Ok(metric)
+            }
         }
-        let metric = M::build(&self.inner.options, &self.inner.meta);
-        let labels = self.series_labels(values);
-        let owned = LabelValues(values.iter().map(|v| Box::from(*v)).collect());
-        children.insert(owned, Child { labels, metric: metric.clone() });
-        Ok(metric)
     }
 
     /// The child for labels given by name, in any order.
@@ -146,7 +208,14 @@ impl<M: Metric> Family<M> {
             return Err(Error::LabelCount { expected, got: values.len() });
         }
         let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
-        Ok(children.shift_remove(&Lookup(values)).is_some())
+        let hash = hash_values(children.hasher(), values);
+        match children.raw_entry_mut_v1().from_hash(hash, |k| k.matches(values)) {
+            RawEntryMut::Occupied(entry) => {
+                entry.shift_remove();
+                Ok(true)
+            }
+            RawEntryMut::Vacant(_) => Ok(false),
+        }
     }
 
     /// Removes every child whose labels include all of `partial`; returns how many went.
@@ -166,7 +235,10 @@ impl<M: Metric> Family<M> {
             .collect();
         let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
         let before = children.len();
-        children.retain(|key, _| !filter.iter().all(|(i, v)| &*key.0[*i] == *v));
+        children.retain(|key, _| {
+            let values: Vec<&str> = key.values().collect();
+            !filter.iter().all(|(i, v)| values.get(*i) == Some(v))
+        });
         Ok(before - children.len())
     }
 
@@ -215,13 +287,6 @@ impl<M: Metric> Family<M> {
         self.inner.children.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn series_labels(&self, values: &[&str]) -> LabelSet {
-        let meta = &self.inner.meta;
-        let variable = meta.label_names.iter().zip(values).map(|(n, v)| (n.clone(), Arc::from(*v)));
-        let constant = meta.const_labels.iter().map(|l: &Label| (l.name.clone(), l.value.clone()));
-        LabelSet::new(variable.chain(constant))
-    }
-
     fn values_by_name<'a>(&self, pairs: &[(&str, &'a str)]) -> Result<Vec<&'a str>, Error> {
         let names = &self.inner.meta.label_names;
         if pairs.len() != names.len() {
@@ -232,6 +297,13 @@ impl<M: Metric> Family<M> {
             .map(|name| pairs.iter().find(|(n, _)| *n == &**name).map(|(_, v)| *v).ok_or(Error::LabelNames))
             .collect()
     }
+}
+
+/// The labels of a new series: per-child values and constant labels, sorted.
+fn series_labels(meta: &FamilyMeta, values: &[&str]) -> LabelSet {
+    let variable = meta.label_names.iter().zip(values).map(|(n, v)| (n.clone(), Arc::from(*v)));
+    let constant = meta.const_labels.iter().map(|l: &Label| (l.name.clone(), l.value.clone()));
+    LabelSet::new(variable.chain(constant))
 }
 
 #[cfg(test)]
@@ -254,6 +326,17 @@ mod tests {
         f.labels(&["GET", "200"]).unwrap().inc();
         assert_eq!(f.labels(&["GET", "200"]).unwrap().get(), 2.0);
         assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn values_that_concatenate_alike_are_different_series() {
+        let f = requests();
+        f.labels(&["ab", "c"]).unwrap().inc();
+        assert_eq!(f.labels(&["a", "bc"]).unwrap().get(), 0.0);
+        let long = "x".repeat(200);
+        f.labels(&[&long, "y"]).unwrap().inc();
+        assert_eq!(f.labels(&[&long, "y"]).unwrap().get(), 1.0);
+        assert_eq!(f.len(), 3);
     }
 
     #[test]
