@@ -41,12 +41,16 @@ fn setups(series: usize) -> Setups {
     ours.register(family.clone()).unwrap();
 
     let mut peer = prometheus_client::registry::Registry::default();
-    let peer_family =
-        prometheus_client::metrics::family::Family::<PeerLabels, prometheus_client::metrics::counter::Counter>::default();
+    let peer_family = prometheus_client::metrics::family::Family::<
+        PeerLabels,
+        prometheus_client::metrics::counter::Counter,
+    >::default();
     peer.register("http_requests", "Requests.", peer_family.clone());
 
     let tikv = prometheus::Registry::new();
-    let tikv_family = prometheus::CounterVec::new(prometheus::Opts::new("http_requests_total", "Requests."), &["method", "path"]).unwrap();
+    let tikv_family =
+        prometheus::CounterVec::new(prometheus::Opts::new("http_requests_total", "Requests."), &["method", "path"])
+            .unwrap();
     tikv.register(Box::new(tikv_family.clone())).unwrap();
 
     // Each library's series are made in a loop of their own, as in a process that uses one
@@ -84,7 +88,9 @@ fn encode_text(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("pyrometer", "openmetrics"), |b| {
             b.iter(|| {
                 let families = s.ours.collect();
-                black_box(pyrometer_expo::openmetrics_to_bytes(&families, pyrometer_expo::Escaping::Underscores).unwrap())
+                black_box(
+                    pyrometer_expo::openmetrics_to_bytes(&families, pyrometer_expo::Escaping::Underscores).unwrap(),
+                )
             });
         });
         g.bench_function(BenchmarkId::new("prometheus_client", "openmetrics"), |b| {

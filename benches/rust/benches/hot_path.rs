@@ -37,7 +37,9 @@ fn family_labels_then_inc(c: &mut Criterion) {
         pyrometer_core::Metadata::new("requests", "r").label_names(["method", "code"]),
     )
     .unwrap();
-    let peer = prometheus_client::metrics::family::Family::<PeerLabels, prometheus_client::metrics::counter::Counter>::default();
+    let peer =
+        prometheus_client::metrics::family::Family::<PeerLabels, prometheus_client::metrics::counter::Counter>::default(
+        );
     let tikv = prometheus::CounterVec::new(prometheus::Opts::new("requests", "r"), &["method", "code"]).unwrap();
     // Twenty series exist; the benchmark hits one of them.
     for m in METHODS {
@@ -113,12 +115,22 @@ fn counter_inc_two_threads(c: &mut Criterion) {
     let mut g = c.benchmark_group("counter_inc_two_threads");
     let bare = AtomicU64::new(0);
     g.bench_function("bare_atomic_fetch_add", |b| {
-        b.iter_custom(|n| two_threads(n, || { black_box(bare.fetch_add(1, Ordering::Relaxed)); }));
+        b.iter_custom(|n| {
+            two_threads(n, || {
+                black_box(bare.fetch_add(1, Ordering::Relaxed));
+            })
+        });
     });
     let ours = pyrometer_core::Counter::default();
     g.bench_function("pyrometer", |b| b.iter_custom(|n| two_threads(n, || black_box(&ours).inc())));
     let peer = prometheus_client::metrics::counter::Counter::<u64>::default();
-    g.bench_function("prometheus_client", |b| b.iter_custom(|n| two_threads(n, || { black_box(black_box(&peer).inc()); })));
+    g.bench_function("prometheus_client", |b| {
+        b.iter_custom(|n| {
+            two_threads(n, || {
+                black_box(black_box(&peer).inc());
+            })
+        });
+    });
     let tikv = prometheus::Counter::new("c", "c").unwrap();
     g.bench_function("prometheus", |b| b.iter_custom(|n| two_threads(n, || black_box(&tikv).inc())));
     g.finish();

@@ -19,13 +19,19 @@ struct Instruments {
 
 fn instruments(registry: &Registry) -> Result<Instruments, pyrometer_core::Error> {
     let requests = Family::<Counter>::new(
-        Metadata::new("http_requests_total", "HTTP requests served.").namespace("demo").label_names(["method", "route", "code"]),
+        Metadata::new("http_requests_total", "HTTP requests served.")
+            .namespace("demo")
+            .label_names(["method", "route", "code"]),
     )?;
     let latency = Family::<Histogram>::with_options(
-        Metadata::new("http_request_duration", "HTTP request latency.").namespace("demo").unit("seconds").label_names(["route"]),
+        Metadata::new("http_request_duration", "HTTP request latency.")
+            .namespace("demo")
+            .unit("seconds")
+            .label_names(["route"]),
         Buckets::exponential(0.001, 2.0, 14)?,
     )?;
-    let in_flight = Family::<Gauge>::new(Metadata::new("http_requests_in_flight", "Requests being served.").namespace("demo"))?;
+    let in_flight =
+        Family::<Gauge>::new(Metadata::new("http_requests_in_flight", "Requests being served.").namespace("demo"))?;
     let build = Family::<Info>::new(Metadata::new("build", "Build information.").namespace("demo"))?;
     let queue = Family::<StateSet>::with_options(
         Metadata::new("queue_state", "State of the work queue.").namespace("demo"),

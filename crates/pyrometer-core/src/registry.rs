@@ -85,8 +85,7 @@ impl Registry {
     pub fn register_shared(&self, collector: Arc<dyn Collector>) -> Result<CollectorId, Error> {
         let names = self.names_of(&*collector);
         let mut state = self.write();
-        let mut clashes: Vec<String> =
-            names.iter().filter(|n| state.owners.contains_key(*n)).cloned().collect();
+        let mut clashes: Vec<String> = names.iter().filter(|n| state.owners.contains_key(*n)).cloned().collect();
         if !clashes.is_empty() {
             clashes.sort();
             clashes.dedup();
@@ -119,10 +118,7 @@ impl Registry {
             self.inner.auto_describe.then(|| {
                 let mut families = Vec::new();
                 collector.collect(&self.options(), &mut families);
-                families
-                    .into_iter()
-                    .map(|f| Description { name: f.name, metric_type: f.metric_type })
-                    .collect()
+                families.into_iter().map(|f| Description { name: f.name, metric_type: f.metric_type }).collect()
             })
         });
         let mut names = Vec::new();
@@ -175,8 +171,7 @@ impl Registry {
     pub fn collect(&self) -> Vec<MetricFamily> {
         let (target_info, collectors) = {
             let state = self.read();
-            let collectors: Vec<Arc<dyn Collector>> =
-                state.entries.iter().map(|e| e.collector.clone()).collect();
+            let collectors: Vec<Arc<dyn Collector>> = state.entries.iter().map(|e| e.collector.clone()).collect();
             (state.target_info.clone(), collectors)
         };
         // Collect outside the lock: a collector may itself use the registry.
@@ -265,10 +260,7 @@ mod tests {
         let r = Registry::new();
         r.register(counter("a")).unwrap();
         let err = r.register(counter("a")).unwrap_err();
-        assert_eq!(
-            err,
-            Error::DuplicateTimeseries { names: vec!["a".into(), "a_created".into(), "a_total".into()] }
-        );
+        assert_eq!(err, Error::DuplicateTimeseries { names: vec!["a".into(), "a_created".into(), "a_total".into()] });
         // A gauge named like a counter's sample clashes too.
         let g = Family::<Gauge>::new(Metadata::new("a_total", "h")).unwrap();
         assert!(r.register(g).is_err());

@@ -27,7 +27,8 @@ impl Rng {
 
     /// Label text with the characters that need escaping, and some beyond ASCII.
     fn text(&mut self) -> String {
-        const POOL: &[char] = &['a', 'Z', '0', ' ', '\\', '"', '\n', '{', '}', ',', '=', '#', 'é', '✓', '日', '😀', '\t'];
+        const POOL: &[char] =
+            &['a', 'Z', '0', ' ', '\\', '"', '\n', '{', '}', ',', '=', '#', 'é', '✓', '日', '😀', '\t'];
         (0..self.below(8)).map(|_| POOL[self.below(POOL.len())]).collect()
     }
 
@@ -37,7 +38,10 @@ impl Rng {
             0 => [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 5e-324, f64::MAX][self.below(6)],
             1 => self.below(10_000_000) as f64,
             2 => f64::from_bits(self.next()),
-            _ => (self.next() as f64 / u64::MAX as f64 - 0.5) * 10f64.powi(i32::try_from(self.below(40)).unwrap_or(0) - 20),
+            _ => {
+                (self.next() as f64 / u64::MAX as f64 - 0.5)
+                    * 10f64.powi(i32::try_from(self.below(40)).unwrap_or(0) - 20)
+            }
         }
     }
 }
@@ -98,7 +102,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for sample in &family.samples {
             let labels: Vec<String> =
                 sample.all_labels().iter().map(|l| format!("{}={}", hex(&l.name), hex(&l.value))).collect();
-            let _ = writeln!(expected, "{}\t{}\t{:016x}", sample.name.full(&family.name), labels.join(","), sample.value.to_bits());
+            let _ = writeln!(
+                expected,
+                "{}\t{}\t{:016x}",
+                sample.name.full(&family.name),
+                labels.join(","),
+                sample.value.to_bits()
+            );
         }
     }
     std::fs::write(dir.join("exposition.txt"), text)?;

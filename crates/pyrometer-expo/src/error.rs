@@ -1,6 +1,5 @@
 //! The one error type of this crate.
 
-
 /// What can go wrong while encoding or parsing an exposition.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]

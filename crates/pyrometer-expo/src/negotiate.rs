@@ -170,7 +170,10 @@ mod tests {
             ct("application/openmetrics-text; version=1.0.0; escaping=allow-utf-8"),
             "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
         );
-        assert_eq!(negotiate(Some("application/openmetrics-text;version=1.0.0;escaping=dots")).escaping(), Escaping::Dots);
+        assert_eq!(
+            negotiate(Some("application/openmetrics-text;version=1.0.0;escaping=dots")).escaping(),
+            Escaping::Dots
+        );
     }
 
     #[test]

@@ -8,15 +8,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use pyrometer_core::{
-    Buckets, CollectOptions, Collector, Counter, Exemplar, Family, Gauge, Histogram, Info, Label, LabelSet,
-    Metadata, MetricFamily, MetricType, Registry, Sample, SampleName, StateSet, States, Summary, Timestamp,
+    Buckets, CollectOptions, Collector, Counter, Exemplar, Family, Gauge, Histogram, Info, Label, LabelSet, Metadata,
+    MetricFamily, MetricType, Registry, Sample, SampleName, StateSet, States, Summary, Timestamp,
 };
 use pyrometer_expo::{Escaping, encode_openmetrics, encode_text};
 
 type Result = std::result::Result<(), Box<dyn std::error::Error>>;
 
 fn counters(r: &Registry) -> Result {
-    let c = Family::<Counter>::new(Metadata::new("http_requests_total", "Requests served.").label_names(["method", "code"]))?;
+    let c = Family::<Counter>::new(
+        Metadata::new("http_requests_total", "Requests served.").label_names(["method", "code"]),
+    )?;
     r.register(c.clone())?;
     c.labels(&["GET", "200"])?.inc();
     c.labels(&["GET", "200"])?.inc_by(2.0);
@@ -189,10 +191,8 @@ impl Collector for Custom {
         out.push(family("queue", "Gauge histogram.", MetricType::GaugeHistogram, queue));
         let summary = vec![sample("_count", &[], 3.0), sample("_sum", &[], 1.5)];
         out.push(family("custom_summary", "Custom summary.", MetricType::Summary, summary));
-        let states = vec![
-            with_extra(sample("", &[], 0.0), "feature", "off"),
-            with_extra(sample("", &[], 1.0), "feature", "on"),
-        ];
+        let states =
+            vec![with_extra(sample("", &[], 0.0), "feature", "off"), with_extra(sample("", &[], 1.0), "feature", "on")];
         out.push(family("feature", "Features.", MetricType::StateSet, states));
         out.push(family("custom", "Custom info.", MetricType::Info, vec![sample("_info", &[("k", "v")], 1.0)]));
         out.push(family("mystery", "Unknown.", MetricType::Unknown, vec![sample("", &[], 3.0)]));
@@ -259,5 +259,29 @@ fn every_scenario_encodes_byte_identical_to_prometheus_client() -> Result {
         }
     }
     assert_eq!(compared, 30, "every golden file was compared");
+    Ok(())
+}
+
+#[test]
+fn our_parsers_read_every_golden_file_that_prometheus_client_reads() -> Result {
+    let mut read = 0;
+    for entry in std::fs::read_dir(golden_dir())? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let input = std::fs::read_to_string(&path)?;
+        if path.extension().is_some_and(|e| e == "om") {
+            let parsed = pyrometer_expo::parse_openmetrics(&input);
+            // As upstream's parser does, ours refuses the NaN sum of a histogram.
+            if name.starts_with("histograms.") {
+                assert!(parsed.is_err(), "{name} has a NaN histogram sum");
+            } else {
+                assert!(!parsed?.is_empty(), "{name}");
+            }
+        } else {
+            assert!(!pyrometer_expo::parse_text(&input)?.is_empty(), "{name}");
+        }
+        read += 1;
+    }
+    assert_eq!(read, 30);
     Ok(())
 }

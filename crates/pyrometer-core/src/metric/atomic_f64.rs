@@ -23,9 +23,9 @@ impl AtomicF64 {
 
     pub(crate) fn add(&self, delta: f64) {
         // `fetch_update` is the compare-and-swap loop; the closure never refuses.
-        let _ = self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
-            Some((f64::from_bits(bits) + delta).to_bits())
-        });
+        let _ = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| Some((f64::from_bits(bits) + delta).to_bits()));
     }
 }
 

@@ -104,10 +104,7 @@ mod tests {
     #[test]
     fn linear_and_exponential_layouts() {
         assert_eq!(Buckets::linear(1.0, 2.0, 3).unwrap().bounds(), &[1.0, 3.0, 5.0, f64::INFINITY]);
-        assert_eq!(
-            Buckets::exponential(1.0, 10.0, 3).unwrap().bounds(),
-            &[1.0, 10.0, 100.0, f64::INFINITY]
-        );
+        assert_eq!(Buckets::exponential(1.0, 10.0, 3).unwrap().bounds(), &[1.0, 10.0, 100.0, f64::INFINITY]);
         assert!(Buckets::linear(0.0, 0.0, 3).is_err());
         assert!(Buckets::exponential(0.0, 2.0, 3).is_err());
         assert!(Buckets::exponential(1.0, 1.0, 3).is_err());

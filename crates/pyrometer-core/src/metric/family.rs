@@ -145,11 +145,7 @@ impl<M: Metric> Family<M> {
         let meta = FamilyMeta::build(&meta, M::TYPE, M::RESERVED_LABELS)?;
         M::validate(&options, &meta)?;
         let family = Self {
-            inner: Arc::new(FamilyInner {
-                meta: Arc::new(meta),
-                options,
-                children: RwLock::new(IndexMap::default()),
-            }),
+            inner: Arc::new(FamilyInner { meta: Arc::new(meta), options, children: RwLock::new(IndexMap::default()) }),
         };
         if family.inner.meta.label_names.is_empty() {
             family.labels(&[])?;
@@ -221,18 +217,13 @@ impl<M: Metric> Family<M> {
     /// Removes every child whose labels include all of `partial`; returns how many went.
     pub fn remove_by_labels(&self, partial: &[(&str, &str)]) -> Result<usize, Error> {
         let names = &self.inner.meta.label_names;
-        let unknown: Vec<String> = partial
-            .iter()
-            .filter(|(n, _)| !names.iter().any(|l| &**l == *n))
-            .map(|(n, _)| (*n).to_owned())
-            .collect();
+        let unknown: Vec<String> =
+            partial.iter().filter(|(n, _)| !names.iter().any(|l| &**l == *n)).map(|(n, _)| (*n).to_owned()).collect();
         if !unknown.is_empty() {
             return Err(Error::UnknownLabelNames { names: unknown });
         }
-        let filter: Vec<(usize, &str)> = partial
-            .iter()
-            .map(|(n, v)| (names.iter().position(|l| &**l == *n).unwrap_or_default(), *v))
-            .collect();
+        let filter: Vec<(usize, &str)> =
+            partial.iter().map(|(n, v)| (names.iter().position(|l| &**l == *n).unwrap_or_default(), *v)).collect();
         let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
         let before = children.len();
         children.retain(|key, _| {
@@ -274,13 +265,7 @@ impl<M: Metric> Family<M> {
             child.metric.collect_samples(&series, &mut samples);
         }
         drop(children);
-        MetricFamily::from_parts(
-            meta.name.clone(),
-            meta.help.clone(),
-            meta.metric_type,
-            meta.unit.clone(),
-            samples,
-        )
+        MetricFamily::from_parts(meta.name.clone(), meta.help.clone(), meta.metric_type, meta.unit.clone(), samples)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, IndexMap<LabelValues, Child<M>, RandomState>> {
@@ -404,7 +389,8 @@ mod tests {
         let writer = std::thread::spawn(move || (0..100_000).for_each(|i| h.observe(f64::from(i % 2) * 2.0)));
         for _ in 0..500 {
             let snap = f.collect(false);
-            let inf = snap.samples.iter().find(|s| s.extra_label.as_ref().is_some_and(|l| &*l.value == "+Inf")).unwrap();
+            let inf =
+                snap.samples.iter().find(|s| s.extra_label.as_ref().is_some_and(|l| &*l.value == "+Inf")).unwrap();
             let count = snap.samples.iter().find(|s| s.name == SampleName::Suffix("_count")).unwrap();
             assert_eq!(inf.value, count.value);
         }

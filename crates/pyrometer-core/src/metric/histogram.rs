@@ -78,8 +78,7 @@ impl Histogram {
     pub fn observe_with_exemplar(&self, value: f64, exemplar: Exemplar) {
         self.observe(value);
         if let Some(i) = self.bucket_of(value) {
-            *self.0.exemplars[i].lock().unwrap_or_else(PoisonError::into_inner) =
-                Some(Arc::new(exemplar));
+            *self.0.exemplars[i].lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(exemplar));
         }
     }
 

@@ -31,8 +31,7 @@ impl Info {
         let value = LabelSet::new(pairs);
         let meta = &self.0.meta;
         let taken = |name: &str| {
-            meta.label_names.iter().any(|n| &**n == name)
-                || meta.const_labels.iter().any(|l| &*l.name == name)
+            meta.label_names.iter().any(|n| &**n == name) || meta.const_labels.iter().any(|l| &*l.name == name)
         };
         if value.iter().any(|l| taken(&l.name)) {
             return Err(Error::InfoLabelOverlap {

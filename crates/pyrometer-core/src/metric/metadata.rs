@@ -82,9 +82,8 @@ impl Metadata {
         if self.name.is_empty() {
             return Err(Error::EmptyMetricName);
         }
-        let mut full = String::with_capacity(
-            self.namespace.len() + self.subsystem.len() + self.name.len() + self.unit.len() + 3,
-        );
+        let mut full =
+            String::with_capacity(self.namespace.len() + self.subsystem.len() + self.name.len() + self.unit.len() + 3);
         for prefix in [&self.namespace, &self.subsystem] {
             if !prefix.is_empty() {
                 full.push_str(prefix);
@@ -125,19 +124,13 @@ pub struct FamilyMeta {
 }
 
 impl FamilyMeta {
-    pub(crate) fn build(
-        meta: &Metadata,
-        metric_type: MetricType,
-        reserved: &[&str],
-    ) -> Result<Self, Error> {
+    pub(crate) fn build(meta: &Metadata, metric_type: MetricType, reserved: &[&str]) -> Result<Self, Error> {
         let name = meta.full_name(metric_type)?;
         let mut seen: Vec<&str> = Vec::new();
         let const_names = meta.const_labels.iter().map(|(n, _)| n);
         for label in meta.label_names.iter().chain(const_names) {
             validate_label_name(label)?;
-            if reserved.contains(&label.as_str())
-                || (metric_type == MetricType::StateSet && *label == name)
-            {
+            if reserved.contains(&label.as_str()) || (metric_type == MetricType::StateSet && *label == name) {
                 return Err(Error::ReservedLabelName { name: label.clone() });
             }
             if seen.contains(&label.as_str()) {
@@ -189,10 +182,7 @@ mod tests {
             Err(Error::ReservedLabelName { .. })
         ));
         let meta = Metadata::new("c", "h").label_names(["a", "a"]);
-        assert!(matches!(
-            FamilyMeta::build(&meta, MetricType::Counter, &[]),
-            Err(Error::DuplicateLabelName { .. })
-        ));
+        assert!(matches!(FamilyMeta::build(&meta, MetricType::Counter, &[]), Err(Error::DuplicateLabelName { .. })));
         let meta = Metadata::new("c", "h").label_names(["a"]).const_label("a", "x");
         assert!(FamilyMeta::build(&meta, MetricType::Counter, &[]).is_err());
     }

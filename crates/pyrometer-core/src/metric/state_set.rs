@@ -45,10 +45,12 @@ struct StateSetCell {
 
 impl StateSet {
     fn index_of(&self, state: &str) -> Result<usize, Error> {
-        self.0.states.0.iter().position(|s| &**s == state).ok_or_else(|| Error::UnknownState {
-            name: self.0.meta.name.to_string(),
-            state: state.to_owned(),
-        })
+        self.0
+            .states
+            .0
+            .iter()
+            .position(|s| &**s == state)
+            .ok_or_else(|| Error::UnknownState { name: self.0.meta.name.to_string(), state: state.to_owned() })
     }
 
     /// Makes `state` the one state that holds, as `Enum.state()` does.

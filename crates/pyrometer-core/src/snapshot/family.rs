@@ -24,12 +24,7 @@ pub struct MetricFamily {
 impl MetricFamily {
     /// Builds an empty family. As `prometheus_client`'s `Metric` does, a unit missing from the end
     /// of the name is appended to it.
-    pub fn new(
-        name: &str,
-        help: impl Into<Arc<str>>,
-        metric_type: MetricType,
-        unit: &str,
-    ) -> Result<Self, Error> {
+    pub fn new(name: &str, help: impl Into<Arc<str>>, metric_type: MetricType, unit: &str) -> Result<Self, Error> {
         let name = if !unit.is_empty() && !name.ends_with(&format!("_{unit}")) {
             format!("{name}_{unit}")
         } else {

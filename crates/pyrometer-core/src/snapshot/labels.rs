@@ -86,10 +86,7 @@ impl LabelSet {
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&str> {
         let labels = self.as_slice();
-        labels
-            .binary_search_by(|l| (*l.name).cmp(name))
-            .ok()
-            .map(|i| &*labels[i].value)
+        labels.binary_search_by(|l| (*l.name).cmp(name)).ok().map(|i| &*labels[i].value)
     }
 
     /// Iterates over the labels in name order.

@@ -67,14 +67,7 @@ impl Sample {
     /// A sample with a suffix name, labels and a value; no extra label, timestamp or exemplar.
     #[must_use]
     pub fn new(suffix: &'static str, labels: LabelSet, value: f64) -> Self {
-        Self {
-            name: SampleName::Suffix(suffix),
-            labels,
-            extra_label: None,
-            value,
-            timestamp: None,
-            exemplar: None,
-        }
+        Self { name: SampleName::Suffix(suffix), labels, extra_label: None, value, timestamp: None, exemplar: None }
     }
 
     /// Calls `f` with each label in name order, the extra label merged in.

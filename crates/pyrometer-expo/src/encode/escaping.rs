@@ -61,10 +61,7 @@ pub(crate) enum Runes {
 
 impl Runes {
     fn allows(self, c: char, index: usize) -> bool {
-        c.is_ascii_alphabetic()
-            || c == '_'
-            || (c.is_ascii_digit() && index > 0)
-            || (self == Self::Metric && c == ':')
+        c.is_ascii_alphabetic() || c == '_' || (c.is_ascii_digit() && index > 0) || (self == Self::Metric && c == ':')
     }
 }
 

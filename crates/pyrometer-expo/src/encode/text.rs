@@ -56,10 +56,7 @@ fn encode_family(out: &mut String, family: &MetricFamily, escaping: Escaping) {
     let plain = is_legacy_metric_name(&family.name) && escaping != Escaping::Dots;
     let mut moved: [Vec<&Sample>; 3] = Default::default();
     for sample in &family.samples {
-        let slot = sample
-            .name
-            .suffix_after(&family.name)
-            .and_then(|s| MOVED_SUFFIXES.iter().position(|m| *m == s));
+        let slot = sample.name.suffix_after(&family.name).and_then(|s| MOVED_SUFFIXES.iter().position(|m| *m == s));
         match slot {
             Some(i) => moved[i].push(sample),
             None => write_sample(out, family, sample, escaping, plain),

@@ -60,7 +60,6 @@ impl WithAllow for Response<Full<Bytes>> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
