@@ -22,6 +22,15 @@ pub(crate) fn write_label_list(out: &mut String, sample: &Sample, escaping: Esca
     !first
 }
 
+/// Appends `{labels}` when the sample has any label.
+pub(crate) fn write_braced_labels(out: &mut String, sample: &Sample, escaping: Escaping) {
+    if has_labels(sample) {
+        out.push('{');
+        write_label_list(out, sample, escaping);
+        out.push('}');
+    }
+}
+
 /// Whether the sample has any label, the extra one included.
 pub(crate) fn has_labels(sample: &Sample) -> bool {
     !sample.labels.is_empty() || sample.extra_label.is_some()

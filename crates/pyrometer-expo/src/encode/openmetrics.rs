@@ -8,7 +8,7 @@ use pyrometer_core::name::{is_legacy_label_name, is_legacy_metric_name};
 use pyrometer_core::{Exemplar, MetricFamily, MetricType, Sample, SampleName, Timestamp};
 
 use super::escaping::{Escaping, Runes, write_escaped, write_metric_name, write_quoted_escapes};
-use super::label_list::{has_labels, write_label_list};
+use super::label_list::{has_labels, write_braced_labels, write_label_list};
 use super::text::full_name;
 use crate::error::Error;
 
@@ -82,11 +82,7 @@ fn write_sample(
     if let (true, SampleName::Suffix(suffix)) = (plain, &sample.name) {
         out.push_str(&family.name);
         out.push_str(suffix);
-        if has_labels(sample) {
-            out.push('{');
-            write_label_list(out, sample, escaping);
-            out.push('}');
-        }
+        write_braced_labels(out, sample, escaping);
     } else {
         let name = full_name(family, sample);
         let quoted = escaping == Escaping::AllowUtf8 && !is_legacy_metric_name(&name);

@@ -7,7 +7,7 @@ use pyrometer_core::name::is_legacy_metric_name;
 use pyrometer_core::{MetricFamily, MetricType, Sample, SampleName};
 
 use super::escaping::{Escaping, write_help_escapes, write_metric_name};
-use super::label_list::{has_labels, write_label_list};
+use super::label_list::{has_labels, write_braced_labels, write_label_list};
 
 /// Samples that OpenMetrics has and this format lacks; they move to gauges of their own after
 /// the family, in this (sorted) order.
@@ -89,21 +89,13 @@ fn write_sample(out: &mut String, family: &MetricFamily, sample: &Sample, escapi
     if let (true, SampleName::Suffix(suffix)) = (plain, &sample.name) {
         out.push_str(&family.name);
         out.push_str(suffix);
-        if has_labels(sample) {
-            out.push('{');
-            write_label_list(out, sample, escaping);
-            out.push('}');
-        }
+        write_braced_labels(out, sample, escaping);
         return write_value(out, sample);
     }
     let name = full_name(family, sample);
     if escaping != Escaping::AllowUtf8 || is_legacy_metric_name(&name) {
         write_metric_name(out, &name, escaping);
-        if has_labels(sample) {
-            out.push('{');
-            write_label_list(out, sample, escaping);
-            out.push('}');
-        }
+        write_braced_labels(out, sample, escaping);
     } else {
         // A UTF-8 name goes inside the braces, quoted, as the first item.
         out.push('{');
