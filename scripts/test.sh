@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test of the project. With an argument, only that part: rust, python, venv.
+# Runs every test of the project. With an argument, only that part: rust, python, venv, extension.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,15 +12,23 @@ venv() {
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 }
 
+# Builds the native module into .venv (release: the benchmarks use the same build).
+extension() {
+    venv
+    VIRTUAL_ENV="$PWD/.venv" .venv/bin/maturin develop --release --quiet
+}
+
 rust() {
     echo "== rustfmt"
     cargo fmt --all --check
     echo "== clippy"
     cargo clippy --workspace --all-targets --locked -- -D warnings
     echo "== cargo test"
-    cargo test --workspace --locked
+    # The extension module links against the interpreter that loads it, so its tests are the
+    # Python suite's.
+    cargo test --workspace --locked --exclude pyrometer-python
     echo "== benchmarks build"
-    cargo bench --workspace --locked --no-run
+    cargo bench --workspace --locked --no-run --exclude pyrometer-python
     if [ -d fuzz ]; then
         echo "== fuzz targets build"
         scripts/fuzz.sh build
@@ -28,7 +36,7 @@ rust() {
 }
 
 python() {
-    venv
+    extension
     echo "== pytest"
     .venv/bin/python -m pytest tests
 }
@@ -38,5 +46,6 @@ case "$part" in
     rust) rust ;;
     python) python ;;
     venv) venv ;;
-    *) echo "usage: $0 [rust|python|venv]" >&2; exit 2 ;;
+    extension) extension ;;
+    *) echo "usage: $0 [rust|python|venv|extension]" >&2; exit 2 ;;
 esac

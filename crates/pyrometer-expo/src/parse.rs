@@ -6,6 +6,8 @@
 
 mod lexer;
 pub mod openmetrics;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 
 use pyrometer_core::MetricType;

@@ -221,50 +221,16 @@ mod tests {
 
     use proptest::prelude::*;
     use pyrometer_core::float_text::go_float;
-    use pyrometer_core::{LabelSet, MetricFamily, MetricType, Sample, SampleName, Timestamp};
+    use pyrometer_core::{LabelSet, MetricFamily, MetricType, Sample, Timestamp};
 
-    use super::parse_text;
-    use crate::Error;
     use crate::parse::ParseErrorKind;
-
-    fn sample(name: &str, labels: &[(&str, &str)], value: f64) -> Sample {
-        Sample {
-            name: SampleName::Full(name.into()),
-            labels: LabelSet::new(labels.iter().copied()),
-            extra_label: None,
-            value,
-            timestamp: None,
-            exemplar: None,
-        }
-    }
+    use crate::parse::test_support::{
+        self, TEXT, Written, any_input, escape, family, help, labels, sample, text_value, value,
+    };
 
     fn at(mut sample: Sample, seconds: f64) -> Sample {
         sample.timestamp = Some(Timestamp::Seconds(seconds));
         sample
-    }
-
-    fn family(name: &str, help: &str, metric_type: MetricType, samples: Vec<Sample>) -> MetricFamily {
-        MetricFamily::from_parts(name.into(), help.into(), metric_type, "".into(), samples)
-    }
-
-    fn parse(input: &str) -> Vec<MetricFamily> {
-        match parse_text(input) {
-            Ok(families) => families,
-            Err(e) => panic!("{input:?} was rejected: {e}"),
-        }
-    }
-
-    fn failure(input: &str) -> (usize, ParseErrorKind) {
-        match parse_text(input) {
-            Err(Error::Parse { line, kind }) => (line, kind),
-            other => panic!("{input:?} gave {other:?}"),
-        }
-    }
-
-    fn assert_fails(cases: &[(&str, usize, ParseErrorKind)]) {
-        for (input, line, kind) in cases {
-            assert_eq!(failure(input), (*line, kind.clone()), "{input:?}");
-        }
     }
 
     #[test]
@@ -276,14 +242,14 @@ mod tests {
             MetricType::Gauge,
             vec![sample("temp", &[("room", "a")], 21.5), sample("temp", &[("room", "b")], -3.0)],
         );
-        assert_eq!(parse(input), [want]);
+        assert_eq!(TEXT.parse(input), [want]);
     }
 
     #[test]
     fn counters_are_named_without_total_and_their_samples_with_it() {
-        let with_suffix = parse("# TYPE c_total counter\nc_total 1\n");
+        let with_suffix = TEXT.parse("# TYPE c_total counter\nc_total 1\n");
         assert_eq!(with_suffix, [family("c", "", MetricType::Counter, vec![sample("c_total", &[], 1.0)])]);
-        let without = parse("# TYPE c counter\nc{a=\"b\"} 2\n");
+        let without = TEXT.parse("# TYPE c counter\nc{a=\"b\"} 2\n");
         assert_eq!(without, [family("c", "", MetricType::Counter, vec![sample("c_total", &[("a", "b")], 2.0)])]);
     }
 
@@ -310,7 +276,7 @@ mod tests {
                 ],
             ),
         ];
-        assert_eq!(parse(input), want);
+        assert_eq!(TEXT.parse(input), want);
     }
 
     #[test]
@@ -319,38 +285,38 @@ mod tests {
             family("a", "", MetricType::Unknown, vec![sample("a", &[], 1.0)]),
             family("a", "", MetricType::Unknown, vec![sample("a", &[], 2.0)]),
         ];
-        assert_eq!(parse("a 1\na 2\n"), want);
+        assert_eq!(TEXT.parse("a 1\na 2\n"), want);
     }
 
     #[test]
     fn a_sample_of_another_name_closes_the_family() {
-        let families = parse("# TYPE g gauge\ng 1\nother 2\ng 3\n");
+        let families = TEXT.parse("# TYPE g gauge\ng 1\nother 2\ng 3\n");
         let names: Vec<(&str, MetricType)> = families.iter().map(|f| (&*f.name, f.metric_type)).collect();
         assert_eq!(names, [("g", MetricType::Gauge), ("other", MetricType::Unknown), ("g", MetricType::Unknown)]);
     }
 
     #[test]
     fn untyped_and_other_types_prometheus_client_knows_are_accepted() {
-        let families = parse("# TYPE u untyped\nu 1\n# TYPE i info\ni 1\n# TYPE n unknown\nn 1\n");
+        let families = TEXT.parse("# TYPE u untyped\nu 1\n# TYPE i info\ni 1\n# TYPE n unknown\nn 1\n");
         let types: Vec<MetricType> = families.iter().map(|f| f.metric_type).collect();
         assert_eq!(types, [MetricType::Unknown, MetricType::Info, MetricType::Unknown]);
     }
 
     #[test]
     fn label_values_unescape_backslash_newline_and_quote_and_keep_other_escapes() {
-        let families = parse("a{x=\"a\\\\b\\nc\\\"d\\t\"} 1\n");
+        let families = TEXT.parse("a{x=\"a\\\\b\\nc\\\"d\\t\"} 1\n");
         assert_eq!(families[0].samples[0].labels.get("x"), Some("a\\b\nc\"d\\t"));
     }
 
     #[test]
     fn help_unescapes_backslash_and_newline_but_keeps_escaped_quotes() {
-        let families = parse("# HELP a help\\\\ \\n \\\" x\na 1\n");
+        let families = TEXT.parse("# HELP a help\\\\ \\n \\\" x\na 1\n");
         assert_eq!(&*families[0].help, "help\\ \n \\\" x");
     }
 
     #[test]
     fn help_words_are_separated_by_any_ascii_whitespace_and_the_help_keeps_inner_spaces() {
-        let families = parse("#\tHELP   a  two   words\na 1\n");
+        let families = TEXT.parse("#\tHELP   a  two   words\na 1\n");
         assert_eq!(&*families[0].help, "two   words");
     }
 
@@ -359,14 +325,14 @@ mod tests {
         let input = "# HELP \"my.metric\" Dotted.\n# TYPE \"my.metric\" gauge\n{\"my.metric\", \"my.label\"=\"v\"} 1\n";
         let want =
             family("my.metric", "Dotted.", MetricType::Gauge, vec![sample("my.metric", &[("my.label", "v")], 1.0)]);
-        assert_eq!(parse(input), [want]);
-        let unannounced = parse("{__name__=\"x.y\"} 2\n");
+        assert_eq!(TEXT.parse(input), [want]);
+        let unannounced = TEXT.parse("{__name__=\"x.y\"} 2\n");
         assert_eq!(unannounced, [family("x.y", "", MetricType::Unknown, vec![sample("x.y", &[], 2.0)])]);
     }
 
     #[test]
     fn timestamps_are_milliseconds_read_as_seconds() {
-        let families = parse("a 1 1700000000123\nb 2 -1500\nc 3 1e3\n");
+        let families = TEXT.parse("a 1 1700000000123\nb 2 -1500\nc 3 1e3\n");
         let stamps: Vec<Option<Timestamp>> = families.iter().map(|f| f.samples[0].timestamp).collect();
         let want = [1_700_000_000.123, -1.5, 1.0].map(|s| Some(Timestamp::Seconds(s)));
         assert_eq!(stamps, want);
@@ -374,13 +340,13 @@ mod tests {
 
     #[test]
     fn the_last_of_several_fields_is_the_timestamp_and_an_exemplar_is_not_read() {
-        assert_eq!(parse("a 1 2 3\n")[0].samples, [at(sample("a", &[], 1.0), 0.003)]);
-        assert_eq!(parse("a 1 # {t=\"x\"} 7\n")[0].samples, [at(sample("a", &[], 1.0), 0.007)]);
+        assert_eq!(TEXT.parse("a 1 2 3\n")[0].samples, [at(sample("a", &[], 1.0), 0.003)]);
+        assert_eq!(TEXT.parse("a 1 # {t=\"x\"} 7\n")[0].samples, [at(sample("a", &[], 1.0), 0.007)]);
     }
 
     #[test]
     fn special_values_read_in_any_case() {
-        let families = parse("a NaN\nb +Inf\nc -Inf\nd inf\ne -nan\nf 1e3\ng 12345678901234567890\n");
+        let families = TEXT.parse("a NaN\nb +Inf\nc -Inf\nd inf\ne -nan\nf 1e3\ng 12345678901234567890\n");
         let values: Vec<f64> = families.iter().map(|f| f.samples[0].value).collect();
         assert!(values[0].is_nan() && values[4].is_nan());
         assert_eq!(values[1..4], [f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY]);
@@ -394,12 +360,12 @@ mod tests {
             family("a", "", MetricType::Unknown, vec![at(sample("a", &[], 1.0), 2.0)]),
             family("b", "", MetricType::Unknown, vec![sample("b", &[("x", "1")], 3.0)]),
         ];
-        assert_eq!(parse(input), want);
+        assert_eq!(TEXT.parse(input), want);
     }
 
     #[test]
     fn label_sets_are_read_laxly() {
-        let families = parse("a{x=\"1\",} 1\nb{,x=\"1\"} 1\nc{x=} 1\nd{ x = \"1\" , y:z=\"2\" }1\n");
+        let families = TEXT.parse("a{x=\"1\",} 1\nb{,x=\"1\"} 1\nc{x=} 1\nd{ x = \"1\" , y:z=\"2\" }1\n");
         let labels: Vec<&LabelSet> = families.iter().map(|f| &f.samples[0].labels).collect();
         let one = LabelSet::new([("x", "1")]);
         assert_eq!(labels, [&one, &one, &LabelSet::EMPTY, &LabelSet::new([("x", "1"), ("y:z", "2")])]);
@@ -407,12 +373,12 @@ mod tests {
 
     #[test]
     fn the_text_before_a_label_set_is_the_name_as_it_stands() {
-        assert_eq!(parse("foo bar{} 1\n")[0].name.as_ref(), "foo bar");
+        assert_eq!(TEXT.parse("foo bar{} 1\n")[0].name.as_ref(), "foo bar");
     }
 
     #[test]
     fn help_without_a_name_closes_the_family() {
-        let families = parse("# TYPE g gauge\n# HELP\ng 1\n");
+        let families = TEXT.parse("# TYPE g gauge\n# HELP\ng 1\n");
         assert_eq!(
             families,
             [
@@ -424,7 +390,7 @@ mod tests {
 
     #[test]
     fn metadata_errors_are_reported_on_their_line() {
-        assert_fails(&[
+        TEXT.assert_fails(&[
             ("# HELP a.b x\n", 1, ParseErrorKind::InvalidMetricName { name: "a.b".into() }),
             ("# HELP \"a b\n", 1, ParseErrorKind::InvalidMetricName { name: "\"a b".into() }),
             ("a 1\n# TYPE a\n", 2, ParseErrorKind::IncompleteMetadata { keyword: "TYPE".into() }),
@@ -436,30 +402,19 @@ mod tests {
     }
 
     #[test]
-    fn sample_name_errors_are_reported_on_their_line() {
-        assert_fails(&[
+    fn name_and_label_set_errors_are_reported_on_their_line() {
+        TEXT.assert_fails_on_bad_names_and_labels();
+        TEXT.assert_fails(&[
             ("a 1\nb.c 1\n", 2, ParseErrorKind::InvalidMetricName { name: "b.c".into() }),
-            ("{a=\"b\"} 1\n", 1, ParseErrorKind::MissingMetricName),
-            ("a{__name__=\"a\"} 1\n", 1, ParseErrorKind::MetricNameTwice),
-        ]);
-    }
-
-    #[test]
-    fn label_set_errors_are_reported_on_their_line() {
-        assert_fails(&[
-            ("a{x=\"1\" 1\n", 1, ParseErrorKind::UnclosedLabelSet),
             ("\n\na{x=\"1\",,y=\"2\"} 1\n", 3, ParseErrorKind::MisplacedComma),
-            ("a{1=\"1\"} 1\n", 1, ParseErrorKind::InvalidLabelName { name: "1".into() }),
-            ("a{__x=\"1\"} 1\n", 1, ParseErrorKind::ReservedLabelName { name: "__x".into() }),
             ("a{x=1} 1\n", 1, ParseErrorKind::InvalidLabelValue { name: "x".into() }),
             ("a{x=\"1\" y=\"2\"} 1\n", 1, ParseErrorKind::InvalidLabelValue { name: "x".into() }),
-            ("a{x=\"1\",x=\"2\"} 1\n", 1, ParseErrorKind::DuplicateLabel { name: "x".into() }),
         ]);
     }
 
     #[test]
     fn value_and_timestamp_errors_are_reported_on_their_line() {
-        assert_fails(&[
+        TEXT.assert_fails(&[
             ("a{}\n", 1, ParseErrorKind::MissingValue),
             ("a 1_0\n", 1, ParseErrorKind::InvalidValue { value: "1_0".into() }),
             ("a 0x10\n", 1, ParseErrorKind::InvalidValue { value: "0x10".into() }),
@@ -467,24 +422,16 @@ mod tests {
         ]);
         // An integer whose milliseconds overflow a float as seconds, as Python's int division does.
         let huge = format!("a 1 {}\n", "9".repeat(400));
-        assert_eq!(failure(&huge), (1, ParseErrorKind::InvalidTimestamp { value: "9".repeat(400) }));
+        assert_eq!(TEXT.failure(&huge), (1, ParseErrorKind::InvalidTimestamp { value: "9".repeat(400) }));
     }
 
     #[test]
     fn a_bare_word_is_not_a_sample() {
         // prometheus_client reads `inf` as a sample `in` of value +Inf: an off-by-one we do not keep.
-        assert_eq!(failure("inf\n"), (1, ParseErrorKind::MissingValue));
+        assert_eq!(TEXT.failure("inf\n"), (1, ParseErrorKind::MissingValue));
     }
 
-    /// A random family, written as `prometheus_client` writes the text format.
-    #[derive(Debug, Clone)]
-    struct Written {
-        utf8_name: bool,
-        metric_type: MetricType,
-        help: String,
-        series: Vec<Series>,
-    }
-
+    /// A series of a random family, written as `prometheus_client` writes the text format.
     #[derive(Debug, Clone)]
     struct Series {
         labels: Vec<(String, String)>,
@@ -492,38 +439,15 @@ mod tests {
         millis: Option<i64>,
     }
 
-    fn text_value() -> impl Strategy<Value = String> {
-        let special = prop::sample::select(vec!['\\', '"', '\n', '{', '}', ',', '=', '#', ' ', '\t', 'é', '✓', '日']);
-        prop::collection::vec(prop_oneof![any::<char>(), special], 0..10).prop_map(|c| c.into_iter().collect())
-    }
-
-    fn value() -> impl Strategy<Value = f64> {
-        prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(f64::NEG_INFINITY), any::<f64>(), -1e3..1e3f64]
-    }
-
-    fn written() -> impl Strategy<Value = Written> {
-        let help = prop::collection::vec(prop::sample::select(vec!['a', 'Z', ' ', '\\', '"', '\n', 'é', 'n']), 0..12)
-            .prop_map(|c| c.into_iter().collect::<String>().trim_matches(' ').to_owned());
-        let labels = prop::collection::btree_map("l[a-z0-9_]{0,5}", text_value(), 0..4)
-            .prop_map(|m| m.into_iter().collect::<Vec<_>>());
-        let one = (labels, value(), prop::option::of(-(10i64.pow(15))..10i64.pow(15)))
+    fn written() -> impl Strategy<Value = Written<Series>> {
+        let help = help().prop_map(|h| h.trim_matches(' ').to_owned());
+        let labels = labels("l[a-z0-9_]{0,5}", text_value(&['\t']), 4);
+        let series = (labels, value(), prop::option::of(-(10i64.pow(15))..10i64.pow(15)))
             .prop_map(|(labels, value, millis)| Series { labels, value, millis });
-        let series = prop::collection::vec(one, 0..4);
-        let metric_type = prop::sample::select(vec![MetricType::Gauge, MetricType::Counter, MetricType::Unknown]);
-        (any::<bool>(), metric_type, help, series).prop_map(|(utf8_name, metric_type, help, series)| Written {
-            utf8_name,
-            metric_type,
-            help,
-            series,
-        })
+        test_support::written(vec![MetricType::Gauge, MetricType::Counter, MetricType::Unknown], help, series)
     }
 
-    fn escape(s: &str, quotes: bool) -> String {
-        let s = s.replace('\\', "\\\\").replace('\n', "\\n");
-        if quotes { s.replace('"', "\\\"") } else { s }
-    }
-
-    fn write(i: usize, w: &Written) -> (String, MetricFamily) {
+    fn write(i: usize, w: &Written<Series>) -> (String, MetricFamily) {
         let base = if w.utf8_name { format!("f{i}.dotted") } else { format!("f{i}") };
         let (type_name, sample_name) = match w.metric_type {
             MetricType::Counter => ("counter", format!("{base}_total")),
@@ -551,39 +475,5 @@ mod tests {
         (text, family(&base, &w.help, w.metric_type, samples))
     }
 
-    fn same_sample(a: &Sample, b: &Sample) -> bool {
-        let value = a.value == b.value || (a.value.is_nan() && b.value.is_nan());
-        a.name == b.name && a.labels == b.labels && value && a.timestamp == b.timestamp && a.exemplar == b.exemplar
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
-
-        #[test]
-        fn written_families_parse_back_to_the_same_values(families in prop::collection::vec(written(), 1..4)) {
-            let (texts, want): (Vec<String>, Vec<MetricFamily>) =
-                families.iter().enumerate().map(|(i, w)| write(i, w)).unzip();
-            let input = texts.concat();
-            let got = parse_text(&input).map_err(|e| TestCaseError::fail(format!("{e} in {input:?}")))?;
-            prop_assert_eq!(got.len(), want.len());
-            for (g, w) in got.iter().zip(&want) {
-                prop_assert_eq!((&g.name, &g.help, g.metric_type, &g.unit), (&w.name, &w.help, w.metric_type, &w.unit));
-                prop_assert_eq!(g.samples.len(), w.samples.len());
-                for (gs, ws) in g.samples.iter().zip(&w.samples) {
-                    prop_assert!(same_sample(gs, ws), "{:?} != {:?} in {:?}", gs, ws, input);
-                }
-            }
-        }
-
-        #[test]
-        fn any_input_is_parsed_or_rejected_without_panicking(
-            chars in prop::collection::vec(prop_oneof![
-                any::<char>(),
-                prop::sample::select(vec!['{', '}', '"', '\\', ',', '=', '#', ' ', '\t', '\n', '1', 'e', '.', '_', 'a']),
-            ], 0..80)
-        ) {
-            let input: String = chars.into_iter().collect();
-            let _ = parse_text(&input);
-        }
-    }
+    test_support::properties!(TEXT, written(), write, any_input(&['\t']));
 }

@@ -1,0 +1,35 @@
+//! `Counter`.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use pyrometer_core::Counter;
+
+use crate::metric_class::metric_class;
+
+metric_class!(PyCounter, "Counter", Counter, "counter", {
+    /// Increments by `amount` (default 1); negative amounts raise `ValueError`.
+    #[pyo3(signature = (amount = 1.0, exemplar = None))]
+    fn inc(&self, amount: f64, exemplar: Option<Bound<'_, PyDict>>) -> PyResult<()> {
+        let series = self.0.series()?;
+        if amount < 0.0 {
+            return Err(PyValueError::new_err("Counters can only be incremented by non-negative amounts."));
+        }
+        if exemplar.is_some_and(|e| !e.is_empty()) {
+            return Err(PyValueError::new_err("exemplars are not supported yet"));
+        }
+        series.inc_by(amount);
+        Ok(())
+    }
+
+    /// Sets the counter back to zero.
+    fn reset(&self) -> PyResult<()> {
+        self.0.series()?.reset();
+        Ok(())
+    }
+
+    /// The current value (what `_value.get()` reads upstream).
+    fn _get(&self) -> PyResult<f64> {
+        Ok(self.0.series()?.get())
+    }
+});

@@ -1,0 +1,194 @@
+//! What every native metric class shares: its family, its own series when it has one, the
+//! Python objects of its children, and how `labels()`, `remove()` and `clear()` work on them.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+use pyrometer_core::{Family, Metadata, Metric, Registry};
+
+use crate::errors::to_py;
+use crate::registry::{PyCollectorRegistry, default_registry};
+
+/// Where a new metric registers: the default registry, none (`registry=None`), or a given one.
+pub(crate) enum RegistryArg {
+    Default,
+    Skip,
+    Given(Registry),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for RegistryArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.is_none() {
+            return Ok(Self::Skip);
+        }
+        let registry = obj.cast::<PyCollectorRegistry>()?;
+        Ok(Self::Given(registry.get().inner.clone()))
+    }
+}
+
+/// The arguments every metric constructor takes, as `prometheus_client` names them.
+pub(crate) struct MetricArgs {
+    pub(crate) name: String,
+    pub(crate) documentation: String,
+    pub(crate) labelnames: Vec<String>,
+    pub(crate) namespace: String,
+    pub(crate) subsystem: String,
+    pub(crate) unit: String,
+    pub(crate) registry: RegistryArg,
+}
+
+/// A metric object's native state: a labelled parent, or an observable series.
+pub(crate) struct FamilyHandle<M: Metric> {
+    pub(crate) family: Family<M>,
+    /// The series this object updates: set for children and for metrics without labels.
+    pub(crate) series: Option<M>,
+    /// The label values of a child.
+    pub(crate) labelvalues: Vec<String>,
+    /// A parent's children, as the Python objects `labels()` returned.
+    children: Mutex<HashMap<Vec<String>, Py<PyAny>>>,
+}
+
+impl<M: Metric> FamilyHandle<M> {
+    /// A new top-level metric, registered as asked.
+    pub(crate) fn new(py: Python<'_>, args: MetricArgs, options: M::Options) -> PyResult<Self> {
+        let meta = Metadata::new(args.name, args.documentation)
+            .namespace(args.namespace)
+            .subsystem(args.subsystem)
+            .unit(args.unit)
+            .label_names(args.labelnames);
+        let family = Family::<M>::with_options(meta, options).map_err(to_py)?;
+        let registry = match args.registry {
+            RegistryArg::Default => default_registry(py),
+            RegistryArg::Skip => None,
+            RegistryArg::Given(r) => Some(r),
+        };
+        if let Some(registry) = registry {
+            registry.register(family.clone()).map_err(to_py)?;
+        }
+        let series =
+            if family.meta().label_names.is_empty() { Some(family.without_labels().map_err(to_py)?) } else { None };
+        Ok(Self { family, series, labelvalues: Vec::new(), children: Mutex::new(HashMap::new()) })
+    }
+
+    /// The child of `parent` for `labelvalues`.
+    pub(crate) fn child_of(parent: &Self, labelvalues: Vec<String>) -> PyResult<Self> {
+        let values: Vec<&str> = labelvalues.iter().map(String::as_str).collect();
+        let series = parent.family.labels(&values).map_err(to_py)?;
+        Ok(Self {
+            family: parent.family.clone(),
+            series: Some(series),
+            labelvalues,
+            children: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The series to update, or upstream's error for a parent that has labels.
+    #[inline]
+    pub(crate) fn series(&self) -> PyResult<&M> {
+        self.series
+            .as_ref()
+            .ok_or_else(|| PyValueError::new_err(format!("{} metric is missing label values", M::TYPE.as_str())))
+    }
+
+    fn describe(&self) -> String {
+        format!("{}:{}", M::TYPE.as_str(), self.family.meta().name)
+    }
+
+    /// `labels(*args, **kwargs)`: the cached child object, or a new one of the caller's class.
+    pub(crate) fn labels(
+        &self,
+        object: &Bound<'_, PyAny>,
+        args: &Bound<'_, PyTuple>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Py<PyAny>> {
+        let names = &self.family.meta().label_names;
+        if names.is_empty() {
+            return Err(PyValueError::new_err(format!(
+                "No label names were set when constructing {}",
+                self.describe()
+            )));
+        }
+        if !self.labelvalues.is_empty() {
+            return Err(PyValueError::new_err(format!(
+                "{} already has labels set; can not chain calls to .labels()",
+                self.describe()
+            )));
+        }
+        let kwargs = kwargs.filter(|k| !k.is_empty());
+        let values: Vec<String> = match kwargs {
+            Some(_) if !args.is_empty() => return Err(PyValueError::new_err("Can't pass both *args and **kwargs")),
+            Some(kwargs) => {
+                let mut given: Vec<String> =
+                    kwargs.keys().iter().map(|k| k.str().map(|s| s.to_string())).collect::<PyResult<_>>()?;
+                given.sort();
+                let mut expected: Vec<String> = names.iter().map(ToString::to_string).collect();
+                expected.sort();
+                if given != expected {
+                    return Err(PyValueError::new_err("Incorrect label names"));
+                }
+                names
+                    .iter()
+                    .map(|n| {
+                        kwargs.get_item(&**n)?.map_or_else(|| Ok(String::new()), |v| v.str().map(|s| s.to_string()))
+                    })
+                    .collect::<PyResult<_>>()?
+            }
+            None => {
+                if args.len() != names.len() {
+                    return Err(PyValueError::new_err("Incorrect label count"));
+                }
+                args.iter().map(|v| v.str().map(|s| s.to_string())).collect::<PyResult<_>>()?
+            }
+        };
+        let py = object.py();
+        let mut children = self.children.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(child) = children.get(&values) {
+            return Ok(child.clone_ref(py));
+        }
+        // A child is an object of the caller's own class, so that methods a Python subclass adds
+        // (`time()`, `count_exceptions()`) are there too.
+        let meta = self.family.meta();
+        let kw = PyDict::new(py);
+        kw.set_item("_parent", object)?;
+        kw.set_item("_labelvalues", PyTuple::new(py, &values)?)?;
+        kw.set_item("registry", py.None())?;
+        let child = object.get_type().call((meta.name.to_string(), meta.help.to_string()), Some(&kw))?.unbind();
+        children.insert(values, child.clone_ref(py));
+        Ok(child)
+    }
+
+    /// `remove(*labelvalues)`.
+    pub(crate) fn remove(&self, args: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let names = &self.family.meta().label_names;
+        if names.is_empty() {
+            return Err(PyValueError::new_err(format!(
+                "No label names were set when constructing {}",
+                self.describe()
+            )));
+        }
+        if args.len() != names.len() {
+            let given: Vec<String> = args.iter().map(|v| v.repr().map(|s| s.to_string())).collect::<PyResult<_>>()?;
+            let tuple = if given.len() == 1 { format!("({},)", given[0]) } else { format!("({})", given.join(", ")) };
+            return Err(PyValueError::new_err(format!(
+                "Incorrect label count (expected {}, got {tuple})",
+                names.len()
+            )));
+        }
+        let values: Vec<String> = args.iter().map(|v| v.str().map(|s| s.to_string())).collect::<PyResult<_>>()?;
+        let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+        self.family.remove(&refs).map_err(to_py)?;
+        self.children.lock().unwrap_or_else(PoisonError::into_inner).remove(&values);
+        Ok(())
+    }
+
+    /// `clear()`.
+    pub(crate) fn clear(&self) {
+        self.family.clear();
+        self.children.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+}

@@ -1,0 +1,24 @@
+//! The native module `pyrometer._native`: thin wrappers over `pyrometer-core` for the Python
+//! package. This file is only the module's export list.
+
+mod counter;
+mod errors;
+mod family_handle;
+mod gauge;
+mod metric_class;
+mod registry;
+
+use pyo3::prelude::*;
+
+/// The classes and functions the Python package builds on.
+#[pymodule(gil_used = false)]
+mod _native {
+    #[pymodule_export]
+    use super::counter::PyCounter;
+    #[pymodule_export]
+    use super::errors::DuplicateTimeseries;
+    #[pymodule_export]
+    use super::gauge::PyGauge;
+    #[pymodule_export]
+    use super::registry::{PyCollectorRegistry, set_default_registry};
+}
