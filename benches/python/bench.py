@@ -1,0 +1,80 @@
+"""pyrometer and prometheus_client side by side, in one process, on identical workloads.
+
+Prints nanoseconds per operation for each library and the ratio (prometheus_client time /
+pyrometer time). Run: `.venv/bin/python benches/python/bench.py` after `make test` built the module.
+"""
+
+import importlib
+import subprocess
+import sys
+import timeit
+
+LIBS = ("prometheus_client", "pyrometer")
+
+
+def per_op(stmt, setup_globals, number):
+    """Best of five runs, in nanoseconds per operation."""
+    timer = timeit.Timer(stmt, globals=setup_globals)
+    return min(timer.repeat(repeat=5, number=number)) / number * 1e9
+
+
+def workloads(lib):
+    registry = lib.CollectorRegistry()
+    counter = lib.Counter("requests_total", "Requests.", registry=registry)
+    labelled = lib.Counter("http_requests_total", "Requests.", ["method", "code"], registry=registry)
+    for method in ("GET", "POST", "PUT", "DELETE"):
+        for code in ("200", "201", "400", "404", "500"):
+            labelled.labels(method, code).inc()
+    child = labelled.labels("GET", "200")
+    gauge = lib.Gauge("temperature", "Temperature.", registry=registry)
+    env = {"counter": counter, "labelled": labelled, "child": child, "gauge": gauge}
+    return {
+        "Counter.inc()": ("counter.inc()", env, 200_000),
+        "labels('GET','200').inc()": ("labelled.labels('GET', '200').inc()", env, 100_000),
+        "cached child inc()": ("child.inc()", env, 200_000),
+        "Gauge.set(v)": ("gauge.set(3.5)", env, 200_000),
+    }
+
+
+def exposition(lib, series):
+    registry = lib.CollectorRegistry()
+    c = lib.Counter("http_requests_total", "Requests.", ["method", "path"], registry=registry)
+    for i in range(series):
+        c.labels(("GET", "POST", "PUT", "DELETE")[i % 4], f"/api/v1/resource/{i // 4}").inc(i % 1000 + 1)
+    return ("generate_latest(registry)", {"generate_latest": lib.generate_latest, "registry": registry},
+            max(1, 100_000 // series))
+
+
+def import_ms(name):
+    code = f"import time; t = time.perf_counter(); import {name}; print((time.perf_counter() - t) * 1000)"
+    runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+            for _ in range(5)]
+    return min(runs)
+
+
+def main():
+    libs = {name: importlib.import_module(name) for name in LIBS}
+    rows = []
+    upstream, ours = (workloads(libs[n]) for n in LIBS)
+    for op in upstream:
+        a, b = per_op(*upstream[op]), per_op(*ours[op])
+        rows.append((op, a, b))
+    for series in (10_000, 100_000):
+        a, b = per_op(*exposition(libs["prometheus_client"], series)), per_op(*exposition(libs["pyrometer"], series))
+        rows.append((f"generate_latest, {series // 1000}k series", a, b))
+    a, b = import_ms("prometheus_client") * 1e6, import_ms("pyrometer") * 1e6
+    rows.append(("import", a, b))
+    print(f"{'operation':34} {'prometheus_client':>18} {'pyrometer':>14} {'ratio':>8}")
+    for op, a, b in rows:
+        print(f"{op:34} {fmt(a):>18} {fmt(b):>14} {a / b:>7.1f}x")
+
+
+def fmt(ns):
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.2f} {unit}"
+    return f"{ns:.0f} ns"
+
+
+if __name__ == "__main__":
+    main()
