@@ -5,7 +5,7 @@ The package is being built out name by name; what exists behaves as prometheus_c
 """
 
 from .exposition import CONTENT_TYPE_LATEST, CONTENT_TYPE_PLAIN_0_0_4, generate_latest
-from .metrics import Counter, Gauge
+from .metrics import Counter, Gauge, Histogram, Summary
 from .registry import REGISTRY, CollectorRegistry
 
 __all__ = [
@@ -15,5 +15,7 @@ __all__ = [
     "CollectorRegistry",
     "Counter",
     "Gauge",
+    "Histogram",
+    "Summary",
     "generate_latest",
 ]

@@ -1,6 +1,9 @@
-"""Metric classes. Updates (``inc``, ``set``, ``labels``) run natively, with no Python frame."""
+"""Metric classes. Updates (``inc``, ``set``, ``observe``, ``labels``) run natively, with no Python frame."""
+
+from typing import Tuple, Type, Union
 
 from . import _native
+from .context_managers import ExceptionCounter, InprogressTracker, Timer
 
 
 class _ValueView:
@@ -22,6 +25,13 @@ class Counter(_native.Counter):
     def _value(self) -> _ValueView:
         return _ValueView(self)
 
+    def count_exceptions(
+        self, exception: Union[Type[BaseException], Tuple[Type[BaseException], ...]] = Exception
+    ) -> ExceptionCounter:
+        """Counts exceptions leaving a block or function, as a context manager or decorator."""
+        self._get()  # raises, as upstream does, on a parent that has labels
+        return ExceptionCounter(self, exception)
+
 
 class Gauge(_native.Gauge):
     """A Gauge tracks a value that goes up and down."""
@@ -29,3 +39,31 @@ class Gauge(_native.Gauge):
     @property
     def _value(self) -> _ValueView:
         return _ValueView(self)
+
+    def track_inprogress(self) -> InprogressTracker:
+        """Raises the gauge while a block or function runs."""
+        self._get()
+        return InprogressTracker(self)
+
+    def time(self) -> Timer:
+        """Sets the gauge to the duration of a block or function, in seconds."""
+        self._get()
+        return Timer(self, "set")
+
+
+class Summary(_native.Summary):
+    """A Summary tracks the count and sum of observations."""
+
+    def time(self) -> Timer:
+        """Observes the duration of a block or function, in seconds."""
+        return Timer(self, "observe")
+
+
+class Histogram(_native.Histogram):
+    """A Histogram counts observations in buckets."""
+
+    DEFAULT_BUCKETS = (.005, .01, .025, .05, .075, .1, .25, .5, .75, 1.0, 2.5, 5.0, 7.5, 10.0, float("inf"))
+
+    def time(self) -> Timer:
+        """Observes the duration of a block or function, in seconds."""
+        return Timer(self, "observe")

@@ -17,6 +17,11 @@ pub(crate) fn to_py(err: Error) -> PyErr {
         // Upstream's `labels()` says no more than this.
         Error::LabelCount { .. } => PyValueError::new_err("Incorrect label count"),
         Error::DuplicateTimeseries { .. } => DuplicateTimeseries::new_err(err.to_string()),
+        // Names a metric type reserves (`le`, `quantile`) get upstream's message, typo included,
+        // so that code matching on it keeps working.
+        Error::ReservedLabelName { name } if !name.starts_with("__") => {
+            PyValueError::new_err(format!("Reserved label methe fric name: {name}"))
+        }
         other => PyValueError::new_err(other.to_string()),
     }
 }

@@ -5,8 +5,10 @@ mod counter;
 mod errors;
 mod family_handle;
 mod gauge;
+mod histogram;
 mod metric_class;
 mod registry;
+mod summary;
 
 use pyo3::prelude::*;
 
@@ -20,5 +22,9 @@ mod _native {
     #[pymodule_export]
     use super::gauge::PyGauge;
     #[pymodule_export]
+    use super::histogram::PyHistogram;
+    #[pymodule_export]
     use super::registry::{PyCollectorRegistry, set_default_registry};
+    #[pymodule_export]
+    use super::summary::PySummary;
 }

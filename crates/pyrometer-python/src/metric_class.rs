@@ -3,8 +3,19 @@
 /// Declares `#[pyclass] $class` over a [`FamilyHandle`](crate::family_handle::FamilyHandle) of
 /// `$metric`, with the constructor, `labels`, `remove`, `clear` and the private attributes
 /// well-known users read, plus the type's own update methods given as `{ ... }`.
+///
+/// A type with options takes extra keyword arguments after upstream's common ones,
+/// `options(name: Type = default, ...) => builder`, where `builder(py, name, ...)` returns
+/// `PyResult<M::Options>`.
 macro_rules! metric_class {
     ($class:ident, $name:literal, $metric:ty, $type_name:literal, { $($methods:tt)* }) => {
+        crate::metric_class::metric_class!($class, $name, $metric, $type_name, options() => crate::metric_class::no_options, { $($methods)* });
+    };
+    (
+        $class:ident, $name:literal, $metric:ty, $type_name:literal,
+        options($($opt:ident : $opt_ty:ty = $opt_default:expr),*) => $options:path,
+        { $($methods:tt)* }
+    ) => {
         #[doc = concat!("A ", $type_name, ", or one labelled child of it.")]
         #[pyo3::pyclass(name = $name, module = "pyrometer._native", frozen, subclass)]
         pub(crate) struct $class(crate::family_handle::FamilyHandle<$metric>);
@@ -16,6 +27,7 @@ macro_rules! metric_class {
                 name, documentation, labelnames = Vec::new(), namespace = String::new(),
                 subsystem = String::new(), unit = String::new(),
                 registry = crate::family_handle::RegistryArg::Default, _labelvalues = None, _parent = None
+                $(, $opt = $opt_default)*
             ))]
             // Upstream's keyword names start with `_`; the bindings must carry them.
             #[allow(clippy::too_many_arguments, clippy::used_underscore_binding)]
@@ -30,13 +42,14 @@ macro_rules! metric_class {
                 registry: crate::family_handle::RegistryArg,
                 _labelvalues: Option<Vec<String>>,
                 _parent: Option<pyo3::PyRef<'_, $class>>,
+                $($opt: $opt_ty),*
             ) -> pyo3::PyResult<Self> {
                 use crate::family_handle::{FamilyHandle, MetricArgs};
                 if let (Some(parent), Some(values)) = (_parent, _labelvalues) {
                     return Ok(Self(FamilyHandle::child_of(&parent.0, values)?));
                 }
                 let args = MetricArgs { name, documentation, labelnames, namespace, subsystem, unit, registry };
-                Ok(Self(FamilyHandle::new(py, args, Default::default())?))
+                Ok(Self(FamilyHandle::new(py, args, $options(py $(, $opt)*)?)?))
             }
 
             $($methods)*
@@ -91,3 +104,9 @@ macro_rules! metric_class {
 }
 
 pub(crate) use metric_class;
+
+/// The options of a type that has none.
+#[allow(clippy::unnecessary_wraps)]
+pub(crate) fn no_options(_py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
+    Ok(())
+}

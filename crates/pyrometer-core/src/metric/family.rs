@@ -159,6 +159,12 @@ impl<M: Metric> Family<M> {
         &self.inner.meta
     }
 
+    /// The options every series is built with (buckets, states, ...).
+    #[must_use]
+    pub fn options(&self) -> &M::Options {
+        &self.inner.options
+    }
+
     /// The child for these label values, in label-name order; created on first use.
     pub fn labels(&self, values: &[&str]) -> Result<M, Error> {
         let expected = self.inner.meta.label_names.len();

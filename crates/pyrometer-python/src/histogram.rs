@@ -1,0 +1,40 @@
+//! `Histogram`.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyFloat};
+use pyrometer_core::{Buckets, DEFAULT_BUCKETS, Histogram};
+
+use crate::errors::to_py;
+use crate::metric_class::metric_class;
+
+/// Bounds as upstream reads them: anything `float()` accepts, `"+Inf"` included.
+fn bounds(py: Python<'_>, buckets: Option<Vec<Bound<'_, PyAny>>>) -> PyResult<Buckets> {
+    let Some(buckets) = buckets else { return Buckets::new(DEFAULT_BUCKETS).map_err(to_py) };
+    let float = py.get_type::<PyFloat>();
+    let bounds: Vec<f64> = buckets.iter().map(|b| float.call1((b,))?.extract()).collect::<PyResult<_>>()?;
+    Buckets::new(bounds).map_err(to_py)
+}
+
+metric_class!(
+    PyHistogram, "Histogram", Histogram, "histogram",
+    options(buckets: Option<Vec<Bound<'_, PyAny>>> = None) => bounds,
+    {
+        /// Records one observation.
+        #[pyo3(signature = (amount, exemplar = None))]
+        fn observe(&self, amount: f64, exemplar: Option<Bound<'_, PyDict>>) -> PyResult<()> {
+            let series = self.0.series()?;
+            if exemplar.is_some_and(|e| !e.is_empty()) {
+                return Err(PyValueError::new_err("exemplars are not supported yet"));
+            }
+            series.observe(amount);
+            Ok(())
+        }
+
+        /// Upper bounds, `+Inf` last.
+        #[getter]
+        fn _upper_bounds(&self) -> Vec<f64> {
+            self.0.family.options().bounds().to_vec()
+        }
+    }
+);
