@@ -1,12 +1,15 @@
 //! What every native metric class shares: its family, its own series when it has one, the
 //! Python objects of its children, and how `labels()`, `remove()` and `clear()` work on them.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::{Mutex, PoisonError};
+
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::{PyDict, PyString, PyTuple};
 use pyrometer_core::{Family, Metadata, Metric, Registry};
 
 use crate::errors::to_py;
@@ -50,7 +53,52 @@ pub(crate) struct FamilyHandle<M: Metric> {
     /// The label values of a child.
     pub(crate) labelvalues: Vec<String>,
     /// A parent's children, as the Python objects `labels()` returned.
-    children: Mutex<HashMap<Vec<String>, Py<PyAny>>>,
+    children: Mutex<Children>,
+}
+
+/// Child objects by label values, found without allocating on a hit.
+#[derive(Default)]
+struct Children {
+    hasher: RandomState,
+    table: HashTable<Child>,
+}
+
+struct Child {
+    hash: u64,
+    values: Box<[Box<str>]>,
+    object: Py<PyAny>,
+}
+
+impl Children {
+    fn hash(&self, values: &[&str]) -> u64 {
+        self.hasher.hash_one(values)
+    }
+
+    fn get(&self, hash: u64, values: &[&str]) -> Option<&Py<PyAny>> {
+        self.table.find(hash, |c| c.values.iter().map(|v| &**v).eq(values.iter().copied())).map(|c| &c.object)
+    }
+
+    fn insert(&mut self, hash: u64, values: &[&str], object: Py<PyAny>) {
+        let values = values.iter().map(|v| Box::from(*v)).collect();
+        self.table.insert_unique(hash, Child { hash, values, object }, |c| c.hash);
+    }
+
+    fn remove(&mut self, values: &[&str]) {
+        let hash = self.hash(values);
+        if let Ok(entry) = self.table.find_entry(hash, |c| c.values.iter().map(|v| &**v).eq(values.iter().copied())) {
+            entry.remove();
+        }
+    }
+}
+
+/// `str(value)` of each label value, borrowing those that already are strings.
+fn label_strings<'py>(values: impl Iterator<Item = Bound<'py, PyAny>>) -> PyResult<Vec<Bound<'py, PyString>>> {
+    values
+        .map(|v| match v.cast_into::<PyString>() {
+            Ok(s) => Ok(s),
+            Err(e) => e.into_inner().str(),
+        })
+        .collect()
 }
 
 impl<M: Metric> FamilyHandle<M> {
@@ -72,19 +120,14 @@ impl<M: Metric> FamilyHandle<M> {
         }
         let series =
             if family.meta().label_names.is_empty() { Some(family.without_labels().map_err(to_py)?) } else { None };
-        Ok(Self { family, series, labelvalues: Vec::new(), children: Mutex::new(HashMap::new()) })
+        Ok(Self { family, series, labelvalues: Vec::new(), children: Mutex::default() })
     }
 
     /// The child of `parent` for `labelvalues`.
     pub(crate) fn child_of(parent: &Self, labelvalues: Vec<String>) -> PyResult<Self> {
         let values: Vec<&str> = labelvalues.iter().map(String::as_str).collect();
         let series = parent.family.labels(&values).map_err(to_py)?;
-        Ok(Self {
-            family: parent.family.clone(),
-            series: Some(series),
-            labelvalues,
-            children: Mutex::new(HashMap::new()),
-        })
+        Ok(Self { family: parent.family.clone(), series: Some(series), labelvalues, children: Mutex::default() })
     }
 
     /// The series to update, or upstream's error for a parent that has labels.
@@ -120,7 +163,7 @@ impl<M: Metric> FamilyHandle<M> {
             )));
         }
         let kwargs = kwargs.filter(|k| !k.is_empty());
-        let values: Vec<String> = match kwargs {
+        let strings = match kwargs {
             Some(_) if !args.is_empty() => return Err(PyValueError::new_err("Can't pass both *args and **kwargs")),
             Some(kwargs) => {
                 let mut given: Vec<String> =
@@ -131,23 +174,24 @@ impl<M: Metric> FamilyHandle<M> {
                 if given != expected {
                     return Err(PyValueError::new_err("Incorrect label names"));
                 }
-                names
+                let ordered: Vec<Bound<'_, PyAny>> = names
                     .iter()
-                    .map(|n| {
-                        kwargs.get_item(&**n)?.map_or_else(|| Ok(String::new()), |v| v.str().map(|s| s.to_string()))
-                    })
-                    .collect::<PyResult<_>>()?
+                    .map(|n| kwargs.get_item(&**n)?.ok_or_else(|| PyValueError::new_err("Incorrect label names")))
+                    .collect::<PyResult<_>>()?;
+                label_strings(ordered.into_iter())?
             }
             None => {
                 if args.len() != names.len() {
                     return Err(PyValueError::new_err("Incorrect label count"));
                 }
-                args.iter().map(|v| v.str().map(|s| s.to_string())).collect::<PyResult<_>>()?
+                label_strings(args.iter())?
             }
         };
+        let values: Vec<&str> = strings.iter().map(|s| s.to_str()).collect::<PyResult<_>>()?;
         let py = object.py();
         let mut children = self.children.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(child) = children.get(&values) {
+        let hash = children.hash(&values);
+        if let Some(child) = children.get(hash, &values) {
             return Ok(child.clone_ref(py));
         }
         // A child is an object of the caller's own class, so that methods a Python subclass adds
@@ -158,7 +202,7 @@ impl<M: Metric> FamilyHandle<M> {
         kw.set_item("_labelvalues", PyTuple::new(py, &values)?)?;
         kw.set_item("registry", py.None())?;
         let child = object.get_type().call((meta.name.to_string(), meta.help.to_string()), Some(&kw))?.unbind();
-        children.insert(values, child.clone_ref(py));
+        children.insert(hash, &values, child.clone_ref(py));
         Ok(child)
     }
 
@@ -179,9 +223,9 @@ impl<M: Metric> FamilyHandle<M> {
                 names.len()
             )));
         }
-        let values: Vec<String> = args.iter().map(|v| v.str().map(|s| s.to_string())).collect::<PyResult<_>>()?;
-        let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-        self.family.remove(&refs).map_err(to_py)?;
+        let strings = label_strings(args.iter())?;
+        let values: Vec<&str> = strings.iter().map(|s| s.to_str()).collect::<PyResult<_>>()?;
+        self.family.remove(&values).map_err(to_py)?;
         self.children.lock().unwrap_or_else(PoisonError::into_inner).remove(&values);
         Ok(())
     }
@@ -189,6 +233,6 @@ impl<M: Metric> FamilyHandle<M> {
     /// `clear()`.
     pub(crate) fn clear(&self) {
         self.family.clear();
-        self.children.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.children.lock().unwrap_or_else(PoisonError::into_inner).table.clear();
     }
 }
