@@ -5,7 +5,7 @@ The package is being built out name by name; what exists behaves as prometheus_c
 """
 
 from .exposition import CONTENT_TYPE_LATEST, CONTENT_TYPE_PLAIN_0_0_4, generate_latest
-from .metrics import Counter, Gauge, Histogram, Summary
+from .metrics import Counter, Enum, Gauge, Histogram, Info, Summary
 from .registry import REGISTRY, CollectorRegistry
 
 __all__ = [
@@ -14,8 +14,10 @@ __all__ = [
     "REGISTRY",
     "CollectorRegistry",
     "Counter",
+    "Enum",
     "Gauge",
     "Histogram",
+    "Info",
     "Summary",
     "generate_latest",
 ]

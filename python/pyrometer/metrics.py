@@ -67,3 +67,11 @@ class Histogram(_native.Histogram):
     def time(self) -> Timer:
         """Observes the duration of a block or function, in seconds."""
         return Timer(self, "observe")
+
+
+class Info(_native.Info):
+    """Info metric: constant key-value pairs such as build information."""
+
+
+class Enum(_native.Enum):
+    """Enum metric: which one of a set of states holds."""

@@ -6,10 +6,11 @@ use pyo3::types::{PyDict, PyFloat};
 use pyrometer_core::{Buckets, DEFAULT_BUCKETS, Histogram};
 
 use crate::errors::to_py;
+use crate::family_handle::MetricArgs;
 use crate::metric_class::metric_class;
 
 /// Bounds as upstream reads them: anything `float()` accepts, `"+Inf"` included.
-fn bounds(py: Python<'_>, buckets: Option<Vec<Bound<'_, PyAny>>>) -> PyResult<Buckets> {
+fn bounds(py: Python<'_>, _args: &MetricArgs, buckets: Option<Vec<Bound<'_, PyAny>>>) -> PyResult<Buckets> {
     let Some(buckets) = buckets else { return Buckets::new(DEFAULT_BUCKETS).map_err(to_py) };
     let float = py.get_type::<PyFloat>();
     let bounds: Vec<f64> = buckets.iter().map(|b| float.call1((b,))?.extract()).collect::<PyResult<_>>()?;

@@ -6,8 +6,10 @@ mod errors;
 mod family_handle;
 mod gauge;
 mod histogram;
+mod info;
 mod metric_class;
 mod registry;
+mod state_set;
 mod summary;
 
 use pyo3::prelude::*;
@@ -24,7 +26,11 @@ mod _native {
     #[pymodule_export]
     use super::histogram::PyHistogram;
     #[pymodule_export]
+    use super::info::PyInfo;
+    #[pymodule_export]
     use super::registry::{PyCollectorRegistry, set_default_registry};
+    #[pymodule_export]
+    use super::state_set::PyEnum;
     #[pymodule_export]
     use super::summary::PySummary;
 }

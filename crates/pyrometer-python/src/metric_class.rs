@@ -5,7 +5,7 @@
 /// well-known users read, plus the type's own update methods given as `{ ... }`.
 ///
 /// A type with options takes extra keyword arguments after upstream's common ones,
-/// `options(name: Type = default, ...) => builder`, where `builder(py, name, ...)` returns
+/// `options(name: Type = default, ...) => builder`, where `builder(py, &args, name, ...)` returns
 /// `PyResult<M::Options>`.
 macro_rules! metric_class {
     ($class:ident, $name:literal, $metric:ty, $type_name:literal, { $($methods:tt)* }) => {
@@ -49,7 +49,8 @@ macro_rules! metric_class {
                     return Ok(Self(FamilyHandle::child_of(&parent.0, values)?));
                 }
                 let args = MetricArgs { name, documentation, labelnames, namespace, subsystem, unit, registry };
-                Ok(Self(FamilyHandle::new(py, args, $options(py $(, $opt)*)?)?))
+                let options = $options(py, &args $(, $opt)*)?;
+                Ok(Self(FamilyHandle::new(py, args, options)?))
             }
 
             $($methods)*
@@ -107,6 +108,6 @@ pub(crate) use metric_class;
 
 /// The options of a type that has none.
 #[allow(clippy::unnecessary_wraps)]
-pub(crate) fn no_options(_py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
+pub(crate) fn no_options(_py: pyo3::Python<'_>, _args: &crate::family_handle::MetricArgs) -> pyo3::PyResult<()> {
     Ok(())
 }

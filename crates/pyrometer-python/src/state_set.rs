@@ -1,0 +1,35 @@
+//! `Enum`: a state set with one state at a time.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+use pyrometer_core::{StateSet, States};
+
+use crate::family_handle::MetricArgs;
+use crate::metric_class::metric_class;
+
+/// The states, with upstream's checks and messages.
+fn checked_states(_py: Python<'_>, args: &MetricArgs, states: Option<Vec<String>>) -> PyResult<States> {
+    if args.labelnames.contains(&args.name) {
+        return Err(PyValueError::new_err(format!("Overlapping labels for Enum metric: {}", args.name)));
+    }
+    match states {
+        Some(states) if !states.is_empty() => Ok(States::new(states)),
+        _ => Err(PyValueError::new_err(format!("No states provided for Enum metric: {}", args.name))),
+    }
+}
+
+metric_class!(
+    PyEnum, "Enum", StateSet, "stateset",
+    options(states: Option<Vec<String>> = None) => checked_states,
+    {
+        /// Makes `state` the current state.
+        fn state(&self, state: &Bound<'_, PyString>) -> PyResult<()> {
+            // Upstream looks the state up with `list.index`, whose error this is.
+            self.0
+                .series()?
+                .set_exclusive(state.to_str()?)
+                .map_err(|_| state.repr().map_or_else(|e| e, |r| PyValueError::new_err(format!("{r} is not in list"))))
+        }
+    }
+);
