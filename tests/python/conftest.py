@@ -13,3 +13,18 @@ def lib(request):
 def both():
     """Both libraries, for tests that compare them directly."""
     return importlib.import_module("prometheus_client"), importlib.import_module("pyrometer")
+
+
+@pytest.fixture
+def raises_alike(both):
+    """Runs `mistake(lib, registry)` with both libraries and asserts the same exception class and text."""
+
+    def check(mistake):
+        raised = []
+        for lib in both:
+            with pytest.raises(Exception) as info:
+                mistake(lib, lib.CollectorRegistry())
+            raised.append((type(info.value).__name__, str(info.value)))
+        assert raised[0] == raised[1]
+
+    return check
