@@ -71,17 +71,42 @@ fn write_go_integer(out: &mut String, n: u64) {
     write_integer(out, exponent as u64);
 }
 
+/// A fixed buffer for one float's `{:e}` text: `-1.7976931348623157e308` is the longest.
+struct SciBuf {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl std::fmt::Write for SciBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 fn write_python_repr_general(out: &mut String, value: f64) {
-    // `{:e}` gives the shortest round-trip digits as `d.ddde[-]x`.
-    let mut sci = String::with_capacity(32);
+    // `{:e}` gives the shortest round-trip digits as `d.ddde[-]x`; formatted on the stack, as
+    // `_created` samples send every scrape through here.
+    let mut sci = SciBuf { bytes: [0; 32], len: 0 };
     let _ = write!(sci, "{value:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let sci = std::str::from_utf8(&sci.bytes[..sci.len]).unwrap_or_default();
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let (negative, mantissa) = match mantissa.strip_prefix('-') {
         Some(m) => (true, m),
         None => (false, mantissa),
     };
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut digit_bytes = [0u8; 24];
+    let mut count = 0;
+    for b in mantissa.bytes().filter(u8::is_ascii_digit) {
+        if let Some(slot) = digit_bytes.get_mut(count) {
+            *slot = b;
+            count += 1;
+        }
+    }
+    let digits = std::str::from_utf8(&digit_bytes[..count]).unwrap_or_default();
     if negative {
         out.push('-');
     }
@@ -91,11 +116,11 @@ fn write_python_repr_general(out: &mut String, value: f64) {
             for _ in 0..(-exp - 1) {
                 out.push('0');
             }
-            out.push_str(&digits);
+            out.push_str(digits);
         } else {
             let int_len = exp as usize + 1;
             if digits.len() <= int_len {
-                out.push_str(&digits);
+                out.push_str(digits);
                 for _ in digits.len()..int_len {
                     out.push('0');
                 }
