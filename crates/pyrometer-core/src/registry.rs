@@ -174,7 +174,12 @@ impl Registry {
             let collectors: Vec<Arc<dyn Collector>> = state.entries.iter().map(|e| e.collector.clone()).collect();
             (state.target_info.clone(), collectors)
         };
-        // Collect outside the lock: a collector may itself use the registry.
+        self.collect_from(target_info, collectors)
+    }
+
+    /// `target_info` first, then each collector in turn. Runs outside the registry's lock: a
+    /// collector may itself use the registry.
+    fn collect_from(&self, target_info: Option<LabelSet>, collectors: Vec<Arc<dyn Collector>>) -> Vec<MetricFamily> {
         let options = self.options();
         let mut out = Vec::with_capacity(collectors.len() + 1);
         out.extend(target_info.map(target_info_family));
@@ -206,12 +211,7 @@ impl Registry {
                 .collect();
             (target_info, collectors)
         };
-        let options = self.options();
-        let mut families = Vec::new();
-        families.extend(target_info.map(target_info_family));
-        for collector in collectors {
-            collector.collect(&options, &mut families);
-        }
+        let families = self.collect_from(target_info, collectors);
         families.into_iter().filter_map(|f| f.restricted(|n| names.contains(n))).collect()
     }
 

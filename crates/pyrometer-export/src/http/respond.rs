@@ -15,11 +15,11 @@ const ALLOWED: &str = "OPTIONS,GET,HEAD";
 pub fn respond<B>(registry: &Registry, request: &Request<B>) -> Response<Full<Bytes>> {
     let method = request.method();
     if method == Method::OPTIONS {
-        return plain(StatusCode::OK, Bytes::new()).with_allow();
+        return with_allow(plain(StatusCode::OK, Bytes::new()));
     }
     if method != Method::GET && method != Method::HEAD {
         let body = format!("# HTTP 405 Method Not Allowed: {method}; use OPTIONS, GET or HEAD\n");
-        return plain(StatusCode::METHOD_NOT_ALLOWED, body.into()).with_allow();
+        return with_allow(plain(StatusCode::METHOD_NOT_ALLOWED, body.into()));
     }
     if request.uri().path() == "/favicon.ico" {
         return plain(StatusCode::OK, Bytes::new());
@@ -49,15 +49,10 @@ fn plain(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
     response
 }
 
-trait WithAllow {
-    fn with_allow(self) -> Self;
-}
-
-impl WithAllow for Response<Full<Bytes>> {
-    fn with_allow(mut self) -> Self {
-        self.headers_mut().insert(ALLOW, HeaderValue::from_static(ALLOWED));
-        self
-    }
+/// Adds the `Allow` header that OPTIONS and 405 answers carry.
+fn with_allow(mut response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    response.headers_mut().insert(ALLOW, HeaderValue::from_static(ALLOWED));
+    response
 }
 
 #[cfg(test)]
