@@ -1,23 +1,37 @@
 """Prometheus instrumentation with a Rust core: a drop-in replacement for prometheus_client.
 
-The package is being built out name by name; what exists behaves as prometheus_client does
-(``tests/python`` runs each scenario against both libraries).
+The same public names as prometheus_client 0.26; updates and exposition run natively.
 """
 
-from .exposition import CONTENT_TYPE_LATEST, CONTENT_TYPE_PLAIN_0_0_4, generate_latest
-from .metrics import Counter, Enum, Gauge, Histogram, Info, Summary
+from . import exposition, metrics_core
+from .exposition import CONTENT_TYPE_LATEST, CONTENT_TYPE_PLAIN_0_0_4, CONTENT_TYPE_PLAIN_1_0_0, generate_latest
+from .gc_collector import GC_COLLECTOR, GCCollector
+from .metrics import Counter, Enum, Gauge, Histogram, Info, Summary, disable_created_metrics, enable_created_metrics
+from .metrics_core import Metric
+from .platform_collector import PLATFORM_COLLECTOR, PlatformCollector
+from .process_collector import PROCESS_COLLECTOR, ProcessCollector
 from .registry import REGISTRY, CollectorRegistry
 
-__all__ = [
-    "CONTENT_TYPE_LATEST",
-    "CONTENT_TYPE_PLAIN_0_0_4",
-    "REGISTRY",
+__all__ = (
     "CollectorRegistry",
+    "REGISTRY",
+    "Metric",
     "Counter",
-    "Enum",
     "Gauge",
+    "Summary",
     "Histogram",
     "Info",
-    "Summary",
+    "Enum",
+    "enable_created_metrics",
+    "disable_created_metrics",
+    "CONTENT_TYPE_LATEST",
+    "CONTENT_TYPE_PLAIN_0_0_4",
+    "CONTENT_TYPE_PLAIN_1_0_0",
     "generate_latest",
-]
+    "ProcessCollector",
+    "PROCESS_COLLECTOR",
+    "PlatformCollector",
+    "PLATFORM_COLLECTOR",
+    "GCCollector",
+    "GC_COLLECTOR",
+)

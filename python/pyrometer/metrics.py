@@ -1,9 +1,37 @@
 """Metric classes. Updates (``inc``, ``set``, ``observe``, ``labels``) run natively, with no Python frame."""
 
-from typing import Tuple, Type, Union
+from typing import Any, Iterable, Optional, Sequence, Tuple, Type, Union
 
 from . import _native
 from .context_managers import ExceptionCounter, InprogressTracker, Timer
+from .registry import REGISTRY, CollectorRegistry
+
+disable_created_metrics = _native.disable_created_metrics
+enable_created_metrics = _native.enable_created_metrics
+
+
+class _Registered:
+    """Registers a new top-level metric in its registry, as upstream's constructors do.
+
+    The native ``__new__`` builds the metric; registering here, once the object exists, lets
+    the registry hand back this very object (``_names_to_collectors``). Children skip it.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: Iterable[str] = (),
+        namespace: str = "",
+        subsystem: str = "",
+        unit: str = "",
+        registry: Optional[CollectorRegistry] = REGISTRY,
+        _labelvalues: Optional[Sequence[str]] = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        if registry is not None and not _labelvalues:
+            registry.register(self)
 
 
 class _ValueView:
@@ -18,7 +46,7 @@ class _ValueView:
         return self._metric._get()
 
 
-class Counter(_native.Counter):
+class Counter(_Registered, _native.Counter):
     """A Counter tracks counts of events or running totals; it only goes up."""
 
     @property
@@ -33,7 +61,7 @@ class Counter(_native.Counter):
         return ExceptionCounter(self, exception)
 
 
-class Gauge(_native.Gauge):
+class Gauge(_Registered, _native.Gauge):
     """A Gauge tracks a value that goes up and down."""
 
     @property
@@ -51,7 +79,7 @@ class Gauge(_native.Gauge):
         return Timer(self, "set")
 
 
-class Summary(_native.Summary):
+class Summary(_Registered, _native.Summary):
     """A Summary tracks the count and sum of observations."""
 
     def time(self) -> Timer:
@@ -59,7 +87,7 @@ class Summary(_native.Summary):
         return Timer(self, "observe")
 
 
-class Histogram(_native.Histogram):
+class Histogram(_Registered, _native.Histogram):
     """A Histogram counts observations in buckets."""
 
     DEFAULT_BUCKETS = (.005, .01, .025, .05, .075, .1, .25, .5, .75, 1.0, 2.5, 5.0, 7.5, 10.0, float("inf"))
@@ -69,9 +97,9 @@ class Histogram(_native.Histogram):
         return Timer(self, "observe")
 
 
-class Info(_native.Info):
+class Info(_Registered, _native.Info):
     """Info metric: constant key-value pairs such as build information."""
 
 
-class Enum(_native.Enum):
+class Enum(_Registered, _native.Enum):
     """Enum metric: which one of a set of states holds."""

@@ -77,17 +77,18 @@ fn encode_text(c: &mut Criterion) {
         if series >= 100_000 {
             g.sample_size(10);
         }
-        let ours_len = pyrometer_expo::text_to_bytes(&s.ours.collect(), pyrometer_expo::Escaping::Underscores).len();
+        let ours_len =
+            pyrometer_expo::text_to_bytes(&s.ours.collect().unwrap(), pyrometer_expo::Escaping::Underscores).len();
         g.throughput(Throughput::Bytes(ours_len as u64));
         g.bench_function(BenchmarkId::new("pyrometer", "text"), |b| {
             b.iter(|| {
-                let families = s.ours.collect();
+                let families = s.ours.collect().unwrap();
                 black_box(pyrometer_expo::text_to_bytes(&families, pyrometer_expo::Escaping::Underscores))
             });
         });
         g.bench_function(BenchmarkId::new("pyrometer", "openmetrics"), |b| {
             b.iter(|| {
-                let families = s.ours.collect();
+                let families = s.ours.collect().unwrap();
                 black_box(
                     pyrometer_expo::openmetrics_to_bytes(&families, pyrometer_expo::Escaping::Underscores).unwrap(),
                 )

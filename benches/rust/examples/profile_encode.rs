@@ -15,7 +15,7 @@ fn main() {
     }
     for _ in 0..20 {
         let start = Instant::now();
-        let fams = registry.collect();
+        let fams = registry.collect().expect("collects");
         let collect = start.elapsed();
         let start = Instant::now();
         let out = pyrometer_expo::text_to_bytes(&fams, pyrometer_expo::Escaping::Underscores);

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::error::Error;
 use crate::metric::family::Family;
 use crate::metric::kind::Metric;
 use crate::snapshot::family::MetricFamily;
@@ -32,25 +33,27 @@ pub struct Description {
 /// Produces metric families when the registry is scraped.
 ///
 /// ```
-/// use pyrometer_core::{CollectOptions, Collector, LabelSet, MetricFamily, MetricType, Registry, Sample};
+/// use pyrometer_core::{CollectOptions, Collector, Error, LabelSet, MetricFamily, MetricType, Registry, Sample};
 ///
 /// #[derive(Debug)]
 /// struct Uptime;
 /// impl Collector for Uptime {
-///     fn collect(&self, _: &CollectOptions, out: &mut Vec<MetricFamily>) {
-///         let mut f = MetricFamily::new("uptime_seconds", "Uptime.", MetricType::Gauge, "").unwrap();
+///     fn collect(&self, _: &CollectOptions, out: &mut Vec<MetricFamily>) -> Result<(), Error> {
+///         let mut f = MetricFamily::new("uptime_seconds", "Uptime.", MetricType::Gauge, "")?;
 ///         f.samples.push(Sample::new("", LabelSet::EMPTY, 42.0));
 ///         out.push(f);
+///         Ok(())
 ///     }
 /// }
 /// let registry = Registry::new();
 /// registry.register(Uptime)?;
-/// assert_eq!(registry.get_sample_value("uptime_seconds", &LabelSet::EMPTY), Some(42.0));
+/// assert_eq!(registry.get_sample_value("uptime_seconds", &LabelSet::EMPTY)?, Some(42.0));
 /// # Ok::<(), pyrometer_core::Error>(())
 /// ```
 pub trait Collector: Send + Sync + std::fmt::Debug + 'static {
-    /// Appends the current families.
-    fn collect(&self, options: &CollectOptions, out: &mut Vec<MetricFamily>);
+    /// Appends the current families. A collector that cannot read what it reports fails the
+    /// scrape with [`Error::collect`] rather than report a partial picture.
+    fn collect(&self, options: &CollectOptions, out: &mut Vec<MetricFamily>) -> Result<(), Error>;
 
     /// The families this collector will produce, if it knows them up front. `None` (the
     /// default) registers it without names, so it clashes with nothing.
@@ -60,8 +63,9 @@ pub trait Collector: Send + Sync + std::fmt::Debug + 'static {
 }
 
 impl<M: Metric> Collector for Family<M> {
-    fn collect(&self, options: &CollectOptions, out: &mut Vec<MetricFamily>) {
+    fn collect(&self, options: &CollectOptions, out: &mut Vec<MetricFamily>) -> Result<(), Error> {
         out.push(Family::collect(self, options.created));
+        Ok(())
     }
 
     fn describe(&self) -> Option<Vec<Description>> {

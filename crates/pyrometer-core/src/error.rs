@@ -1,5 +1,8 @@
 //! The one error type of this crate.
 
+use std::fmt;
+use std::sync::Arc;
+
 /// Everything that can go wrong while building metrics or registering collectors.
 ///
 /// Messages follow `prometheus_client`'s wording where it has one, so that the Python package
@@ -121,7 +124,56 @@ pub enum Error {
     /// The collector to unregister is not registered.
     #[error("Collector is not registered")]
     NotRegistered,
+    /// A collector failed while collecting; the scrape fails with it.
+    #[error("{0}")]
+    Collect(#[source] CollectError),
 }
+
+impl Error {
+    /// Wraps the error a collector failed with.
+    pub fn collect(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Collect(CollectError(Arc::new(source)))
+    }
+}
+
+/// The error a collector failed with, kept whole so that a caller can downcast it back.
+#[derive(Clone)]
+pub struct CollectError(Arc<dyn std::error::Error + Send + Sync>);
+
+impl CollectError {
+    /// The collector's own error.
+    #[must_use]
+    pub fn source_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+impl fmt::Debug for CollectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for CollectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for CollectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+/// Two collect errors are equal when they are the same failure.
+impl PartialEq for CollectError {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for CollectError {}
 
 /// Formats names as a Python set literal, as `prometheus_client` prints them.
 fn python_set(names: &[String]) -> String {

@@ -17,7 +17,7 @@
 //! get.inc();
 //!
 //! let labels = LabelSet::new([("method", "GET")]);
-//! assert_eq!(registry.get_sample_value("http_requests_total", &labels), Some(1.0));
+//! assert_eq!(registry.get_sample_value("http_requests_total", &labels)?, Some(1.0));
 //! # Ok::<(), pyrometer_core::Error>(())
 //! ```
 
@@ -51,7 +51,7 @@ mod snapshot {
 }
 
 pub use collector::{CollectOptions, Collector, Description};
-pub use error::Error;
+pub use error::{CollectError, Error};
 pub use metric::buckets::{Buckets, DEFAULT_BUCKETS};
 pub use metric::counter::Counter;
 pub use metric::family::Family;
@@ -62,7 +62,7 @@ pub use metric::kind::{Metric, SeriesContext};
 pub use metric::metadata::{FamilyMeta, Metadata};
 pub use metric::state_set::{StateSet, States};
 pub use metric::summary::Summary;
-pub use registry::{CollectorId, Registry};
+pub use registry::{CollectorId, Registry, RegistryOptions};
 pub use snapshot::exemplar::{EXEMPLAR_MAX_LABEL_CHARS, Exemplar};
 pub use snapshot::family::MetricFamily;
 pub use snapshot::labels::{Label, LabelSet};

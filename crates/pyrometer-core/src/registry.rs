@@ -23,7 +23,7 @@ pub struct CollectorId(u64);
 /// let hits = Family::<Counter>::new(Metadata::new("hits", "Cache hits."))?;
 /// registry.register(hits.clone())?;
 /// hits.without_labels()?.inc();
-/// assert_eq!(registry.get_sample_value("hits_total", &LabelSet::EMPTY), Some(1.0));
+/// assert_eq!(registry.get_sample_value("hits_total", &LabelSet::EMPTY)?, Some(1.0));
 /// // A second family that would write `hits_total` is refused.
 /// let again = Family::<Counter>::new(Metadata::new("hits_total", "Again."))?;
 /// assert!(registry.register(again).is_err());
@@ -38,7 +38,19 @@ pub struct Registry {
 struct Inner {
     state: RwLock<State>,
     created_disabled: AtomicBool,
-    auto_describe: bool,
+    options: RegistryOptions,
+}
+
+/// How a registry treats collectors that do not say up front which families they produce.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RegistryOptions {
+    /// Learn the names of such collectors by collecting them once at registration
+    /// (`auto_describe` in `prometheus_client`).
+    pub auto_describe: bool,
+    /// Collect collectors that have no names in restricted collections too
+    /// (`support_collectors_without_names` in `prometheus_client`); by default a restricted
+    /// collection asks only the collectors that own one of the names.
+    pub restricted_includes_unnamed: bool,
 }
 
 #[derive(Debug, Default)]
@@ -73,17 +85,30 @@ impl Registry {
     /// names by collecting once at registration (`auto_describe` in `prometheus_client`).
     #[must_use]
     pub fn with_auto_describe() -> Self {
-        Self { inner: Arc::new(Inner { auto_describe: true, ..Inner::default() }) }
+        Self::with_options(RegistryOptions { auto_describe: true, ..RegistryOptions::default() })
     }
 
-    /// Adds a collector; fails if it would produce a sample name another collector produces.
+    /// An empty registry with these options.
+    #[must_use]
+    pub fn with_options(options: RegistryOptions) -> Self {
+        Self { inner: Arc::new(Inner { options, ..Inner::default() }) }
+    }
+
+    /// The options this registry was built with.
+    #[must_use]
+    pub fn options(&self) -> RegistryOptions {
+        self.inner.options
+    }
+
+    /// Adds a collector; fails if it would produce a sample name another collector produces, or
+    /// if collecting it to learn its names fails.
     pub fn register(&self, collector: impl Collector) -> Result<CollectorId, Error> {
         self.register_shared(Arc::new(collector))
     }
 
     /// Adds a collector that is shared with other owners.
     pub fn register_shared(&self, collector: Arc<dyn Collector>) -> Result<CollectorId, Error> {
-        let names = self.names_of(&*collector);
+        let names = self.names_of(&*collector)?;
         let mut state = self.write();
         let mut clashes: Vec<String> = names.iter().filter(|n| state.owners.contains_key(*n)).cloned().collect();
         if !clashes.is_empty() {
@@ -113,20 +138,28 @@ impl Registry {
 
     /// Sample names a collector produces and clashes with: each family's name and the names its
     /// type derives from it.
-    fn names_of(&self, collector: &dyn Collector) -> Vec<String> {
-        let described = collector.describe().or_else(|| {
-            self.inner.auto_describe.then(|| {
+    fn names_of(&self, collector: &dyn Collector) -> Result<Vec<String>, Error> {
+        let described = match collector.describe() {
+            Some(described) => described,
+            None if self.inner.options.auto_describe => {
                 let mut families = Vec::new();
-                collector.collect(&self.options(), &mut families);
+                collector.collect(&self.collect_options(), &mut families)?;
                 families.into_iter().map(|f| Description { name: f.name, metric_type: f.metric_type }).collect()
-            })
-        });
+            }
+            None => Vec::new(),
+        };
         let mut names = Vec::new();
-        for d in described.unwrap_or_default() {
+        for d in described {
             names.push(d.name.to_string());
             names.extend(d.metric_type.reserved_suffixes().iter().map(|s| format!("{}{s}", d.name)));
         }
-        names
+        Ok(names)
+    }
+
+    /// The names a registered collector produces and clashes with, as registration found them.
+    #[must_use]
+    pub fn names(&self, id: CollectorId) -> Option<Vec<String>> {
+        self.read().entries.iter().find(|e| e.id == id).map(|e| e.names.clone())
     }
 
     /// Turns `_created` samples on or off for every collection from now on.
@@ -135,7 +168,9 @@ impl Registry {
         self.inner.created_disabled.store(!enabled, Ordering::Relaxed);
     }
 
-    fn options(&self) -> CollectOptions {
+    /// The settings every collection of this registry passes to its collectors.
+    #[must_use]
+    pub fn collect_options(&self) -> CollectOptions {
         CollectOptions { created: !self.inner.created_disabled.load(Ordering::Relaxed) }
     }
 
@@ -166,9 +201,9 @@ impl Registry {
         self.read().target_info.clone()
     }
 
-    /// Snapshots every collector, `target_info` first, then in registration order.
-    #[must_use]
-    pub fn collect(&self) -> Vec<MetricFamily> {
+    /// Snapshots every collector, `target_info` first, then in registration order. Fails with
+    /// the first collector that fails.
+    pub fn collect(&self) -> Result<Vec<MetricFamily>, Error> {
         let (target_info, collectors) = {
             let state = self.read();
             let collectors: Vec<Arc<dyn Collector>> = state.entries.iter().map(|e| e.collector.clone()).collect();
@@ -179,20 +214,23 @@ impl Registry {
 
     /// `target_info` first, then each collector in turn. Runs outside the registry's lock: a
     /// collector may itself use the registry.
-    fn collect_from(&self, target_info: Option<LabelSet>, collectors: Vec<Arc<dyn Collector>>) -> Vec<MetricFamily> {
-        let options = self.options();
+    fn collect_from(
+        &self,
+        target_info: Option<LabelSet>,
+        collectors: Vec<Arc<dyn Collector>>,
+    ) -> Result<Vec<MetricFamily>, Error> {
+        let options = self.collect_options();
         let mut out = Vec::with_capacity(collectors.len() + 1);
         out.extend(target_info.map(target_info_family));
         for collector in collectors {
-            collector.collect(&options, &mut out);
+            collector.collect(&options, &mut out)?;
         }
-        out
+        Ok(out)
     }
 
     /// Snapshots only the samples with the given names: `restricted_registry` of
     /// `prometheus_client`, and the `name[]` filter of a scrape.
-    #[must_use]
-    pub fn collect_restricted(&self, names: &HashSet<String>) -> Vec<MetricFamily> {
+    pub fn collect_restricted(&self, names: &HashSet<String>) -> Result<Vec<MetricFamily>, Error> {
         let (target_info, collectors) = {
             let state = self.read();
             let target_info = state.target_info.clone().filter(|_| names.contains("target_info"));
@@ -206,26 +244,27 @@ impl Registry {
             let collectors: Vec<Arc<dyn Collector>> = state
                 .entries
                 .iter()
-                .filter(|e| e.names.is_empty() || wanted.contains(&e.id))
+                .filter(|e| {
+                    wanted.contains(&e.id) || (e.names.is_empty() && self.inner.options.restricted_includes_unnamed)
+                })
                 .map(|e| e.collector.clone())
                 .collect();
             (target_info, collectors)
         };
-        let families = self.collect_from(target_info, collectors);
-        families.into_iter().filter_map(|f| f.restricted(|n| names.contains(n))).collect()
+        let families = self.collect_from(target_info, collectors)?;
+        Ok(families.into_iter().filter_map(|f| f.restricted(|n| names.contains(n))).collect())
     }
 
     /// The value of the sample with this full name and exactly these labels. Meant for tests:
     /// it collects everything.
-    #[must_use]
-    pub fn get_sample_value(&self, name: &str, labels: &LabelSet) -> Option<f64> {
-        self.collect().iter().find_map(|family| {
+    pub fn get_sample_value(&self, name: &str, labels: &LabelSet) -> Result<Option<f64>, Error> {
+        Ok(self.collect()?.iter().find_map(|family| {
             family
                 .samples
                 .iter()
                 .find(|s| s.name.full(&family.name) == name && s.all_labels() == *labels)
                 .map(|s| s.value)
-        })
+        }))
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -284,9 +323,9 @@ mod tests {
         let r = Registry::new();
         r.register(counter("a")).unwrap();
         r.set_target_info(Some(LabelSet::new([("env", "prod")]))).unwrap();
-        let families = r.collect();
+        let families = r.collect().unwrap();
         assert_eq!(&*families[0].name, "target");
-        assert_eq!(r.get_sample_value("target_info", &LabelSet::new([("env", "prod")])), Some(1.0));
+        assert_eq!(r.get_sample_value("target_info", &LabelSet::new([("env", "prod")])).unwrap(), Some(1.0));
         let clash = Family::<Gauge>::new(Metadata::new("target_info", "h")).unwrap();
         assert!(r.register(clash).is_err());
         r.set_target_info(None).unwrap();
@@ -304,7 +343,7 @@ mod tests {
         r.register(a.clone()).unwrap();
         r.register(counter("b")).unwrap();
         let names: HashSet<String> = ["a_total".to_owned()].into();
-        let families = r.collect_restricted(&names);
+        let families = r.collect_restricted(&names).unwrap();
         assert_eq!(families.len(), 1);
         assert_eq!(families[0].samples.len(), 1);
     }
@@ -313,16 +352,19 @@ mod tests {
     fn created_samples_can_be_switched_off() {
         let r = Registry::new();
         r.register(counter("a")).unwrap();
-        assert!(r.get_sample_value("a_created", &LabelSet::EMPTY).is_some());
+        assert!(r.get_sample_value("a_created", &LabelSet::EMPTY).unwrap().is_some());
         r.set_created_enabled(false);
-        assert!(r.get_sample_value("a_created", &LabelSet::EMPTY).is_none());
+        assert!(r.get_sample_value("a_created", &LabelSet::EMPTY).unwrap().is_none());
     }
 
     #[derive(Debug)]
     struct Undescribed;
     impl Collector for Undescribed {
-        fn collect(&self, _: &CollectOptions, out: &mut Vec<MetricFamily>) {
-            out.push(MetricFamily::new("x", "h", MetricType::Gauge, "").unwrap());
+        fn collect(&self, _: &CollectOptions, out: &mut Vec<MetricFamily>) -> Result<(), Error> {
+            let mut family = MetricFamily::new("x", "h", MetricType::Gauge, "")?;
+            family.samples.push(Sample::new("", LabelSet::EMPTY, 1.0));
+            out.push(family);
+            Ok(())
         }
     }
 
@@ -336,11 +378,43 @@ mod tests {
         assert!(r.register(Undescribed).is_err());
     }
 
+    #[derive(Debug)]
+    struct Failing;
+    impl Collector for Failing {
+        fn collect(&self, _: &CollectOptions, _: &mut Vec<MetricFamily>) -> Result<(), Error> {
+            Err(Error::collect(std::io::Error::other("no /proc here")))
+        }
+    }
+
+    #[test]
+    fn a_failing_collector_fails_the_scrape_with_its_own_error() {
+        let r = Registry::new();
+        r.register(counter("a")).unwrap();
+        r.register(Failing).unwrap();
+        let err = r.collect().unwrap_err();
+        assert_eq!(err.to_string(), "no /proc here");
+        let Error::Collect(inner) = err else { panic!("not a collect error") };
+        assert!(inner.source_error().downcast_ref::<std::io::Error>().is_some());
+        // Under auto-describe, registration collects, so it fails there already.
+        assert!(matches!(Registry::with_auto_describe().register(Failing), Err(Error::Collect(_))));
+    }
+
+    #[test]
+    fn restriction_asks_unnamed_collectors_only_when_told_to() {
+        let names: HashSet<String> = ["x".to_owned()].into();
+        let r = Registry::new();
+        r.register(Undescribed).unwrap();
+        assert!(r.collect_restricted(&names).unwrap().is_empty());
+        let r = Registry::with_options(RegistryOptions { restricted_includes_unnamed: true, ..Default::default() });
+        r.register(Undescribed).unwrap();
+        assert_eq!(r.collect_restricted(&names).unwrap().len(), 1);
+    }
+
     #[test]
     fn restriction_keeps_the_unit() {
         let r = Registry::new();
         r.register(Family::<Gauge>::new(Metadata::new("mem", "h").unit("bytes")).unwrap()).unwrap();
         let names: HashSet<String> = ["mem_bytes".to_owned()].into();
-        assert_eq!(&*r.collect_restricted(&names)[0].unit, "bytes");
+        assert_eq!(&*r.collect_restricted(&names).unwrap()[0].unit, "bytes");
     }
 }

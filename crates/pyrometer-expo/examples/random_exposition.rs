@@ -92,7 +92,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    let families = registry.collect();
+    let families = registry.collect().expect("collects");
     let mut text = String::new();
     encode_text(&mut text, &families, Escaping::Underscores);
     let mut om = String::new();

@@ -15,7 +15,7 @@
 //!
 //! let format = negotiate(Some("application/openmetrics-text; version=1.0.0"));
 //! assert_eq!(format.content_type(), "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores");
-//! let body = format.encode(&registry.collect()).unwrap();
+//! let body = format.encode(&registry.collect().unwrap()).unwrap();
 //! assert_eq!(body, b"# HELP jobs Jobs run.\n# TYPE jobs counter\njobs_total 1.0\n# EOF\n");
 //! # Ok::<(), pyrometer_core::Error>(())
 //! ```

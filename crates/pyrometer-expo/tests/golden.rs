@@ -156,7 +156,11 @@ fn with_extra(mut s: Sample, name: &str, value: &str) -> Sample {
 }
 
 impl Collector for Custom {
-    fn collect(&self, _: &CollectOptions, out: &mut Vec<MetricFamily>) {
+    fn collect(
+        &self,
+        _: &CollectOptions,
+        out: &mut Vec<MetricFamily>,
+    ) -> std::result::Result<(), pyrometer_core::Error> {
         let mut ops1 = sample("_total", &[("shard", "1")], 5.0);
         ops1.timestamp = Some(Timestamp::Seconds(1_700_000_000.5));
         let mut created1 = sample("_created", &[("shard", "1")], 1_600_000_000.25);
@@ -200,6 +204,7 @@ impl Collector for Custom {
         made_created.name = SampleName::Full("made_created".into());
         let made = vec![sample("_total", &[], 1.0), made_created];
         out.push(family("made", "Created samples.", MetricType::Counter, made));
+        Ok(())
     }
 }
 
@@ -243,7 +248,7 @@ fn every_scenario_encodes_byte_identical_to_prometheus_client() -> Result {
         let registry = Registry::new();
         registry.set_created_enabled(false);
         build(&registry)?;
-        let families = registry.collect();
+        let families = registry.collect().expect("collects");
         for escaping in ESCAPINGS {
             let stem = format!("{name}.{}", escaping.as_str());
             let text_path = golden_dir().join(format!("{stem}.txt"));

@@ -85,7 +85,7 @@ proptest! {
 
     #[test]
     fn text_output_parses_back_to_the_same_samples(content in content()) {
-        let families = registry(&content).collect();
+        let families = registry(&content).collect().unwrap();
         let mut text = String::new();
         encode_text(&mut text, &families, Escaping::Underscores);
         let parsed = parse_text(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
@@ -94,7 +94,7 @@ proptest! {
 
     #[test]
     fn openmetrics_output_parses_back_to_the_same_samples(content in content()) {
-        let families = registry(&content).collect();
+        let families = registry(&content).collect().unwrap();
         let mut om = String::new();
         encode_openmetrics(&mut om, &families, Escaping::Underscores).unwrap();
         let parsed = parse_openmetrics(&om).map_err(|e| TestCaseError::fail(format!("{e}\n{om}")))?;

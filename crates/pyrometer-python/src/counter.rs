@@ -5,7 +5,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyrometer_core::Counter;
 
+use crate::errors::to_py;
 use crate::metric_class::metric_class;
+use crate::metric_objects::exemplar_arg;
 
 metric_class!(PyCounter, "Counter", Counter, "counter", {
     /// Increments by `amount` (default 1); negative amounts raise `ValueError`.
@@ -15,8 +17,8 @@ metric_class!(PyCounter, "Counter", Counter, "counter", {
         if amount < 0.0 {
             return Err(PyValueError::new_err("Counters can only be incremented by non-negative amounts."));
         }
-        if exemplar.is_some_and(|e| !e.is_empty()) {
-            return Err(PyValueError::new_err("exemplars are not supported yet"));
+        if let Some(exemplar) = exemplar_arg(exemplar.as_ref(), amount)? {
+            return series.inc_with_exemplar(amount, exemplar).map_err(to_py);
         }
         series.inc_by(amount);
         Ok(())

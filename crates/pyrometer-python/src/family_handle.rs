@@ -10,29 +10,9 @@ use hashbrown::HashTable;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
-use pyrometer_core::{Family, Metadata, Metric, Registry};
+use pyrometer_core::{Family, Metadata, Metric};
 
 use crate::errors::to_py;
-use crate::registry::{PyCollectorRegistry, default_registry};
-
-/// Where a new metric registers: the default registry, none (`registry=None`), or a given one.
-pub(crate) enum RegistryArg {
-    Default,
-    Skip,
-    Given(Registry),
-}
-
-impl<'a, 'py> FromPyObject<'a, 'py> for RegistryArg {
-    type Error = PyErr;
-
-    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        if obj.is_none() {
-            return Ok(Self::Skip);
-        }
-        let registry = obj.cast::<PyCollectorRegistry>()?;
-        Ok(Self::Given(registry.get().inner.clone()))
-    }
-}
 
 /// The arguments every metric constructor takes, as `prometheus_client` names them.
 pub(crate) struct MetricArgs {
@@ -42,7 +22,6 @@ pub(crate) struct MetricArgs {
     pub(crate) namespace: String,
     pub(crate) subsystem: String,
     pub(crate) unit: String,
-    pub(crate) registry: RegistryArg,
 }
 
 /// A metric object's native state: a labelled parent, or an observable series.
@@ -102,22 +81,15 @@ fn label_strings<'py>(values: impl Iterator<Item = Bound<'py, PyAny>>) -> PyResu
 }
 
 impl<M: Metric> FamilyHandle<M> {
-    /// A new top-level metric, registered as asked.
-    pub(crate) fn new(py: Python<'_>, args: MetricArgs, options: M::Options) -> PyResult<Self> {
+    /// A new top-level metric. The Python class registers it, so that the registry holds the
+    /// Python object users get back from `_names_to_collectors`.
+    pub(crate) fn new(args: MetricArgs, options: M::Options) -> PyResult<Self> {
         let meta = Metadata::new(args.name, args.documentation)
             .namespace(args.namespace)
             .subsystem(args.subsystem)
             .unit(args.unit)
             .label_names(args.labelnames);
         let family = Family::<M>::with_options(meta, options).map_err(to_py)?;
-        let registry = match args.registry {
-            RegistryArg::Default => default_registry(py),
-            RegistryArg::Skip => None,
-            RegistryArg::Given(r) => Some(r),
-        };
-        if let Some(registry) = registry {
-            registry.register(family.clone()).map_err(to_py)?;
-        }
         let series =
             if family.meta().label_names.is_empty() { Some(family.without_labels().map_err(to_py)?) } else { None };
         Ok(Self { family, series, labelvalues: Vec::new(), children: Mutex::default() })

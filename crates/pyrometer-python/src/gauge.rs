@@ -3,9 +3,23 @@
 use pyo3::prelude::*;
 use pyrometer_core::Gauge;
 
+use crate::family_handle::MetricArgs;
 use crate::metric_class::metric_class;
 
-metric_class!(PyGauge, "Gauge", Gauge, "gauge", {
+/// How values of several processes combine; accepted with upstream's check, applied by the
+/// multiprocess store.
+const MULTIPROCESS_MODES: [&str; 10] =
+    ["all", "liveall", "min", "livemin", "max", "livemax", "sum", "livesum", "mostrecent", "livemostrecent"];
+
+fn checked_mode(_py: Python<'_>, _args: &MetricArgs, multiprocess_mode: String) -> PyResult<()> {
+    if MULTIPROCESS_MODES.contains(&multiprocess_mode.as_str()) {
+        Ok(())
+    } else {
+        Err(pyo3::exceptions::PyValueError::new_err(format!("Invalid multiprocess mode: {multiprocess_mode}")))
+    }
+}
+
+metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: String = String::from("all")) => checked_mode, {
     /// Adds `amount` (default 1).
     #[pyo3(signature = (amount = 1.0))]
     fn inc(&self, amount: f64) -> PyResult<()> {

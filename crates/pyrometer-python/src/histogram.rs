@@ -1,6 +1,5 @@
 //! `Histogram`.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat};
 use pyrometer_core::{Buckets, DEFAULT_BUCKETS, Histogram};
@@ -8,6 +7,7 @@ use pyrometer_core::{Buckets, DEFAULT_BUCKETS, Histogram};
 use crate::errors::to_py;
 use crate::family_handle::MetricArgs;
 use crate::metric_class::metric_class;
+use crate::metric_objects::exemplar_arg;
 
 /// Bounds as upstream reads them: anything `float()` accepts, `"+Inf"` included.
 fn bounds(py: Python<'_>, _args: &MetricArgs, buckets: Option<Vec<Bound<'_, PyAny>>>) -> PyResult<Buckets> {
@@ -25,10 +25,10 @@ metric_class!(
         #[pyo3(signature = (amount, exemplar = None))]
         fn observe(&self, amount: f64, exemplar: Option<Bound<'_, PyDict>>) -> PyResult<()> {
             let series = self.0.series()?;
-            if exemplar.is_some_and(|e| !e.is_empty()) {
-                return Err(PyValueError::new_err("exemplars are not supported yet"));
+            match exemplar_arg(exemplar.as_ref(), amount)? {
+                Some(exemplar) => series.observe_with_exemplar(amount, exemplar),
+                None => series.observe(amount),
             }
-            series.observe(amount);
             Ok(())
         }
 

@@ -3,11 +3,15 @@
 
 mod counter;
 mod errors;
+mod exposition;
 mod family_handle;
 mod gauge;
 mod histogram;
 mod info;
 mod metric_class;
+mod metric_objects;
+mod parser;
+mod python_collector;
 mod registry;
 mod state_set;
 mod summary;
@@ -22,13 +26,17 @@ mod _native {
     #[pymodule_export]
     use super::errors::DuplicateTimeseries;
     #[pymodule_export]
+    use super::exposition::{generate_openmetrics, generate_text};
+    #[pymodule_export]
     use super::gauge::PyGauge;
     #[pymodule_export]
     use super::histogram::PyHistogram;
     #[pymodule_export]
     use super::info::PyInfo;
     #[pymodule_export]
-    use super::registry::{PyCollectorRegistry, set_default_registry};
+    use super::parser::{parse_openmetrics, parse_text};
+    #[pymodule_export]
+    use super::registry::{PyCollectorRegistry, disable_created_metrics, enable_created_metrics};
     #[pymodule_export]
     use super::state_set::PyEnum;
     #[pymodule_export]

@@ -26,7 +26,7 @@ macro_rules! metric_class {
             #[pyo3(signature = (
                 name, documentation, labelnames = Vec::new(), namespace = String::new(),
                 subsystem = String::new(), unit = String::new(),
-                registry = crate::family_handle::RegistryArg::Default, _labelvalues = None, _parent = None
+                registry = None, _labelvalues = None, _parent = None
                 $(, $opt = $opt_default)*
             ))]
             // Upstream's keyword names start with `_`; the bindings must carry them.
@@ -39,7 +39,7 @@ macro_rules! metric_class {
                 namespace: String,
                 subsystem: String,
                 unit: String,
-                registry: crate::family_handle::RegistryArg,
+                registry: Option<pyo3::Bound<'_, pyo3::PyAny>>,
                 _labelvalues: Option<Vec<String>>,
                 _parent: Option<pyo3::PyRef<'_, $class>>,
                 $($opt: $opt_ty),*
@@ -48,9 +48,11 @@ macro_rules! metric_class {
                 if let (Some(parent), Some(values)) = (_parent, _labelvalues) {
                     return Ok(Self(FamilyHandle::child_of(&parent.0, values)?));
                 }
-                let args = MetricArgs { name, documentation, labelnames, namespace, subsystem, unit, registry };
+                // Registration is the Python class's: see `FamilyHandle::new`.
+                let _ = registry;
+                let args = MetricArgs { name, documentation, labelnames, namespace, subsystem, unit };
                 let options = $options(py, &args $(, $opt)*)?;
-                Ok(Self(FamilyHandle::new(py, args, options)?))
+                Ok(Self(FamilyHandle::new(args, options)?))
             }
 
             $($methods)*
@@ -76,6 +78,19 @@ macro_rules! metric_class {
                 self.0.clear();
             }
 
+            /// The metric's family with its current samples, as a one-element list.
+            fn collect<'py>(&self, py: pyo3::Python<'py>) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::types::PyList>> {
+                let family = self.0.family.collect(crate::registry::created_enabled());
+                pyo3::types::PyList::new(py, [crate::metric_objects::family_to_py(py, &family)?])
+            }
+
+            /// The metric's family without samples, as a one-element list.
+            fn describe<'py>(&self, py: pyo3::Python<'py>) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::types::PyList>> {
+                let mut family = self.0.family.collect(false);
+                family.samples.clear();
+                pyo3::types::PyList::new(py, [crate::metric_objects::family_to_py(py, &family)?])
+            }
+
             #[getter]
             fn _name(&self) -> String {
                 self.0.family.meta().name.to_string()
@@ -87,8 +102,8 @@ macro_rules! metric_class {
             }
 
             #[getter]
-            fn _labelnames(&self) -> Vec<String> {
-                self.0.family.meta().label_names.iter().map(ToString::to_string).collect()
+            fn _labelnames<'py>(&self, py: pyo3::Python<'py>) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::types::PyTuple>> {
+                pyo3::types::PyTuple::new(py, self.0.family.meta().label_names.iter().map(|n| &**n))
             }
 
             #[getter]
@@ -101,10 +116,39 @@ macro_rules! metric_class {
                 $type_name
             }
         }
+
+        impl crate::metric_class::NativeMetric for $class {
+            fn collector(&self) -> std::sync::Arc<dyn pyrometer_core::Collector> {
+                std::sync::Arc::new(self.0.family.clone())
+            }
+        }
     };
 }
 
 pub(crate) use metric_class;
+
+/// What the registry needs of a native metric object.
+pub(crate) trait NativeMetric {
+    /// The family, as a collector the registry can hold and collect without the GIL.
+    fn collector(&self) -> std::sync::Arc<dyn pyrometer_core::Collector>;
+}
+
+/// The family behind `object` when it is one of the native metric classes.
+pub(crate) fn native_collector(
+    object: &pyo3::Bound<'_, pyo3::PyAny>,
+) -> Option<std::sync::Arc<dyn pyrometer_core::Collector>> {
+    fn of<T: NativeMetric + pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sync>(
+        object: &pyo3::Bound<'_, pyo3::PyAny>,
+    ) -> Option<std::sync::Arc<dyn pyrometer_core::Collector>> {
+        object.cast::<T>().ok().map(|o| o.get().collector())
+    }
+    of::<crate::counter::PyCounter>(object)
+        .or_else(|| of::<crate::gauge::PyGauge>(object))
+        .or_else(|| of::<crate::histogram::PyHistogram>(object))
+        .or_else(|| of::<crate::summary::PySummary>(object))
+        .or_else(|| of::<crate::info::PyInfo>(object))
+        .or_else(|| of::<crate::state_set::PyEnum>(object))
+}
 
 /// The options of a type that has none.
 #[allow(clippy::unnecessary_wraps)]

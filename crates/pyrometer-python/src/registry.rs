@@ -1,37 +1,145 @@
-//! `CollectorRegistry`: the native registry and the exposition of what it holds.
+//! `CollectorRegistry`: the native registry, the Python objects registered in it, and the
+//! exposition of what it holds.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
+use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::PyBytes;
-use pyrometer_core::{LabelSet, Registry};
-use pyrometer_expo::{Escaping, openmetrics_to_bytes, text_to_bytes};
+use pyo3::types::{PyBytes, PyDict, PyIterator, PyList};
+use pyrometer_core::{Collector, CollectorId, LabelSet, MetricFamily, Registry, RegistryOptions};
+use pyrometer_expo::{openmetrics_to_bytes, text_to_bytes};
 
 use crate::errors::to_py;
+use crate::exposition::escaping;
+use crate::metric_class::native_collector;
+use crate::metric_objects::family_to_py;
+use crate::python_collector::PythonCollector;
+
+/// Whether `_created` samples are written: `disable_created_metrics()` turns them off for
+/// every registry, as upstream's module-level switch does.
+static CREATED_ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// Turns `_created` samples off everywhere.
+#[pyfunction]
+pub(crate) fn disable_created_metrics() {
+    // Relaxed: a flag read once per collection; nothing else is published through it.
+    CREATED_ENABLED.store(false, Ordering::Relaxed);
+}
+
+/// Turns `_created` samples back on everywhere.
+#[pyfunction]
+pub(crate) fn enable_created_metrics() {
+    CREATED_ENABLED.store(true, Ordering::Relaxed);
+}
+
+/// Whether collections write `_created` samples now.
+pub(crate) fn created_enabled() -> bool {
+    CREATED_ENABLED.load(Ordering::Relaxed)
+}
+
+/// A registered object and, for a native metric, its family.
+type Chosen = (Py<PyAny>, Option<Arc<dyn Collector>>);
+
+/// A registered object: a native metric, collected without the GIL, or a Python collector.
+struct Member {
+    object: Py<PyAny>,
+    id: CollectorId,
+    native: Option<Arc<dyn Collector>>,
+}
 
 /// A set of collectors with unique sample names.
 #[pyclass(name = "CollectorRegistry", module = "pyrometer._native", frozen, subclass)]
 pub(crate) struct PyCollectorRegistry {
     pub(crate) inner: Registry,
+    members: Mutex<Vec<Member>>,
 }
 
-/// The registry metrics join when none is named: the package's `REGISTRY`.
-static DEFAULT_REGISTRY: PyOnceLock<Py<PyCollectorRegistry>> = PyOnceLock::new();
+impl PyCollectorRegistry {
+    fn members(&self) -> std::sync::MutexGuard<'_, Vec<Member>> {
+        self.members.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 
-/// Makes `registry` the default for metrics built without one. Called once, by the package.
-#[pyfunction]
-pub(crate) fn set_default_registry(py: Python<'_>, registry: Py<PyCollectorRegistry>) {
-    let _ = DEFAULT_REGISTRY.set(py, registry);
-}
+    /// The registered objects and the names each produces, copied out of the lock so that
+    /// Python code (a `__hash__`) never runs under it.
+    fn named_members(&self, py: Python<'_>) -> Vec<(Py<PyAny>, Vec<String>)> {
+        self.members().iter().map(|m| (m.object.clone_ref(py), self.inner.names(m.id).unwrap_or_default())).collect()
+    }
 
-pub(crate) fn default_registry(py: Python<'_>) -> Option<Registry> {
-    DEFAULT_REGISTRY.get(py).map(|r| r.get().inner.clone())
-}
+    /// Collects natively, the GIL released but for Python collectors.
+    pub(crate) fn collect_families(
+        &self,
+        py: Python<'_>,
+        names: Option<&HashSet<String>>,
+    ) -> PyResult<Vec<MetricFamily>> {
+        self.inner.set_created_enabled(created_enabled());
+        py.detach(|| match names {
+            Some(names) => self.inner.collect_restricted(names),
+            None => self.inner.collect(),
+        })
+        .map_err(to_py)
+    }
 
-fn escaping(name: &str) -> Escaping {
-    // Unknown names fall back to the default, as upstream's negotiation does.
-    name.parse().unwrap_or_default()
+    /// The `Metric` objects of a collection: native families converted, Python collectors'
+    /// own objects passed through, `target_info` first.
+    fn collect_objects<'py>(&self, py: Python<'py>, names: Option<&HashSet<String>>) -> PyResult<Bound<'py, PyList>> {
+        self.inner.set_created_enabled(created_enabled());
+        let options = self.inner.collect_options();
+        let unnamed = self.inner.options().restricted_includes_unnamed;
+        let chosen: Vec<Chosen> = self
+            .members()
+            .iter()
+            .filter(|m| match names {
+                None => true,
+                Some(names) => {
+                    let own = self.inner.names(m.id).unwrap_or_default();
+                    (own.is_empty() && unnamed) || own.iter().any(|n| names.contains(n))
+                }
+            })
+            .map(|m| (m.object.clone_ref(py), m.native.clone()))
+            .collect();
+        let out = PyList::empty(py);
+        if let Some(labels) = self.inner.target_info().filter(|_| names.is_none_or(|n| n.contains("target_info"))) {
+            let family = MetricFamily::from_parts(
+                "target".into(),
+                "Target metadata".into(),
+                pyrometer_core::MetricType::Info,
+                "".into(),
+                vec![pyrometer_core::Sample::new("_info", labels, 1.0)],
+            );
+            out.append(family_to_py(py, &family)?)?;
+        }
+        for (object, native) in chosen {
+            if let Some(native) = native {
+                let mut families = Vec::new();
+                native.collect(&options, &mut families).map_err(to_py)?;
+                for family in families {
+                    let family = match names {
+                        Some(names) => family.restricted(|n| names.contains(n)),
+                        None => Some(family),
+                    };
+                    if let Some(family) = family {
+                        out.append(family_to_py(py, &family)?)?;
+                    }
+                }
+                continue;
+            }
+            for metric in object.bind(py).call_method0("collect")?.try_iter()? {
+                let metric = metric?;
+                match names {
+                    None => out.append(metric)?,
+                    Some(names) => {
+                        let restricted = metric.call_method1("_restricted_metric", (names.clone(),))?;
+                        if !restricted.is_none() {
+                            out.append(restricted)?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 #[pymethods]
@@ -43,10 +151,68 @@ impl PyCollectorRegistry {
         target_info: Option<HashMap<String, String>>,
         support_collectors_without_names: bool,
     ) -> PyResult<Self> {
-        let _ = support_collectors_without_names;
-        let inner = if auto_describe { Registry::with_auto_describe() } else { Registry::new() };
+        let inner = Registry::with_options(RegistryOptions {
+            auto_describe,
+            restricted_includes_unnamed: support_collectors_without_names,
+        });
         inner.set_target_info(target_info.map(LabelSet::new)).map_err(to_py)?;
-        Ok(Self { inner })
+        Ok(Self { inner, members: Mutex::default() })
+    }
+
+    /// Adds a collector: a metric of this package, or any object with `collect()`.
+    fn register(&self, collector: &Bound<'_, PyAny>) -> PyResult<()> {
+        let native = native_collector(collector);
+        let id = if let Some(native) = &native {
+            self.inner.register_shared(native.clone())
+        } else {
+            self.inner.register(PythonCollector::new(collector, self.inner.options().auto_describe)?)
+        }
+        .map_err(to_py)?;
+        self.members().push(Member { object: collector.clone().unbind(), id, native });
+        Ok(())
+    }
+
+    /// Removes a collector; `KeyError` if it is not registered.
+    fn unregister(&self, collector: &Bound<'_, PyAny>) -> PyResult<()> {
+        let mut members = self.members();
+        let at = members
+            .iter()
+            .position(|m| m.object.bind(collector.py()).is(collector))
+            .ok_or_else(|| PyKeyError::new_err(collector.clone().unbind()))?;
+        let member = members.remove(at);
+        self.inner.unregister(member.id).map_err(to_py)
+    }
+
+    /// Each registered collector and the names it produces.
+    #[getter]
+    fn _collector_to_names<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (object, names) in self.named_members(py) {
+            dict.set_item(object, names)?;
+        }
+        Ok(dict)
+    }
+
+    /// Each produced name and the collector that produces it.
+    #[getter]
+    fn _names_to_collectors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (object, names) in self.named_members(py) {
+            for name in names {
+                dict.set_item(name, &object)?;
+            }
+        }
+        Ok(dict)
+    }
+
+    /// The metrics of every collector, `target_info` first.
+    fn collect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
+        self.collect_objects(py, None)?.into_any().try_iter()
+    }
+
+    /// The metrics restricted to samples with these names (what `restricted_registry` collects).
+    fn _collect_restricted<'py>(&self, py: Python<'py>, names: HashSet<String>) -> PyResult<Bound<'py, PyIterator>> {
+        self.collect_objects(py, Some(&names))?.into_any().try_iter()
     }
 
     /// Sets or clears the `target_info` labels.
@@ -61,25 +227,49 @@ impl PyCollectorRegistry {
 
     /// The value of one sample, or `None`.
     #[pyo3(signature = (name, labels = None))]
-    fn get_sample_value(&self, py: Python<'_>, name: &str, labels: Option<HashMap<String, String>>) -> Option<f64> {
+    fn get_sample_value(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        labels: Option<HashMap<String, String>>,
+    ) -> PyResult<Option<f64>> {
         let labels = LabelSet::new(labels.unwrap_or_default());
-        py.detach(|| self.inner.get_sample_value(name, &labels))
+        let families = self.collect_families(py, None)?;
+        Ok(families.iter().find_map(|family| {
+            family
+                .samples
+                .iter()
+                .find(|s| s.name.full(&family.name) == name && s.all_labels() == labels)
+                .map(|s| s.value)
+        }))
     }
 
-    /// The registry in the Prometheus text format; the GIL is released while it is built.
-    #[pyo3(signature = (escaping_name = "underscores"))]
-    fn _generate_text<'py>(&self, py: Python<'py>, escaping_name: &str) -> Bound<'py, PyBytes> {
-        let escaping = escaping(escaping_name);
-        let bytes = py.detach(|| text_to_bytes(&self.inner.collect(), escaping));
-        PyBytes::new(py, &bytes)
+    /// The registry, or only the samples in `names`, in the Prometheus text format; the GIL is
+    /// released while it is built.
+    #[pyo3(signature = (escaping_name = "underscores", names = None))]
+    fn _generate_text<'py>(
+        &self,
+        py: Python<'py>,
+        escaping_name: &str,
+        names: Option<HashSet<String>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let families = self.collect_families(py, names.as_ref())?;
+        let bytes = py.detach(|| text_to_bytes(&families, escaping(escaping_name)));
+        Ok(PyBytes::new(py, &bytes))
     }
 
-    /// The registry as OpenMetrics text; the GIL is released while it is built.
-    #[pyo3(signature = (escaping_name = "underscores"))]
-    fn _generate_openmetrics<'py>(&self, py: Python<'py>, escaping_name: &str) -> PyResult<Bound<'py, PyBytes>> {
-        let escaping = escaping(escaping_name);
+    /// The registry, or only the samples in `names`, as OpenMetrics text; the GIL is released
+    /// while it is built.
+    #[pyo3(signature = (escaping_name = "underscores", names = None))]
+    fn _generate_openmetrics<'py>(
+        &self,
+        py: Python<'py>,
+        escaping_name: &str,
+        names: Option<HashSet<String>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let families = self.collect_families(py, names.as_ref())?;
         let bytes = py
-            .detach(|| openmetrics_to_bytes(&self.inner.collect(), escaping))
+            .detach(|| openmetrics_to_bytes(&families, escaping(escaping_name)))
             .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
         Ok(PyBytes::new(py, &bytes))
     }

@@ -26,9 +26,14 @@ pub fn respond<B>(registry: &Registry, request: &Request<B>) -> Response<Full<By
     }
     let accept = request.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
     let format = negotiate(accept);
-    let families = match request.uri().query().and_then(name_filter) {
+    let collected = match request.uri().query().and_then(name_filter) {
         Some(names) => registry.collect_restricted(&names),
         None => registry.collect(),
+    };
+    // A failing collector fails the scrape: a partial answer would read as series vanishing.
+    let families = match collected {
+        Ok(families) => families,
+        Err(err) => return plain(StatusCode::INTERNAL_SERVER_ERROR, format!("{err}\n").into()),
     };
     match format.encode(&families) {
         Ok(body) => {

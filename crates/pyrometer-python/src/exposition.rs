@@ -1,0 +1,44 @@
+//! Exposition of `Metric` objects that come from something other than a native registry: a
+//! restricted view, a user's own object with `collect()`.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use pyrometer_core::MetricFamily;
+use pyrometer_expo::{Escaping, openmetrics_to_bytes, text_to_bytes};
+
+use crate::metric_objects::family_from_py;
+
+fn families(metrics: &Bound<'_, PyAny>) -> PyResult<Vec<MetricFamily>> {
+    metrics.try_iter()?.map(|m| family_from_py(&m?)).collect()
+}
+
+/// Unknown escaping names fall back to the default, as upstream's negotiation does.
+pub(crate) fn escaping(name: &str) -> Escaping {
+    name.parse().unwrap_or_default()
+}
+
+/// `Metric` objects in the Prometheus text format.
+#[pyfunction]
+#[pyo3(signature = (metrics, escaping_name = "underscores"))]
+pub(crate) fn generate_text<'py>(metrics: &Bound<'py, PyAny>, escaping_name: &str) -> PyResult<Bound<'py, PyBytes>> {
+    let families = families(metrics)?;
+    let py = metrics.py();
+    let bytes = py.detach(|| text_to_bytes(&families, escaping(escaping_name)));
+    Ok(PyBytes::new(py, &bytes))
+}
+
+/// `Metric` objects as OpenMetrics text.
+#[pyfunction]
+#[pyo3(signature = (metrics, escaping_name = "underscores"))]
+pub(crate) fn generate_openmetrics<'py>(
+    metrics: &Bound<'py, PyAny>,
+    escaping_name: &str,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let families = families(metrics)?;
+    let py = metrics.py();
+    let bytes = py
+        .detach(|| openmetrics_to_bytes(&families, escaping(escaping_name)))
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(PyBytes::new(py, &bytes))
+}

@@ -1,0 +1,142 @@
+//! Python's collected-data objects (`metrics_core.Metric`, `samples.Sample`, `Exemplar`,
+//! `Timestamp`) and the native snapshots they mirror, converted both ways.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyFloat, PyList, PyType};
+use pyrometer_core::{Exemplar, LabelSet, MetricFamily, MetricType, Sample, SampleName, Timestamp};
+
+/// The Python classes snapshots become, imported once.
+struct Classes {
+    metric: Py<PyType>,
+    sample: Py<PyType>,
+    exemplar: Py<PyType>,
+    timestamp: Py<PyType>,
+}
+
+static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
+
+fn classes(py: Python<'_>) -> PyResult<&Classes> {
+    CLASSES.get_or_try_init(py, || {
+        let samples = py.import("pyrometer.samples")?;
+        let class = |module: &Bound<'_, PyModule>, name: &str| -> PyResult<Py<PyType>> {
+            Ok(module.getattr(name)?.cast_into::<PyType>()?.unbind())
+        };
+        Ok(Classes {
+            metric: class(&py.import("pyrometer.metrics_core")?, "Metric")?,
+            sample: class(&samples, "Sample")?,
+            exemplar: class(&samples, "Exemplar")?,
+            timestamp: class(&samples, "Timestamp")?,
+        })
+    })
+}
+
+/// A `Metric` object holding the family's samples.
+pub(crate) fn family_to_py<'py>(py: Python<'py>, family: &MetricFamily) -> PyResult<Bound<'py, PyAny>> {
+    let classes = classes(py)?;
+    let metric =
+        classes.metric.bind(py).call1((&*family.name, &*family.help, family.metric_type.as_str(), &*family.unit))?;
+    let samples = PyList::empty(py);
+    for sample in &family.samples {
+        samples.append(sample_to_py(py, classes, &family.name, sample)?)?;
+    }
+    metric.setattr("samples", samples)?;
+    Ok(metric)
+}
+
+fn sample_to_py<'py>(py: Python<'py>, classes: &Classes, family: &str, sample: &Sample) -> PyResult<Bound<'py, PyAny>> {
+    let labels = labels_to_py(py, &sample.all_labels())?;
+    let timestamp = sample.timestamp.map(|t| timestamp_to_py(py, classes, t)).transpose()?;
+    let exemplar = match &sample.exemplar {
+        Some(e) => {
+            let timestamp = e.timestamp.map(|t| timestamp_to_py(py, classes, t)).transpose()?;
+            Some(classes.exemplar.bind(py).call1((labels_to_py(py, &e.labels)?, e.value, timestamp))?)
+        }
+        None => None,
+    };
+    classes.sample.bind(py).call1((sample.name.full(family), labels, sample.value, timestamp, exemplar))
+}
+
+fn labels_to_py<'py>(py: Python<'py>, labels: &LabelSet) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    for label in labels {
+        dict.set_item(&*label.name, &*label.value)?;
+    }
+    Ok(dict)
+}
+
+fn timestamp_to_py<'py>(py: Python<'py>, classes: &Classes, timestamp: Timestamp) -> PyResult<Bound<'py, PyAny>> {
+    match timestamp {
+        Timestamp::Seconds(s) => Ok(PyFloat::new(py, s).into_any()),
+        Timestamp::Exact { sec, nsec } => classes.timestamp.bind(py).call1((sec, nsec)),
+    }
+}
+
+/// The snapshot of a `Metric` object, or of anything with its attributes.
+pub(crate) fn family_from_py(metric: &Bound<'_, PyAny>) -> PyResult<MetricFamily> {
+    let name: String = metric.getattr("name")?.extract()?;
+    let help: String = metric.getattr("documentation")?.extract()?;
+    let type_name: String = metric.getattr("type")?.extract()?;
+    let unit: String = metric.getattr("unit")?.extract()?;
+    let metric_type: MetricType = type_name.parse().map_err(crate::errors::to_py)?;
+    let samples = metric
+        .getattr("samples")?
+        .try_iter()?
+        .map(|sample| sample_from_py(&sample?))
+        .collect::<PyResult<Vec<Sample>>>()?;
+    Ok(MetricFamily::from_parts(name.into(), help.into(), metric_type, unit.into(), samples))
+}
+
+fn sample_from_py(sample: &Bound<'_, PyAny>) -> PyResult<Sample> {
+    let name: String = sample.getattr("name")?.extract()?;
+    let exemplar = sample.getattr("exemplar")?;
+    let exemplar = if exemplar.is_none() {
+        None
+    } else {
+        Some(Arc::new(Exemplar {
+            labels: labels_from_py(&exemplar.getattr("labels")?)?,
+            value: exemplar.getattr("value")?.extract()?,
+            timestamp: timestamp_from_py(&exemplar.getattr("timestamp")?)?,
+        }))
+    };
+    Ok(Sample {
+        name: SampleName::Full(name.into()),
+        labels: labels_from_py(&sample.getattr("labels")?)?,
+        extra_label: None,
+        value: sample.getattr("value")?.extract()?,
+        timestamp: timestamp_from_py(&sample.getattr("timestamp")?)?,
+        exemplar,
+    })
+}
+
+/// A label dict; values must be strings, as the encoders upstream require.
+pub(crate) fn labels_from_py(labels: &Bound<'_, PyAny>) -> PyResult<LabelSet> {
+    let dict = labels.cast::<PyDict>()?;
+    let pairs = dict
+        .iter()
+        .map(|(k, v)| Ok((k.extract::<String>()?, v.extract::<String>()?)))
+        .collect::<PyResult<Vec<(String, String)>>>()?;
+    Ok(LabelSet::new(pairs))
+}
+
+/// `None`, seconds as a number, or a `Timestamp` with `sec` and `nsec`.
+fn timestamp_from_py(timestamp: &Bound<'_, PyAny>) -> PyResult<Option<Timestamp>> {
+    if timestamp.is_none() {
+        return Ok(None);
+    }
+    if let Ok(sec) = timestamp.getattr("sec") {
+        return Ok(Some(Timestamp::Exact { sec: sec.extract()?, nsec: timestamp.getattr("nsec")?.extract()? }));
+    }
+    Ok(Some(Timestamp::Seconds(timestamp.extract()?)))
+}
+
+/// The exemplar an `inc()` or `observe()` was given, stamped now; `None` for no or an empty
+/// dict, as upstream skips a falsy one.
+pub(crate) fn exemplar_arg(labels: Option<&Bound<'_, PyDict>>, value: f64) -> PyResult<Option<Exemplar>> {
+    let Some(labels) = labels.filter(|l| !l.is_empty()) else { return Ok(None) };
+    let labels = labels_from_py(labels.as_any())?;
+    let timestamp = Some(Timestamp::Seconds(pyrometer_core::now_seconds()));
+    Exemplar::new(labels, value, timestamp).map(Some).map_err(crate::errors::to_py)
+}

@@ -1,0 +1,31 @@
+//! The text and OpenMetrics parsers, returning `Metric` objects.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+use pyrometer_core::MetricFamily;
+
+use crate::metric_objects::family_to_py;
+
+fn to_list(py: Python<'_>, parsed: Result<Vec<MetricFamily>, pyrometer_expo::Error>) -> PyResult<Bound<'_, PyList>> {
+    let families = parsed.map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let list = PyList::empty(py);
+    for family in &families {
+        list.append(family_to_py(py, family)?)?;
+    }
+    Ok(list)
+}
+
+/// The families of a Prometheus text exposition; `ValueError` at the first bad line.
+#[pyfunction]
+pub(crate) fn parse_text<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyList>> {
+    let parsed = py.detach(|| pyrometer_expo::parse_text(text));
+    to_list(py, parsed)
+}
+
+/// The families of an OpenMetrics exposition; `ValueError` at the first bad line.
+#[pyfunction]
+pub(crate) fn parse_openmetrics<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyList>> {
+    let parsed = py.detach(|| pyrometer_expo::parse_openmetrics(text));
+    to_list(py, parsed)
+}
