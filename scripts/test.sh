@@ -37,6 +37,9 @@ rust() {
 
 python() {
     extension
+    echo "== mypy --strict and stubtest"
+    .venv/bin/python -m mypy --strict python/pyrometer
+    .venv/bin/python -m mypy.stubtest pyrometer._native
     echo "== pytest"
     .venv/bin/python -m pytest tests
 }

@@ -7,29 +7,39 @@ span is the awaited call, not the creation of the coroutine.
 import functools
 import inspect
 from timeit import default_timer
-from typing import Any, Callable, Tuple, Type, TypeVar, Union
+from types import TracebackType
+from typing import Any, Callable, Literal, Optional, Protocol, Tuple, Type, TypeVar, Union
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Incrementable(Protocol):
+    def inc(self, amount: float = 1.0) -> None: ...
+
+
+class _Gauge(_Incrementable, Protocol):
+    def dec(self, amount: float = 1.0) -> None: ...
 
 
 class _Decorator:
     """Makes a context-manager class usable as a decorator of sync and async functions."""
 
-    def _fresh(self):
+    def _fresh(self) -> Any:
         # A new instance per call keeps concurrent and re-entrant calls apart.
         return self
 
     def __call__(self, f: F) -> F:
         if inspect.iscoroutinefunction(f):
+
             @functools.wraps(f)
-            async def async_wrapped(*args, **kwargs):
+            async def async_wrapped(*args: Any, **kwargs: Any) -> Any:
                 with self._fresh():
                     return await f(*args, **kwargs)
 
             return async_wrapped  # type: ignore[return-value]
 
         @functools.wraps(f)
-        def wrapped(*args, **kwargs):
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
             with self._fresh():
                 return f(*args, **kwargs)
 
@@ -39,14 +49,18 @@ class _Decorator:
 class ExceptionCounter(_Decorator):
     """Counts exceptions of the given types leaving a block or a function."""
 
-    def __init__(self, counter, exception: Union[Type[BaseException], Tuple[Type[BaseException], ...]]) -> None:
+    def __init__(
+        self, counter: _Incrementable, exception: Union[Type[BaseException], Tuple[Type[BaseException], ...]]
+    ) -> None:
         self._counter = counter
         self._exception = exception
 
     def __enter__(self) -> None:
         pass
 
-    def __exit__(self, typ, value, traceback) -> bool:
+    def __exit__(
+        self, typ: Optional[Type[BaseException]], value: Optional[BaseException], traceback: Optional[TracebackType]
+    ) -> Literal[False]:
         if isinstance(value, self._exception):
             self._counter.inc()
         return False
@@ -55,23 +69,25 @@ class ExceptionCounter(_Decorator):
 class InprogressTracker(_Decorator):
     """Raises a gauge while a block or a function runs."""
 
-    def __init__(self, gauge) -> None:
+    def __init__(self, gauge: _Gauge) -> None:
         self._gauge = gauge
 
     def __enter__(self) -> None:
         self._gauge.inc()
 
-    def __exit__(self, typ, value, traceback) -> None:
+    def __exit__(
+        self, typ: Optional[Type[BaseException]], value: Optional[BaseException], traceback: Optional[TracebackType]
+    ) -> None:
         self._gauge.dec()
 
 
 class Timer(_Decorator):
     """Observes the duration of a block or a function, in seconds."""
 
-    def __init__(self, metric, callback_name: str) -> None:
+    def __init__(self, metric: Any, callback_name: str) -> None:
         self._metric = metric
         self._callback_name = callback_name
-        self.duration = None
+        self.duration: Optional[float] = None
 
     def _fresh(self) -> "Timer":
         return self.__class__(self._metric, self._callback_name)
@@ -80,10 +96,13 @@ class Timer(_Decorator):
         self._start = default_timer()
         return self
 
-    def __exit__(self, typ, value, traceback) -> None:
+    def __exit__(
+        self, typ: Optional[Type[BaseException]], value: Optional[BaseException], traceback: Optional[TracebackType]
+    ) -> None:
         # Time can go backwards.
         self.duration = max(default_timer() - self._start, 0)
         getattr(self._metric, self._callback_name)(self.duration)
 
-    def labels(self, *args, **kwargs) -> None:
+    def labels(self, *args: Any, **kwargs: Any) -> None:
+        """Times a child: for a timer made on a parent with labels."""
         self._metric = self._metric.labels(*args, **kwargs)

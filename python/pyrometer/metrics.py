@@ -39,10 +39,11 @@ class _ValueView:
 
     __slots__ = ("_metric",)
 
-    def __init__(self, metric):
+    def __init__(self, metric: Union[_native.Counter, _native.Gauge]) -> None:
         self._metric = metric
 
     def get(self) -> float:
+        """The current value."""
         return self._metric._get()
 
 

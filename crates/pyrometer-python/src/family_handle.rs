@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use pyrometer_core::{Family, Metadata, Metric};
@@ -199,6 +199,45 @@ impl<M: Metric> FamilyHandle<M> {
         let values: Vec<&str> = strings.iter().map(|s| s.to_str()).collect::<PyResult<_>>()?;
         self.family.remove(&values).map_err(to_py)?;
         self.children.lock().unwrap_or_else(PoisonError::into_inner).remove(&values);
+        Ok(())
+    }
+
+    /// `remove_by_labels(labels)`: removes every child whose labels include these.
+    pub(crate) fn remove_by_labels(&self, labels: &Bound<'_, PyAny>) -> PyResult<()> {
+        let names = &self.family.meta().label_names;
+        if names.is_empty() {
+            return Err(PyValueError::new_err(format!(
+                "No label names were set when constructing {}",
+                self.describe()
+            )));
+        }
+        let Ok(labels) = labels.cast::<PyDict>() else {
+            return Err(PyTypeError::new_err("labels must be a dict of {label_name: label_value}"));
+        };
+        let mut partial: Vec<(String, String)> = Vec::with_capacity(labels.len());
+        let mut unknown = Vec::new();
+        for (name, value) in labels.iter() {
+            let name: String = name.str()?.to_string();
+            if !names.iter().any(|n| **n == *name) {
+                unknown.push(format!("'{name}'"));
+            }
+            partial.push((name, value.str()?.to_string()));
+        }
+        if !unknown.is_empty() {
+            let expected: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+            let expected =
+                if expected.len() == 1 { format!("({},)", expected[0]) } else { format!("({})", expected.join(", ")) };
+            return Err(PyValueError::new_err(format!(
+                "Unknown label names: [{}]; expected {expected}",
+                unknown.join(", ")
+            )));
+        }
+        let partial: Vec<(&str, &str)> = partial.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        self.family.remove_by_labels(&partial).map_err(to_py)?;
+        let positions: Vec<(usize, &str)> =
+            partial.iter().filter_map(|(n, v)| names.iter().position(|l| &**l == *n).map(|i| (i, *v))).collect();
+        let mut children = self.children.lock().unwrap_or_else(PoisonError::into_inner);
+        children.table.retain(|c| !positions.iter().all(|(i, v)| c.values.get(*i).is_some_and(|x| &**x == *v)));
         Ok(())
     }
 

@@ -73,6 +73,11 @@ macro_rules! metric_class {
                 self.0.remove(args)
             }
 
+            /// Removes every child whose labels include all of `labels`.
+            fn remove_by_labels(&self, labels: &pyo3::Bound<'_, pyo3::PyAny>) -> pyo3::PyResult<()> {
+                self.0.remove_by_labels(labels)
+            }
+
             /// Removes every child.
             fn clear(&self) {
                 self.0.clear();

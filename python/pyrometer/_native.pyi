@@ -1,0 +1,156 @@
+"""The native module: metrics, the registry, encoders and parsers implemented in Rust."""
+
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Self, Sequence, Set, Tuple
+
+
+from typing_extensions import disjoint_base
+
+from .metrics_core import Metric
+
+__all__ = [
+    "Counter",
+    "DuplicateTimeseries",
+    "generate_openmetrics",
+    "generate_text",
+    "Gauge",
+    "Histogram",
+    "Info",
+    "parse_openmetrics",
+    "parse_text",
+    "CollectorRegistry",
+    "disable_created_metrics",
+    "enable_created_metrics",
+    "Enum",
+    "Summary",
+]
+
+class DuplicateTimeseries(ValueError): ...
+
+class _Metric:
+    _type: str
+    def __new__(
+        cls,
+        name: str,
+        documentation: str,
+        labelnames: Iterable[str] = ...,
+        namespace: str = ...,
+        subsystem: str = ...,
+        unit: str = ...,
+        registry: Optional[Any] = None,
+        _labelvalues: Optional[Sequence[str]] = None,
+        _parent: Optional[Any] = None,
+    ) -> Self: ...
+    def labels(self, *args: Any, **kwargs: Any) -> Self: ...
+    def remove(self, *args: Any) -> None: ...
+    def remove_by_labels(self, labels: Any) -> None: ...
+    def clear(self) -> None: ...
+    def collect(self) -> List[Metric]: ...
+    def describe(self) -> List[Metric]: ...
+    @property
+    def _name(self) -> str: ...
+    @property
+    def _documentation(self) -> str: ...
+    @property
+    def _labelnames(self) -> Tuple[str, ...]: ...
+    @property
+    def _labelvalues(self) -> List[str]: ...
+
+@disjoint_base
+class Counter(_Metric):
+    def inc(self, amount: float = 1.0, exemplar: Optional[Dict[str, str]] = None) -> None: ...
+    def reset(self) -> None: ...
+    def _get(self) -> float: ...
+
+@disjoint_base
+class Gauge(_Metric):
+    def __new__(
+        cls,
+        name: str,
+        documentation: str,
+        labelnames: Iterable[str] = ...,
+        namespace: str = ...,
+        subsystem: str = ...,
+        unit: str = ...,
+        registry: Optional[Any] = None,
+        _labelvalues: Optional[Sequence[str]] = None,
+        _parent: Optional[Any] = None,
+        multiprocess_mode: str = ...,
+    ) -> Self: ...
+    def inc(self, amount: float = 1.0) -> None: ...
+    def dec(self, amount: float = 1.0) -> None: ...
+    def set(self, value: float) -> None: ...
+    def set_to_current_time(self) -> None: ...
+    def _get(self) -> float: ...
+
+@disjoint_base
+class Summary(_Metric):
+    def observe(self, amount: float) -> None: ...
+
+@disjoint_base
+class Histogram(_Metric):
+    def __new__(
+        cls,
+        name: str,
+        documentation: str,
+        labelnames: Iterable[str] = ...,
+        namespace: str = ...,
+        subsystem: str = ...,
+        unit: str = ...,
+        registry: Optional[Any] = None,
+        _labelvalues: Optional[Sequence[str]] = None,
+        _parent: Optional[Any] = None,
+        buckets: Optional[Sequence[Any]] = ...,
+    ) -> Self: ...
+    def observe(self, amount: float, exemplar: Optional[Dict[str, str]] = None) -> None: ...
+    @property
+    def _upper_bounds(self) -> List[float]: ...
+
+@disjoint_base
+class Info(_Metric):
+    def info(self, val: Dict[str, str]) -> None: ...
+
+@disjoint_base
+class Enum(_Metric):
+    def __new__(
+        cls,
+        name: str,
+        documentation: str,
+        labelnames: Iterable[str] = ...,
+        namespace: str = ...,
+        subsystem: str = ...,
+        unit: str = ...,
+        registry: Optional[Any] = None,
+        _labelvalues: Optional[Sequence[str]] = None,
+        _parent: Optional[Any] = None,
+        states: Optional[Sequence[str]] = ...,
+    ) -> Self: ...
+    def state(self, state: str) -> None: ...
+
+@disjoint_base
+class CollectorRegistry:
+    def __new__(
+        cls,
+        auto_describe: bool = False,
+        target_info: Optional[Dict[str, str]] = None,
+        support_collectors_without_names: bool = False,
+    ) -> Self: ...
+    def register(self, collector: Any) -> None: ...
+    def unregister(self, collector: Any) -> None: ...
+    @property
+    def _collector_to_names(self) -> Dict[Any, List[str]]: ...
+    @property
+    def _names_to_collectors(self) -> Dict[str, Any]: ...
+    def collect(self) -> Iterator[Metric]: ...
+    def _collect_restricted(self, names: Set[str]) -> Iterator[Metric]: ...
+    def set_target_info(self, labels: Optional[Dict[str, str]]) -> None: ...
+    def get_target_info(self) -> Optional[Dict[str, str]]: ...
+    def get_sample_value(self, name: str, labels: Optional[Dict[str, str]] = None) -> Optional[float]: ...
+    def _generate_text(self, escaping_name: str = "underscores", names: Optional[Set[str]] = None) -> bytes: ...
+    def _generate_openmetrics(self, escaping_name: str = "underscores", names: Optional[Set[str]] = None) -> bytes: ...
+
+def disable_created_metrics() -> None: ...
+def enable_created_metrics() -> None: ...
+def generate_text(metrics: Iterable[Metric], escaping_name: str = "underscores") -> bytes: ...
+def generate_openmetrics(metrics: Iterable[Metric], escaping_name: str = "underscores") -> bytes: ...
+def parse_text(text: str) -> List[Metric]: ...
+def parse_openmetrics(text: str) -> List[Metric]: ...
