@@ -7,6 +7,8 @@ pyrometer time). Run: `.venv/bin/python benches/python/bench.py` after `make tes
 import importlib
 import subprocess
 import sys
+import threading
+import time
 import timeit
 
 LIBS = ("prometheus_client", "pyrometer")
@@ -27,13 +29,42 @@ def workloads(lib):
             labelled.labels(method, code).inc()
     child = labelled.labels("GET", "200")
     gauge = lib.Gauge("temperature", "Temperature.", registry=registry)
-    env = {"counter": counter, "labelled": labelled, "child": child, "gauge": gauge}
+    histogram = lib.Histogram("latency_seconds", "Latency.", registry=registry)
+    env = {"counter": counter, "labelled": labelled, "child": child, "gauge": gauge, "histogram": histogram}
     return {
         "Counter.inc()": ("counter.inc()", env, 200_000),
         "labels('GET','200').inc()": ("labelled.labels('GET', '200').inc()", env, 100_000),
         "cached child inc()": ("child.inc()", env, 200_000),
         "Gauge.set(v)": ("gauge.set(3.5)", env, 200_000),
+        "Histogram.observe(v)": ("histogram.observe(0.3)", env, 200_000),
+        "with h.time():": ("with histogram.time(): pass", env, 100_000),
     }
+
+
+def two_threads(lib, increments=200_000):
+    """Throughput of two threads incrementing one counter, relative to one thread doing the same work.
+
+    1.0 means the second thread adds nothing and takes nothing away; below 1.0 they slow each other.
+    """
+    counter = lib.Counter("shared_total", "Shared.", registry=lib.CollectorRegistry())
+
+    def work():
+        inc = counter.inc
+        for _ in range(increments):
+            inc()
+
+    def timed(threads):
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        start = time.perf_counter()
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        return time.perf_counter() - start
+
+    one = min(timed(1) for _ in range(3))
+    two = min(timed(2) for _ in range(3))
+    return 2 * one / two
 
 
 def exposition(lib, series):
@@ -67,6 +98,8 @@ def main():
     print(f"{'operation':34} {'prometheus_client':>18} {'pyrometer':>14} {'ratio':>8}")
     for op, a, b in rows:
         print(f"{op:34} {fmt(a):>18} {fmt(b):>14} {a / b:>7.1f}x")
+    scaling = {name: two_threads(lib) for name, lib in libs.items()}
+    print(f"{'two threads, one counter (x one)':34} {scaling['prometheus_client']:>17.2f}x {scaling['pyrometer']:>13.2f}x")
 
 
 def fmt(ns):

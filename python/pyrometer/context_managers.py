@@ -21,6 +21,25 @@ class _Gauge(_Incrementable, Protocol):
     def dec(self, amount: float = 1.0) -> None: ...
 
 
+def decorate(make_context: Callable[[], Any], f: F) -> F:
+    """Wraps ``f`` so that each call runs inside a fresh context from ``make_context()``."""
+    if inspect.iscoroutinefunction(f):
+
+        @functools.wraps(f)
+        async def async_wrapped(*args: Any, **kwargs: Any) -> Any:
+            with make_context():
+                return await f(*args, **kwargs)
+
+        return async_wrapped  # type: ignore[return-value]
+
+    @functools.wraps(f)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        with make_context():
+            return f(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
 class _Decorator:
     """Makes a context-manager class usable as a decorator of sync and async functions."""
 
@@ -29,21 +48,7 @@ class _Decorator:
         return self
 
     def __call__(self, f: F) -> F:
-        if inspect.iscoroutinefunction(f):
-
-            @functools.wraps(f)
-            async def async_wrapped(*args: Any, **kwargs: Any) -> Any:
-                with self._fresh():
-                    return await f(*args, **kwargs)
-
-            return async_wrapped  # type: ignore[return-value]
-
-        @functools.wraps(f)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            with self._fresh():
-                return f(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
+        return decorate(self._fresh, f)
 
 
 class ExceptionCounter(_Decorator):

@@ -46,3 +46,4 @@ class RestrictedRegistry:
 
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+_native.set_default_registry(REGISTRY)

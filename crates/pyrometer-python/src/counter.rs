@@ -1,13 +1,15 @@
 //! `Counter`.
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyrometer_core::Counter;
 
+use crate::context_managers::python_context;
 use crate::errors::to_py;
 use crate::metric_class::metric_class;
 use crate::metric_objects::exemplar_arg;
+use crate::value::Value;
 
 metric_class!(PyCounter, "Counter", Counter, "counter", {
     /// Increments by `amount` (default 1); negative amounts raise `ValueError`.
@@ -22,6 +24,24 @@ metric_class!(PyCounter, "Counter", Counter, "counter", {
         }
         series.inc_by(amount);
         Ok(())
+    }
+
+    /// Counts exceptions of these types leaving a block or function.
+    #[pyo3(signature = (exception = None))]
+    fn count_exceptions<'py>(
+        slf: &Bound<'py, Self>,
+        exception: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        slf.get().0.series()?;
+        let py = slf.py();
+        let exception = exception.unwrap_or_else(|| py.get_type::<PyException>().into_any());
+        python_context(py, "ExceptionCounter", (slf, exception))
+    }
+
+    /// What `_value` is upstream, for code that reads `metric._value.get()`.
+    #[getter]
+    fn _value(slf: &Bound<'_, Self>) -> Value {
+        Value::of(slf.as_any())
     }
 
     /// Sets the counter back to zero.

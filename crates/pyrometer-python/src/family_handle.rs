@@ -1,12 +1,6 @@
 //! What every native metric class shares: its family, its own series when it has one, the
 //! Python objects of its children, and how `labels()`, `remove()` and `clear()` work on them.
 
-use std::hash::BuildHasher;
-use std::sync::{Mutex, PoisonError};
-
-use foldhash::fast::RandomState;
-use hashbrown::HashTable;
-
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
@@ -31,43 +25,10 @@ pub(crate) struct FamilyHandle<M: Metric> {
     pub(crate) series: Option<M>,
     /// The label values of a child.
     pub(crate) labelvalues: Vec<String>,
-    /// A parent's children, as the Python objects `labels()` returned.
-    children: Mutex<Children>,
-}
-
-/// Child objects by label values, found without allocating on a hit.
-#[derive(Default)]
-struct Children {
-    hasher: RandomState,
-    table: HashTable<Child>,
-}
-
-struct Child {
-    hash: u64,
-    values: Box<[Box<str>]>,
-    object: Py<PyAny>,
-}
-
-impl Children {
-    fn hash(&self, values: &[&str]) -> u64 {
-        self.hasher.hash_one(values)
-    }
-
-    fn get(&self, hash: u64, values: &[&str]) -> Option<&Py<PyAny>> {
-        self.table.find(hash, |c| c.values.iter().map(|v| &**v).eq(values.iter().copied())).map(|c| &c.object)
-    }
-
-    fn insert(&mut self, hash: u64, values: &[&str], object: Py<PyAny>) {
-        let values = values.iter().map(|v| Box::from(*v)).collect();
-        self.table.insert_unique(hash, Child { hash, values, object }, |c| c.hash);
-    }
-
-    fn remove(&mut self, values: &[&str]) {
-        let hash = self.hash(values);
-        if let Ok(entry) = self.table.find_entry(hash, |c| c.values.iter().map(|v| &**v).eq(values.iter().copied())) {
-            entry.remove();
-        }
-    }
+    /// A parent's children, keyed by the tuple of their label values as strings: the Python
+    /// objects `labels()` returned. A dict lookup by the caller's own argument tuple uses the
+    /// strings' cached hashes, so a repeated `labels("GET", "200")` allocates nothing.
+    children: Option<Py<PyDict>>,
 }
 
 /// `str(value)` of each label value, borrowing those that already are strings.
@@ -80,26 +41,34 @@ fn label_strings<'py>(values: impl Iterator<Item = Bound<'py, PyAny>>) -> PyResu
         .collect()
 }
 
+/// Upstream's rendering of a tuple of label names or values: `('a',)`, `('a', 'b')`.
+fn python_tuple(items: &[String]) -> String {
+    if items.len() == 1 { format!("({},)", items[0]) } else { format!("({})", items.join(", ")) }
+}
+
 impl<M: Metric> FamilyHandle<M> {
-    /// A new top-level metric. The Python class registers it, so that the registry holds the
+    /// A new top-level metric. Its `__init__` registers it, so that the registry holds the
     /// Python object users get back from `_names_to_collectors`.
-    pub(crate) fn new(args: MetricArgs, options: M::Options) -> PyResult<Self> {
+    pub(crate) fn new(py: Python<'_>, args: MetricArgs, options: M::Options) -> PyResult<Self> {
         let meta = Metadata::new(args.name, args.documentation)
             .namespace(args.namespace)
             .subsystem(args.subsystem)
             .unit(args.unit)
             .label_names(args.labelnames);
         let family = Family::<M>::with_options(meta, options).map_err(to_py)?;
-        let series =
-            if family.meta().label_names.is_empty() { Some(family.without_labels().map_err(to_py)?) } else { None };
-        Ok(Self { family, series, labelvalues: Vec::new(), children: Mutex::default() })
+        let (series, children) = if family.meta().label_names.is_empty() {
+            (Some(family.without_labels().map_err(to_py)?), None)
+        } else {
+            (None, Some(PyDict::new(py).unbind()))
+        };
+        Ok(Self { family, series, labelvalues: Vec::new(), children })
     }
 
     /// The child of `parent` for `labelvalues`.
     pub(crate) fn child_of(parent: &Self, labelvalues: Vec<String>) -> PyResult<Self> {
         let values: Vec<&str> = labelvalues.iter().map(String::as_str).collect();
         let series = parent.family.labels(&values).map_err(to_py)?;
-        Ok(Self { family: parent.family.clone(), series: Some(series), labelvalues, children: Mutex::default() })
+        Ok(Self { family: parent.family.clone(), series: Some(series), labelvalues, children: None })
     }
 
     /// The series to update, or upstream's error for a parent that has labels.
@@ -110,8 +79,25 @@ impl<M: Metric> FamilyHandle<M> {
             .ok_or_else(|| PyValueError::new_err(format!("{} metric is missing label values", M::TYPE.as_str())))
     }
 
-    fn describe(&self) -> String {
+    /// `str()` of the metric upstream: `counter:requests`.
+    pub(crate) fn describe(&self) -> String {
         format!("{}:{}", M::TYPE.as_str(), self.family.meta().name)
+    }
+
+    fn no_label_names(&self) -> PyErr {
+        PyValueError::new_err(format!("No label names were set when constructing {}", self.describe()))
+    }
+
+    /// A parent's children, or upstream's errors for a metric that cannot have any.
+    fn children<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyDict>> {
+        match &self.children {
+            Some(children) => Ok(children.bind(py)),
+            None if !self.labelvalues.is_empty() => Err(PyValueError::new_err(format!(
+                "{} already has labels set; can not chain calls to .labels()",
+                self.describe()
+            ))),
+            None => Err(self.no_label_names()),
+        }
     }
 
     /// `labels(*args, **kwargs)`: the cached child object, or a new one of the caller's class.
@@ -121,20 +107,15 @@ impl<M: Metric> FamilyHandle<M> {
         args: &Bound<'_, PyTuple>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<PyAny>> {
-        let names = &self.family.meta().label_names;
-        if names.is_empty() {
-            return Err(PyValueError::new_err(format!(
-                "No label names were set when constructing {}",
-                self.describe()
-            )));
-        }
-        if !self.labelvalues.is_empty() {
-            return Err(PyValueError::new_err(format!(
-                "{} already has labels set; can not chain calls to .labels()",
-                self.describe()
-            )));
-        }
+        let py = object.py();
+        let children = self.children(py)?;
         let kwargs = kwargs.filter(|k| !k.is_empty());
+        if kwargs.is_none()
+            && let Some(child) = children.get_item(args)?
+        {
+            return Ok(child.unbind());
+        }
+        let names = &self.family.meta().label_names;
         let strings = match kwargs {
             Some(_) if !args.is_empty() => return Err(PyValueError::new_err("Can't pass both *args and **kwargs")),
             Some(kwargs) => {
@@ -159,91 +140,101 @@ impl<M: Metric> FamilyHandle<M> {
                 label_strings(args.iter())?
             }
         };
-        let values: Vec<&str> = strings.iter().map(|s| s.to_str()).collect::<PyResult<_>>()?;
-        let py = object.py();
-        let mut children = self.children.lock().unwrap_or_else(PoisonError::into_inner);
-        let hash = children.hash(&values);
-        if let Some(child) = children.get(hash, &values) {
-            return Ok(child.clone_ref(py));
+        let key = PyTuple::new(py, &strings)?;
+        if let Some(child) = children.get_item(&key)? {
+            return Ok(child.unbind());
         }
-        // A child is an object of the caller's own class, so that methods a Python subclass adds
-        // (`time()`, `count_exceptions()`) are there too.
+        let child = self.new_child(object, &strings)?;
+        // Two threads may build the same child at once; both share the one series, and the
+        // first to store its object wins.
+        Ok(children.call_method1("setdefault", (key, child))?.unbind())
+    }
+
+    /// A child object: of the native class directly, or through the constructor of a Python
+    /// subclass, so that what the subclass adds is there too.
+    fn new_child<'py>(&self, object: &Bound<'py, PyAny>, values: &[Bound<'py, PyString>]) -> PyResult<Bound<'py, PyAny>>
+    where
+        Self: Sized,
+    {
+        let py = object.py();
+        let values: Vec<String> = values.iter().map(|s| s.to_str().map(str::to_owned)).collect::<PyResult<_>>()?;
         let meta = self.family.meta();
         let kw = PyDict::new(py);
         kw.set_item("_parent", object)?;
         kw.set_item("_labelvalues", PyTuple::new(py, &values)?)?;
         kw.set_item("registry", py.None())?;
-        let child = object.get_type().call((meta.name.to_string(), meta.help.to_string()), Some(&kw))?.unbind();
-        children.insert(hash, &values, child.clone_ref(py));
-        Ok(child)
+        object.get_type().call((meta.name.to_string(), meta.help.to_string()), Some(&kw))
     }
 
     /// `remove(*labelvalues)`.
     pub(crate) fn remove(&self, args: &Bound<'_, PyTuple>) -> PyResult<()> {
+        let py = args.py();
         let names = &self.family.meta().label_names;
-        if names.is_empty() {
-            return Err(PyValueError::new_err(format!(
-                "No label names were set when constructing {}",
-                self.describe()
-            )));
-        }
+        let Some(children) = &self.children else { return Err(self.no_label_names()) };
         if args.len() != names.len() {
             let given: Vec<String> = args.iter().map(|v| v.repr().map(|s| s.to_string())).collect::<PyResult<_>>()?;
-            let tuple = if given.len() == 1 { format!("({},)", given[0]) } else { format!("({})", given.join(", ")) };
             return Err(PyValueError::new_err(format!(
-                "Incorrect label count (expected {}, got {tuple})",
-                names.len()
+                "Incorrect label count (expected {}, got {})",
+                names.len(),
+                python_tuple(&given)
             )));
         }
         let strings = label_strings(args.iter())?;
         let values: Vec<&str> = strings.iter().map(|s| s.to_str()).collect::<PyResult<_>>()?;
         self.family.remove(&values).map_err(to_py)?;
-        self.children.lock().unwrap_or_else(PoisonError::into_inner).remove(&values);
+        let key = PyTuple::new(py, &strings)?;
+        if children.bind(py).contains(&key)? {
+            children.bind(py).del_item(key)?;
+        }
         Ok(())
     }
 
     /// `remove_by_labels(labels)`: removes every child whose labels include these.
     pub(crate) fn remove_by_labels(&self, labels: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = labels.py();
         let names = &self.family.meta().label_names;
-        if names.is_empty() {
-            return Err(PyValueError::new_err(format!(
-                "No label names were set when constructing {}",
-                self.describe()
-            )));
-        }
+        let Some(children) = &self.children else { return Err(self.no_label_names()) };
         let Ok(labels) = labels.cast::<PyDict>() else {
             return Err(PyTypeError::new_err("labels must be a dict of {label_name: label_value}"));
         };
-        let mut partial: Vec<(String, String)> = Vec::with_capacity(labels.len());
+        let mut partial: Vec<(usize, String)> = Vec::with_capacity(labels.len());
         let mut unknown = Vec::new();
         for (name, value) in labels.iter() {
             let name: String = name.str()?.to_string();
-            if !names.iter().any(|n| **n == *name) {
-                unknown.push(format!("'{name}'"));
+            match names.iter().position(|n| **n == *name) {
+                Some(at) => partial.push((at, value.str()?.to_string())),
+                None => unknown.push(format!("'{name}'")),
             }
-            partial.push((name, value.str()?.to_string()));
         }
         if !unknown.is_empty() {
             let expected: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
-            let expected =
-                if expected.len() == 1 { format!("({},)", expected[0]) } else { format!("({})", expected.join(", ")) };
             return Err(PyValueError::new_err(format!(
-                "Unknown label names: [{}]; expected {expected}",
-                unknown.join(", ")
+                "Unknown label names: [{}]; expected {}",
+                unknown.join(", "),
+                python_tuple(&expected)
             )));
         }
-        let partial: Vec<(&str, &str)> = partial.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        self.family.remove_by_labels(&partial).map_err(to_py)?;
-        let positions: Vec<(usize, &str)> =
-            partial.iter().filter_map(|(n, v)| names.iter().position(|l| &**l == *n).map(|i| (i, *v))).collect();
-        let mut children = self.children.lock().unwrap_or_else(PoisonError::into_inner);
-        children.table.retain(|c| !positions.iter().all(|(i, v)| c.values.get(*i).is_some_and(|x| &**x == *v)));
+        let pairs: Vec<(&str, &str)> = partial.iter().map(|(at, v)| (&*names[*at], v.as_str())).collect();
+        self.family.remove_by_labels(&pairs).map_err(to_py)?;
+        let children = children.bind(py);
+        for key in children.keys() {
+            let key = key.cast_into::<PyTuple>()?;
+            let mut matches = true;
+            for (at, value) in &partial {
+                matches &= key.get_item(*at)?.cast_into::<PyString>()?.to_str()? == value;
+            }
+            if matches {
+                children.del_item(key)?;
+            }
+        }
         Ok(())
     }
 
     /// `clear()`.
-    pub(crate) fn clear(&self) {
+    pub(crate) fn clear(&self, py: Python<'_>) {
         self.family.clear();
-        self.children.lock().unwrap_or_else(PoisonError::into_inner).table.clear();
+        if let Some(children) = &self.children {
+            children.bind(py).clear();
+        }
     }
 }

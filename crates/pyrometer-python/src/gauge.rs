@@ -3,7 +3,9 @@
 use pyo3::prelude::*;
 use pyrometer_core::Gauge;
 
+use crate::context_managers::{Timer, python_context};
 use crate::family_handle::MetricArgs;
+use crate::value::Value;
 use crate::metric_class::metric_class;
 
 /// How values of several processes combine; accepted with upstream's check, applied by the
@@ -36,8 +38,25 @@ metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: Strin
 
     /// Sets the value.
     fn set(&self, value: f64) -> PyResult<()> {
-        self.0.series()?.set(value);
-        Ok(())
+        self.set_value(value)
+    }
+
+    /// Sets the gauge to the duration of a block or function, in seconds.
+    fn time(slf: &Bound<'_, Self>) -> PyResult<Timer> {
+        slf.get().0.series()?;
+        Ok(Timer::setting(slf.as_any()))
+    }
+
+    /// Raises the gauge while a block or function runs.
+    fn track_inprogress<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        slf.get().0.series()?;
+        python_context(slf.py(), "InprogressTracker", (slf,))
+    }
+
+    /// What `_value` is upstream, for code that reads `metric._value.get()`.
+    #[getter]
+    fn _value(slf: &Bound<'_, Self>) -> Value {
+        Value::of(slf.as_any())
     }
 
     /// Sets the value to the current Unix time.
@@ -51,3 +70,11 @@ metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: Strin
         Ok(self.0.series()?.get())
     }
 });
+
+impl PyGauge {
+    /// `set(value)`, for native callers.
+    pub(crate) fn set_value(&self, value: f64) -> PyResult<()> {
+        self.0.series()?.set(value);
+        Ok(())
+    }
+}

@@ -1,9 +1,10 @@
 //! `Histogram`.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyFloat};
+use pyo3::types::{PyDict, PyFloat, PyTuple};
 use pyrometer_core::{Buckets, DEFAULT_BUCKETS, Histogram};
 
+use crate::context_managers::Timer;
 use crate::errors::to_py;
 use crate::family_handle::MetricArgs;
 use crate::metric_class::metric_class;
@@ -32,6 +33,18 @@ metric_class!(
             Ok(())
         }
 
+        /// Observes the duration of a block or function, in seconds.
+        fn time(slf: &Bound<'_, Self>) -> Timer {
+            Timer::observing(slf.as_any())
+        }
+
+        /// The default upper bounds, `+Inf` last.
+        #[classattr]
+        #[allow(non_snake_case)]
+        fn DEFAULT_BUCKETS(py: Python<'_>) -> PyResult<Py<PyTuple>> {
+            Ok(PyTuple::new(py, DEFAULT_BUCKETS)?.unbind())
+        }
+
         /// Upper bounds, `+Inf` last.
         #[getter]
         fn _upper_bounds(&self) -> Vec<f64> {
@@ -39,3 +52,11 @@ metric_class!(
         }
     }
 );
+
+impl PyHistogram {
+    /// `observe(value)` without an exemplar, for native callers.
+    pub(crate) fn observe_value(&self, value: f64) -> PyResult<()> {
+        self.0.series()?.observe(value);
+        Ok(())
+    }
+}

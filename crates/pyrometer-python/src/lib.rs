@@ -1,6 +1,7 @@
 //! The native module `pyrometer._native`: thin wrappers over `pyrometer-core` for the Python
 //! package. This file is only the module's export list.
 
+mod context_managers;
 mod counter;
 mod errors;
 mod exposition;
@@ -15,12 +16,15 @@ mod python_collector;
 mod registry;
 mod state_set;
 mod summary;
+mod value;
 
 use pyo3::prelude::*;
 
 /// The classes and functions the Python package builds on.
 #[pymodule(gil_used = false)]
 mod _native {
+    #[pymodule_export]
+    use super::context_managers::Timer;
     #[pymodule_export]
     use super::counter::PyCounter;
     #[pymodule_export]
@@ -36,9 +40,11 @@ mod _native {
     #[pymodule_export]
     use super::parser::{parse_openmetrics, parse_text};
     #[pymodule_export]
-    use super::registry::{PyCollectorRegistry, disable_created_metrics, enable_created_metrics};
+    use super::registry::{PyCollectorRegistry, disable_created_metrics, enable_created_metrics, set_default_registry};
     #[pymodule_export]
     use super::state_set::PyEnum;
     #[pymodule_export]
     use super::summary::PySummary;
+    #[pymodule_export]
+    use super::value::Value;
 }

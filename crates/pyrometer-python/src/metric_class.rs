@@ -26,7 +26,7 @@ macro_rules! metric_class {
             #[pyo3(signature = (
                 name, documentation, labelnames = Vec::new(), namespace = String::new(),
                 subsystem = String::new(), unit = String::new(),
-                registry = None, _labelvalues = None, _parent = None
+                registry = crate::registry::RegistryArg::Default, _labelvalues = None, _parent = None
                 $(, $opt = $opt_default)*
             ))]
             // Upstream's keyword names start with `_`; the bindings must carry them.
@@ -39,7 +39,7 @@ macro_rules! metric_class {
                 namespace: String,
                 subsystem: String,
                 unit: String,
-                registry: Option<pyo3::Bound<'_, pyo3::PyAny>>,
+                registry: crate::registry::RegistryArg<'_>,
                 _labelvalues: Option<Vec<String>>,
                 _parent: Option<pyo3::PyRef<'_, $class>>,
                 $($opt: $opt_ty),*
@@ -48,11 +48,47 @@ macro_rules! metric_class {
                 if let (Some(parent), Some(values)) = (_parent, _labelvalues) {
                     return Ok(Self(FamilyHandle::child_of(&parent.0, values)?));
                 }
-                // Registration is the Python class's: see `FamilyHandle::new`.
                 let _ = registry;
                 let args = MetricArgs { name, documentation, labelnames, namespace, subsystem, unit };
                 let options = $options(py, &args $(, $opt)*)?;
-                Ok(Self(FamilyHandle::new(args, options)?))
+                Ok(Self(FamilyHandle::new(py, args, options)?))
+            }
+
+            /// Registers a new top-level metric in `registry` (the default one unless given),
+            /// once the object exists, so that the registry holds this very object.
+            #[pyo3(signature = (
+                name, documentation, labelnames = None, namespace = None, subsystem = None, unit = None,
+                registry = crate::registry::RegistryArg::Default, _labelvalues = None, _parent = None
+                $(, $opt = None)*
+            ))]
+            #[allow(clippy::too_many_arguments, clippy::used_underscore_binding, unused_variables)]
+            fn __init__(
+                slf: &pyo3::Bound<'_, Self>,
+                name: &pyo3::Bound<'_, pyo3::PyAny>,
+                documentation: &pyo3::Bound<'_, pyo3::PyAny>,
+                labelnames: Option<&pyo3::Bound<'_, pyo3::PyAny>>,
+                namespace: Option<&pyo3::Bound<'_, pyo3::PyAny>>,
+                subsystem: Option<&pyo3::Bound<'_, pyo3::PyAny>>,
+                unit: Option<&pyo3::Bound<'_, pyo3::PyAny>>,
+                registry: crate::registry::RegistryArg<'_>,
+                _labelvalues: Option<&pyo3::Bound<'_, pyo3::PyAny>>,
+                _parent: Option<&pyo3::Bound<'_, pyo3::PyAny>>,
+                $($opt: Option<&pyo3::Bound<'_, pyo3::PyAny>>),*
+            ) -> pyo3::PyResult<()> {
+                if slf.get().0.labelvalues.is_empty() {
+                    registry.register(slf.as_any())?;
+                }
+                Ok(())
+            }
+
+            fn __str__(&self) -> String {
+                self.0.describe()
+            }
+
+            fn __repr__(slf: &pyo3::Bound<'_, Self>) -> pyo3::PyResult<String> {
+                use pyo3::types::{PyAnyMethods, PyTypeMethods};
+                let class = slf.get_type();
+                Ok(format!("{}.{}({})", class.module()?, class.name()?, slf.get().0.family.meta().name))
             }
 
             $($methods)*
@@ -79,8 +115,8 @@ macro_rules! metric_class {
             }
 
             /// Removes every child.
-            fn clear(&self) {
-                self.0.clear();
+            fn clear(&self, py: pyo3::Python<'_>) {
+                self.0.clear(py);
             }
 
             /// The metric's family with its current samples, as a one-element list.

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyIterator, PyList};
 use pyrometer_core::{Collector, CollectorId, LabelSet, MetricFamily, Registry, RegistryOptions};
 use pyrometer_expo::{openmetrics_to_bytes, text_to_bytes};
@@ -16,6 +17,45 @@ use crate::exposition::escaping;
 use crate::metric_class::native_collector;
 use crate::metric_objects::family_to_py;
 use crate::python_collector::PythonCollector;
+
+/// The registry metrics join when none is named: the package's `REGISTRY`.
+static DEFAULT_REGISTRY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// Makes `registry` the default for metrics built without one. Called once, by the package.
+#[pyfunction]
+pub(crate) fn set_default_registry(registry: &Bound<'_, PyAny>) {
+    let _ = DEFAULT_REGISTRY.set(registry.py(), registry.clone().unbind());
+}
+
+/// The `registry` argument of a metric: not given (the default registry), `None` (no
+/// registry), or any object with `register()`, as upstream accepts.
+pub(crate) enum RegistryArg<'py> {
+    Default,
+    Given(Option<Bound<'py, PyAny>>),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for RegistryArg<'py> {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        Ok(Self::Given(if obj.is_none() { None } else { Some(obj.to_owned()) }))
+    }
+}
+
+impl RegistryArg<'_> {
+    /// Registers `metric` where this argument says.
+    pub(crate) fn register(self, metric: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = metric.py();
+        let registry = match self {
+            Self::Default => DEFAULT_REGISTRY.get(py).map(|r| r.bind(py).clone()),
+            Self::Given(given) => given,
+        };
+        if let Some(registry) = registry {
+            registry.call_method1("register", (metric,))?;
+        }
+        Ok(())
+    }
+}
 
 /// Whether `_created` samples are written: `disable_created_metrics()` turns them off for
 /// every registry, as upstream's module-level switch does.
