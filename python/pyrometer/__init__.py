@@ -4,7 +4,22 @@ The same public names as prometheus_client 0.26; updates and exposition run nati
 """
 
 from . import exposition, metrics_core
-from .exposition import CONTENT_TYPE_LATEST, CONTENT_TYPE_PLAIN_0_0_4, CONTENT_TYPE_PLAIN_1_0_0, generate_latest
+from .exposition import (
+    CONTENT_TYPE_LATEST,
+    CONTENT_TYPE_PLAIN_0_0_4,
+    CONTENT_TYPE_PLAIN_1_0_0,
+    MetricsHandler,
+    delete_from_gateway,
+    generate_latest,
+    instance_ip_grouping_key,
+    make_asgi_app,
+    make_wsgi_app,
+    push_to_gateway,
+    pushadd_to_gateway,
+    start_http_server,
+    start_wsgi_server,
+    write_to_textfile,
+)
 from .gc_collector import GC_COLLECTOR, GCCollector
 from .metrics import Counter, Enum, Gauge, Histogram, Info, Summary, disable_created_metrics, enable_created_metrics
 from .metrics_core import Metric
@@ -28,6 +43,16 @@ __all__ = (
     "CONTENT_TYPE_PLAIN_0_0_4",
     "CONTENT_TYPE_PLAIN_1_0_0",
     "generate_latest",
+    "MetricsHandler",
+    "make_wsgi_app",
+    "make_asgi_app",
+    "start_http_server",
+    "start_wsgi_server",
+    "write_to_textfile",
+    "push_to_gateway",
+    "pushadd_to_gateway",
+    "delete_from_gateway",
+    "instance_ip_grouping_key",
     "ProcessCollector",
     "PROCESS_COLLECTOR",
     "PlatformCollector",

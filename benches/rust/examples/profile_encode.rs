@@ -2,7 +2,7 @@
 use std::time::Instant;
 fn main() {
     let registry = pyrometer_core::Registry::new();
-    registry.set_created_enabled(false);
+    registry.set_created_enabled(std::env::var_os("CREATED").is_some());
     let family = pyrometer_core::Family::<pyrometer_core::Counter>::new(
         pyrometer_core::Metadata::new("http_requests", "Requests.").label_names(["method", "path"]),
     )
