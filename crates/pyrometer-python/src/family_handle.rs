@@ -197,6 +197,10 @@ impl<M: Metric> FamilyHandle<M> {
         let Ok(labels) = labels.cast::<PyDict>() else {
             return Err(PyTypeError::new_err("labels must be a dict of {label_name: label_value}"));
         };
+        // No labels match nothing, as upstream has it, rather than everything.
+        if labels.is_empty() {
+            return Ok(());
+        }
         let mut partial: Vec<(usize, String)> = Vec::with_capacity(labels.len());
         let mut unknown = Vec::new();
         for (name, value) in labels.iter() {
@@ -230,11 +234,15 @@ impl<M: Metric> FamilyHandle<M> {
         Ok(())
     }
 
-    /// `clear()`.
-    pub(crate) fn clear(&self, py: Python<'_>) {
+    /// `clear()`. A child refuses: clearing its family would drop its siblings.
+    pub(crate) fn clear(&self, py: Python<'_>) -> PyResult<()> {
+        if !self.labelvalues.is_empty() {
+            return Err(self.no_label_names());
+        }
         self.family.clear();
         if let Some(children) = &self.children {
             children.bind(py).clear();
         }
+        Ok(())
     }
 }

@@ -5,8 +5,8 @@ use pyrometer_core::Gauge;
 
 use crate::context_managers::{Timer, python_context};
 use crate::family_handle::MetricArgs;
-use crate::value::Value;
 use crate::metric_class::metric_class;
+use crate::value::Value;
 
 /// How values of several processes combine; accepted with upstream's check, applied by the
 /// multiprocess store.

@@ -115,8 +115,8 @@ macro_rules! metric_class {
             }
 
             /// Removes every child.
-            fn clear(&self, py: pyo3::Python<'_>) {
-                self.0.clear(py);
+            fn clear(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
+                self.0.clear(py)
             }
 
             /// The metric's family with its current samples, as a one-element list.
