@@ -64,7 +64,7 @@ pub trait Collector: Send + Sync + std::fmt::Debug + 'static {
 
 impl<M: Metric> Collector for Family<M> {
     fn collect(&self, options: &CollectOptions, out: &mut Vec<MetricFamily>) -> Result<(), Error> {
-        out.push(Family::collect(self, options.created));
+        out.push(Family::collect(self, options.created)?);
         Ok(())
     }
 

@@ -55,7 +55,7 @@ pub use error::{CollectError, Error};
 pub use metric::buckets::{Buckets, DEFAULT_BUCKETS};
 pub use metric::counter::Counter;
 pub use metric::family::Family;
-pub use metric::gauge::Gauge;
+pub use metric::gauge::{Gauge, ValueFunction};
 pub use metric::histogram::Histogram;
 pub use metric::info::Info;
 pub use metric::kind::{Metric, SeriesContext};

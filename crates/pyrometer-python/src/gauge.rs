@@ -1,7 +1,11 @@
 //! `Gauge`.
 
+use std::sync::Arc;
+
+use pyo3::PyTypeInfo;
 use pyo3::prelude::*;
-use pyrometer_core::Gauge;
+use pyo3::types::PyFloat;
+use pyrometer_core::{Error, Gauge};
 
 use crate::context_managers::{Timer, python_context};
 use crate::family_handle::MetricArgs;
@@ -62,6 +66,18 @@ metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: Strin
     /// Sets the value to the current Unix time.
     fn set_to_current_time(&self) -> PyResult<()> {
         self.0.series()?.set_to_current_time();
+        Ok(())
+    }
+
+    /// From now on a scrape reports `float(function())`; an exception it raises fails the scrape.
+    fn set_function(&self, function: Py<PyAny>) -> PyResult<()> {
+        self.0.series()?.set_fallible_function(Arc::new(move || {
+            Python::attach(|py| {
+                let value = function.call0(py)?;
+                PyFloat::type_object(py).call1((value,))?.extract::<f64>()
+            })
+            .map_err(Error::collect)
+        }));
         Ok(())
     }
 

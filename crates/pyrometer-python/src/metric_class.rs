@@ -121,14 +121,20 @@ macro_rules! metric_class {
 
             /// The metric's family with its current samples, as a one-element list.
             fn collect<'py>(&self, py: pyo3::Python<'py>) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::types::PyList>> {
-                let family = self.0.family.collect(crate::registry::created_enabled());
+                let family = self.0.family.collect(crate::registry::created_enabled()).map_err(crate::errors::to_py)?;
                 pyo3::types::PyList::new(py, [crate::metric_objects::family_to_py(py, &family)?])
             }
 
             /// The metric's family without samples, as a one-element list.
             fn describe<'py>(&self, py: pyo3::Python<'py>) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::types::PyList>> {
-                let mut family = self.0.family.collect(false);
-                family.samples.clear();
+                let meta = self.0.family.meta();
+                let family = pyrometer_core::MetricFamily::from_parts(
+                    meta.name.clone(),
+                    meta.help.clone(),
+                    meta.metric_type,
+                    meta.unit.clone(),
+                    Vec::new(),
+                );
                 pyo3::types::PyList::new(py, [crate::metric_objects::family_to_py(py, &family)?])
             }
 

@@ -128,13 +128,14 @@ impl Metric for Counter {
         Self::default()
     }
 
-    fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) {
+    fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) -> Result<(), Error> {
         let mut total = Sample::new("_total", series.labels.clone(), self.get());
         total.exemplar = self.exemplar();
         out.push(total);
         if series.created {
             out.push(Sample::new("_created", series.labels.clone(), self.created()));
         }
+        Ok(())
     }
 }
 

@@ -261,17 +261,29 @@ impl<M: Metric> Family<M> {
     }
 
     /// A snapshot of every series, in creation order.
-    #[must_use]
-    pub fn collect(&self, created: bool) -> MetricFamily {
+    ///
+    /// # Errors
+    /// The failure of a gauge's function.
+    pub fn collect(&self, created: bool) -> Result<MetricFamily, Error> {
         let meta = &*self.inner.meta;
-        let children = self.read();
-        let mut samples = Vec::with_capacity(children.len() * 2);
-        for child in children.values() {
-            let series = SeriesContext { meta, labels: &child.labels, created };
-            child.metric.collect_samples(&series, &mut samples);
+        let mut samples = Vec::new();
+        if M::RUNS_USER_CODE {
+            // User code may lock the family (or, from Python, wait for a thread that does):
+            // take the series out first and run it under no lock.
+            let children: Vec<(LabelSet, M)> =
+                self.read().values().map(|c| (c.labels.clone(), c.metric.clone())).collect();
+            samples.reserve(children.len());
+            for (labels, metric) in &children {
+                metric.collect_samples(&SeriesContext { meta, labels, created }, &mut samples)?;
+            }
+        } else {
+            let children = self.read();
+            samples.reserve(children.len() * 2);
+            for child in children.values() {
+                child.metric.collect_samples(&SeriesContext { meta, labels: &child.labels, created }, &mut samples)?;
+            }
         }
-        drop(children);
-        MetricFamily::from_parts(meta.name.clone(), meta.help.clone(), meta.metric_type, meta.unit.clone(), samples)
+        Ok(MetricFamily::from_parts(meta.name.clone(), meta.help.clone(), meta.metric_type, meta.unit.clone(), samples))
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, IndexMap<LabelValues, Child<M>, RandomState>> {
@@ -302,6 +314,7 @@ mod tests {
     use super::*;
     use crate::metric::buckets::Buckets;
     use crate::metric::counter::Counter;
+    use crate::metric::gauge::Gauge;
     use crate::metric::histogram::Histogram;
     use crate::metric::state_set::{StateSet, States};
     use crate::snapshot::sample::SampleName;
@@ -364,7 +377,7 @@ mod tests {
             let _ = f.labels(&["GET", code]).unwrap();
         }
         f.remove(&["GET", "1"]).unwrap();
-        let snap = f.collect(false);
+        let snap = f.collect(false).unwrap();
         let codes: Vec<_> = snap.samples.iter().map(|s| s.labels.get("code").unwrap().to_owned()).collect();
         assert_eq!(codes, ["3", "2"]);
     }
@@ -372,20 +385,33 @@ mod tests {
     #[test]
     fn unlabelled_family_has_its_series_from_the_start_and_clear_keeps_it() {
         let f = Family::<Counter>::new(Metadata::new("c", "h")).unwrap();
-        assert_eq!(f.collect(true).samples.len(), 2);
+        assert_eq!(f.collect(true).unwrap().samples.len(), 2);
         f.clear();
         assert_eq!(f.len(), 1);
         f.without_labels().unwrap().inc();
-        assert_eq!(f.collect(false).samples[0].value, 1.0);
+        assert_eq!(f.collect(false).unwrap().samples[0].value, 1.0);
     }
 
     #[test]
     fn const_labels_join_every_series_in_name_order() {
         let f = Family::<Counter>::new(Metadata::new("c", "h").label_names(["z"]).const_label("a", "k")).unwrap();
         let _ = f.labels(&["1"]).unwrap();
-        let labels = &f.collect(false).samples[0].labels;
+        let labels = &f.collect(false).unwrap().samples[0].labels;
         let names: Vec<&str> = labels.iter().map(|l| &*l.name).collect();
         assert_eq!(names, ["a", "z"]);
+    }
+
+    #[test]
+    fn a_gauge_function_may_add_series_to_its_own_family() {
+        let family = Family::<Gauge>::new(Metadata::new("g", "G.").label_names(["n"])).unwrap();
+        let inner = family.clone();
+        family.labels(&["fn"]).unwrap().set_function(move || {
+            inner.labels(&["made"]).unwrap().inc(1.0);
+            inner.len() as f64
+        });
+        let values: Vec<f64> = family.collect(false).unwrap().samples.iter().map(|s| s.value).collect();
+        assert_eq!(values, [2.0]);
+        assert_eq!(family.collect(false).unwrap().samples.len(), 2);
     }
 
     #[test]
@@ -394,7 +420,7 @@ mod tests {
         let h = f.without_labels().unwrap();
         let writer = std::thread::spawn(move || (0..100_000).for_each(|i| h.observe(f64::from(i % 2) * 2.0)));
         for _ in 0..500 {
-            let snap = f.collect(false);
+            let snap = f.collect(false).unwrap();
             let inf =
                 snap.samples.iter().find(|s| s.extra_label.as_ref().is_some_and(|l| &*l.value == "+Inf")).unwrap();
             let count = snap.samples.iter().find(|s| s.name == SampleName::Suffix("_count")).unwrap();

@@ -7,6 +7,7 @@ use super::atomic_f64::AtomicF64;
 use super::buckets::Buckets;
 use super::kind::{Metric, SeriesContext};
 use super::metadata::FamilyMeta;
+use crate::error::Error;
 use crate::snapshot::exemplar::Exemplar;
 use crate::snapshot::labels::Label;
 use crate::snapshot::metric_type::MetricType;
@@ -130,7 +131,7 @@ impl Metric for Histogram {
         Self::new(buckets)
     }
 
-    fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) {
+    fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) -> Result<(), Error> {
         let cell = &*self.0;
         let le = cell.buckets.le_labels();
         let le_name: Arc<str> = Arc::from("le");
@@ -151,6 +152,7 @@ impl Metric for Histogram {
         if series.created {
             out.push(Sample::new("_created", series.labels.clone(), cell.created.get()));
         }
+        Ok(())
     }
 }
 

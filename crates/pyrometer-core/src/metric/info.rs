@@ -61,7 +61,7 @@ impl Metric for Info {
         Self(Arc::new(InfoCell { meta: meta.clone(), value: RwLock::new(LabelSet::EMPTY) }))
     }
 
-    fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) {
+    fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) -> Result<(), Error> {
         let value = self.get();
         let labels = if value.is_empty() {
             series.labels.clone()
@@ -69,6 +69,7 @@ impl Metric for Info {
             LabelSet::new(series.labels.iter().chain(value.iter()).map(|l| (l.name.clone(), l.value.clone())))
         };
         out.push(Sample::new("_info", labels, 1.0));
+        Ok(())
     }
 }
 
@@ -88,7 +89,7 @@ mod tests {
     fn info_merges_its_pairs_with_the_series_labels() {
         let (family, child) = info();
         child.set([("version", "1.0")]).unwrap();
-        let sample = &family.collect(false).samples[0];
+        let sample = &family.collect(false).unwrap().samples[0];
         assert_eq!(sample.labels.get("component"), Some("db"));
         assert_eq!(sample.labels.get("version"), Some("1.0"));
         assert_eq!(sample.value, 1.0);

@@ -25,6 +25,9 @@ pub trait Metric: Clone + Send + Sync + fmt::Debug + 'static {
     const TYPE: MetricType;
     /// Label names this type writes itself, so users may not use them.
     const RESERVED_LABELS: &'static [&'static str] = &[];
+    /// Whether collecting a series may run code the user supplied (a gauge's function). A family
+    /// of such a type collects outside its lock, so that code may itself use the family.
+    const RUNS_USER_CODE: bool = false;
     /// Per-family settings (buckets, states, ...).
     type Options: Clone + Send + Sync + fmt::Debug;
 
@@ -37,5 +40,8 @@ pub trait Metric: Clone + Send + Sync + fmt::Debug + 'static {
     fn build(options: &Self::Options, meta: &Arc<FamilyMeta>) -> Self;
 
     /// Appends this series' samples.
-    fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>);
+    ///
+    /// # Errors
+    /// Only a type that runs user code fails, with that code's failure.
+    fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) -> Result<(), crate::error::Error>;
 }

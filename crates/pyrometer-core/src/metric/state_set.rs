@@ -95,7 +95,7 @@ impl Metric for StateSet {
         Self(Arc::new(StateSetCell { meta: meta.clone(), states: states.clone(), bits: AtomicU64::new(1) }))
     }
 
-    fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) {
+    fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) -> Result<(), Error> {
         let bits = self.0.bits.load(Ordering::Relaxed);
         for (i, state) in self.0.states.0.iter().enumerate() {
             let value = if bits & (1 << i) != 0 { 1.0 } else { 0.0 };
@@ -103,6 +103,7 @@ impl Metric for StateSet {
             sample.extra_label = Some(Label { name: series.meta.name.clone(), value: state.clone() });
             out.push(sample);
         }
+        Ok(())
     }
 }
 
@@ -125,7 +126,7 @@ mod tests {
         let s = f.without_labels().unwrap();
         s.set("c", true).unwrap();
         s.set("a", false).unwrap();
-        let values: Vec<f64> = f.collect(false).samples.iter().map(|x| x.value).collect();
+        let values: Vec<f64> = f.collect(false).unwrap().samples.iter().map(|x| x.value).collect();
         assert_eq!(values, [0.0, 0.0, 1.0]);
     }
 }

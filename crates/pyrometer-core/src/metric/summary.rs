@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::atomic_f64::AtomicF64;
 use super::kind::{Metric, SeriesContext};
 use super::metadata::FamilyMeta;
+use crate::error::Error;
 use crate::snapshot::metric_type::MetricType;
 use crate::snapshot::sample::Sample;
 use crate::snapshot::timestamp::now_seconds;
@@ -73,12 +74,13 @@ impl Metric for Summary {
         Self::default()
     }
 
-    fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) {
+    fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) -> Result<(), Error> {
         out.push(Sample::new("_count", series.labels.clone(), self.count() as f64));
         out.push(Sample::new("_sum", series.labels.clone(), self.sum()));
         if series.created {
             out.push(Sample::new("_created", series.labels.clone(), self.created()));
         }
+        Ok(())
     }
 }
 

@@ -23,7 +23,7 @@ use crate::error::Error;
 /// let c = Family::<Counter>::new(Metadata::new("jobs", "Jobs run."))?;
 /// c.without_labels()?.inc();
 /// let mut out = String::new();
-/// encode_openmetrics(&mut out, &[c.collect(false)], Escaping::Underscores).unwrap();
+/// encode_openmetrics(&mut out, &[c.collect(false).unwrap()], Escaping::Underscores).unwrap();
 /// assert_eq!(out, "# HELP jobs Jobs run.\n# TYPE jobs counter\njobs_total 1.0\n# EOF\n");
 /// # Ok::<(), pyrometer_core::Error>(())
 /// ```

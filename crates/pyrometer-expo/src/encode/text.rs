@@ -21,7 +21,7 @@ const MOVED_SUFFIXES: [&str; 3] = ["_created", "_gcount", "_gsum"];
 /// let c = Family::<Counter>::new(Metadata::new("jobs", "Jobs run."))?;
 /// c.without_labels()?.inc();
 /// let mut out = String::new();
-/// encode_text(&mut out, &[c.collect(false)], Escaping::Underscores);
+/// encode_text(&mut out, &[c.collect(false)?], Escaping::Underscores);
 /// assert_eq!(out, "# HELP jobs_total Jobs run.\n# TYPE jobs_total counter\njobs_total 1.0\n");
 /// # Ok::<(), pyrometer_core::Error>(())
 /// ```
