@@ -97,3 +97,22 @@ def test_metrics_join_the_default_registry(lib):
     c = lib.Counter(f"default_registry_probe_{lib.__name__}", "Probe.")
     c.inc()
     assert lib.REGISTRY.get_sample_value(f"default_registry_probe_{lib.__name__}_total") == 1.0
+
+
+def test_random_values_are_spelled_alike(both):
+    """Floats of every magnitude, creation-time-like ones included, print as upstream prints them."""
+    import random
+    import struct
+
+    rng = random.Random(20261201)
+    values = [struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0] for _ in range(2000)]
+    values += [rng.uniform(1.6e9, 1.9e9) for _ in range(2000)]
+    values += [rng.uniform(-1e7, 1e7) * 10 ** rng.randint(-12, 12) for _ in range(2000)]
+    outputs = []
+    for lib in both:
+        registry = lib.CollectorRegistry()
+        g = lib.Gauge("g", "G.", ["i"], registry=registry)
+        for i, value in enumerate(values):
+            g.labels(str(i)).set(value)
+        outputs.append(lib.generate_latest(registry))
+    assert outputs[1] == outputs[0]

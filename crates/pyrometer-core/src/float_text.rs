@@ -2,10 +2,8 @@
 //!
 //! Two spellings matter. Sample values and the `le` and `quantile` labels use Go's style
 //! (`floatToGoString`: `+Inf`, `NaN`, `1e+06`); timestamps in `OpenMetrics` use Python's `repr`
-//! (`1700000000.5`, `1e+16`). Both start from the shortest decimal digits that round-trip, which
-//! Rust's `{:e}` produces just as Python's `repr` does.
-
-use std::fmt::Write;
+//! (`1700000000.5`, `1e+16`). Both start from the shortest decimal digits that round-trip, the nearer
+//! of two as short (ties to even), which Ryu produces just as Python's `repr` does.
 
 /// Appends `value` as Python's `repr(float)` spells it: `1.0`, `0.0001`, `1e-05`, `1e+16`.
 pub fn write_python_repr(out: &mut String, value: f64) {
@@ -71,74 +69,108 @@ fn write_go_integer(out: &mut String, n: u64) {
     write_integer(out, exponent as u64);
 }
 
-/// A fixed buffer for one float's `{:e}` text: `-1.7976931348623157e308` is the longest.
-struct SciBuf {
-    bytes: [u8; 32],
+/// The shortest decimal digits that round-trip a finite, non-zero `value`, and its exponent:
+/// `value = ±0.d1d2d3... × 10^(exponent + 1)`.
+struct Decimal {
+    negative: bool,
+    digits: [u8; 24],
     len: usize,
+    exponent: i32,
 }
 
-impl std::fmt::Write for SciBuf {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
+impl Decimal {
+    fn of(value: f64) -> Self {
+        // Ryu gives the shortest digits that round-trip and, between two as short, the nearer
+        // (ties to even), as Python's `repr` does; `{:e}` may pick the other one.
+        let mut buffer = ryu::Buffer::new();
+        let text = buffer.format_finite(value.abs()).as_bytes();
+        let split = text.iter().position(|b| *b == b'e').unwrap_or(text.len());
+        let (mantissa, exponent) = (&text[..split], text.get(split + 1..).unwrap_or_default());
+        let exponent: i32 = std::str::from_utf8(exponent).ok().and_then(|e| e.parse().ok()).unwrap_or(0);
+        let int_len = mantissa.iter().position(|b| *b == b'.').unwrap_or(mantissa.len());
+        let mut decimal = Self {
+            negative: value.is_sign_negative(),
+            digits: [0; 24],
+            len: 0,
+            exponent: exponent + i32::try_from(int_len).unwrap_or(0) - 1,
+        };
+        for b in mantissa.iter().filter(|b| b.is_ascii_digit()) {
+            if decimal.len == 0 && *b == b'0' {
+                // `0.00123`: each leading zero moves the first digit one place right.
+                decimal.exponent -= 1;
+                continue;
+            }
+            if let Some(slot) = decimal.digits.get_mut(decimal.len) {
+                *slot = *b;
+                decimal.len += 1;
+            }
+        }
+        while decimal.len > 1 && decimal.digits[decimal.len - 1] == b'0' {
+            decimal.len -= 1;
+        }
+        decimal
     }
-}
 
-fn write_python_repr_general(out: &mut String, value: f64) {
-    // `{:e}` gives the shortest round-trip digits as `d.ddde[-]x`; formatted on the stack, as
-    // `_created` samples send every scrape through here.
-    let mut sci = SciBuf { bytes: [0; 32], len: 0 };
-    let _ = write!(sci, "{value:e}");
-    let sci = std::str::from_utf8(&sci.bytes[..sci.len]).unwrap_or_default();
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (negative, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mantissa),
-    };
-    let mut digit_bytes = [0u8; 24];
-    let mut count = 0;
-    for b in mantissa.bytes().filter(u8::is_ascii_digit) {
-        if let Some(slot) = digit_bytes.get_mut(count) {
-            *slot = b;
-            count += 1;
-        }
+    fn digits(&self) -> &str {
+        // Only ASCII digits were kept.
+        std::str::from_utf8(&self.digits[..self.len]).unwrap_or_default()
     }
-    let digits = std::str::from_utf8(&digit_bytes[..count]).unwrap_or_default();
-    if negative {
-        out.push('-');
-    }
-    if (-4..16).contains(&exp) {
-        if exp < 0 {
-            out.push_str("0.");
-            for _ in 0..(-exp - 1) {
-                out.push('0');
-            }
-            out.push_str(digits);
-        } else {
-            let int_len = exp as usize + 1;
-            if digits.len() <= int_len {
-                out.push_str(digits);
-                for _ in digits.len()..int_len {
-                    out.push('0');
-                }
-                out.push_str(".0");
-            } else {
-                out.push_str(&digits[..int_len]);
-                out.push('.');
-                out.push_str(&digits[int_len..]);
-            }
+
+    /// `d.ddde+XX` with at least two exponent digits: the spelling both Python (from 1e16) and
+    /// Go (from 1e21, and `floatToGoString` from 1e6) use for large and small values.
+    fn write_scientific(&self, out: &mut String) {
+        let digits = self.digits();
+        if self.negative {
+            out.push('-');
         }
-    } else {
         out.push_str(&digits[..1]);
         if digits.len() > 1 {
             out.push('.');
             out.push_str(&digits[1..]);
         }
-        let sign = if exp < 0 { '-' } else { '+' };
-        let _ = write!(out, "e{sign}{:02}", exp.abs());
+        out.push_str(if self.exponent < 0 { "e-" } else { "e+" });
+        let exponent = self.exponent.unsigned_abs();
+        if exponent < 10 {
+            out.push('0');
+        }
+        write_integer(out, u64::from(exponent));
+    }
+
+    /// Python's `repr` for exponents from -4 to 15: positional, with at least one fraction digit.
+    fn write_positional(&self, out: &mut String) {
+        let digits = self.digits();
+        if self.negative {
+            out.push('-');
+        }
+        if self.exponent < 0 {
+            out.push_str("0.");
+            for _ in 0..(-self.exponent - 1) {
+                out.push('0');
+            }
+            out.push_str(digits);
+            return;
+        }
+        let int_len = self.exponent as usize + 1;
+        if digits.len() <= int_len {
+            out.push_str(digits);
+            for _ in digits.len()..int_len {
+                out.push('0');
+            }
+            out.push_str(".0");
+        } else {
+            out.push_str(&digits[..int_len]);
+            out.push('.');
+            out.push_str(&digits[int_len..]);
+        }
+    }
+}
+
+fn write_python_repr_general(out: &mut String, value: f64) {
+    let decimal = Decimal::of(value);
+    if (-4..16).contains(&decimal.exponent) {
+        decimal.write_positional(out);
+    } else {
+        decimal.write_scientific(out);
     }
 }
 
@@ -159,24 +191,12 @@ pub fn write_go_float(out: &mut String, value: f64) {
         write_go_integer(out, value as u64);
         return;
     }
-    let start = out.len();
+    if value >= 1e6 {
+        // Timestamps such as `_created` land here: `1.7000000005e+09`.
+        Decimal::of(value).write_scientific(out);
+        return;
+    }
     write_python_repr(out, value);
-    if value <= 0.0 {
-        return;
-    }
-    let Some(dot) = out[start..].find('.') else { return };
-    if dot <= 6 {
-        return;
-    }
-    // `d.ddddddd` from the digits on both sides of the dot, trailing zeros and dot stripped.
-    let repr = out.split_off(start);
-    let mut mantissa = String::with_capacity(repr.len() + 1);
-    mantissa.push_str(&repr[..1]);
-    mantissa.push('.');
-    mantissa.push_str(&repr[1..dot]);
-    mantissa.push_str(&repr[dot + 1..]);
-    let trimmed = mantissa.trim_end_matches(['0', '.']);
-    let _ = write!(out, "{trimmed}e+{:02}", dot - 1);
 }
 
 /// `value` as `floatToGoString` spells it, in a new string.
@@ -223,6 +243,9 @@ mod tests {
             (f64::INFINITY, "inf"),
             (f64::NEG_INFINITY, "-inf"),
             (-1.5e-5, "-1.5e-05"),
+            // Two shortest spellings, equally near: the even one, as CPython's dtoa picks.
+            (-854_616_395_955_028.2, "-854616395955028.2"),
+            (-9_083_911_024_597.312, "-9083911024597.312"),
         ];
         for (v, want) in cases {
             assert_eq!(python_repr(*v), *want, "repr({v:?})");
@@ -250,6 +273,8 @@ mod tests {
             (1e16, "1e+16"),
             (-1e6, "-1000000.0"),
             (0.00001, "1e-05"),
+            (2_239_391_523_048_952.2, "2.2393915230489522e+15"),
+            (1_764_625_388.123_456, "1.764625388123456e+09"),
         ];
         for (v, want) in cases {
             assert_eq!(go_float(*v), *want, "floatToGoString({v:?})");
