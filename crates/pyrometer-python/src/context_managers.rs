@@ -84,8 +84,15 @@ impl Timer {
         slf
     }
 
-    #[pyo3(signature = (*_exc_info))]
-    fn __exit__(&mut self, py: Python<'_>, _exc_info: &Bound<'_, PyTuple>) -> PyResult<()> {
+    // Three named arguments rather than `*args`: no tuple is built for each block.
+    #[pyo3(signature = (_exc_type = None, _exc_value = None, _traceback = None))]
+    fn __exit__(
+        &mut self,
+        py: Python<'_>,
+        _exc_type: Option<&Bound<'_, PyAny>>,
+        _exc_value: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         // A monotonic clock: the duration is never negative.
         let seconds = self.start.map_or(0.0, |start| start.elapsed().as_secs_f64());
         self.duration = Some(seconds);
