@@ -4,4 +4,4 @@ mod respond;
 mod server;
 
 pub use respond::respond;
-pub use server::{Error, serve};
+pub use server::{Error, ServeOptions, serve, serve_with};

@@ -2,18 +2,47 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use pyrometer_core::Registry;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::task::JoinSet;
 
 use super::respond::respond;
 
-/// How long a client may take to send its request headers before the connection is closed.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How the server treats its clients.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ServeOptions {
+    /// Gzip answers for clients that accept it (`disable_compression` upstream is the inverse).
+    pub gzip: bool,
+    /// At most this many connections are served at once; further clients wait to be accepted.
+    pub max_connections: usize,
+    /// How long a client may take to send its request headers before it is cut off.
+    pub header_read_timeout: Duration,
+    /// How long one connection may stay open: at the deadline it finishes the request in hand
+    /// and closes, so a client that never reads cannot hold a slot for ever.
+    pub connection_timeout: Duration,
+    /// How long, after shutdown is asked for, answers already begun may take to finish.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            gzip: true,
+            max_connections: 64,
+            header_read_timeout: Duration::from_secs(10),
+            connection_timeout: Duration::from_secs(120),
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
 
 /// What can stop the server.
 #[derive(Debug, thiserror::Error)]
@@ -24,8 +53,8 @@ pub enum Error {
     Accept(#[source] std::io::Error),
 }
 
-/// Serves `registry` on `listener` until `shutdown` completes. Each connection runs on its own
-/// task; slow clients are cut off after a header timeout.
+/// Serves `registry` on `listener` with the default [`ServeOptions`] until `shutdown`
+/// completes.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -35,29 +64,75 @@ pub enum Error {
 /// # Ok(()) }
 /// ```
 pub async fn serve(listener: TcpListener, registry: Registry, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+    serve_with(listener, registry, ServeOptions::default(), shutdown).await
+}
+
+/// Serves `registry` on `listener` until `shutdown` completes, then lets answers in progress
+/// finish within the grace period. Each connection runs on its own task.
+pub async fn serve_with(
+    listener: TcpListener,
+    registry: Registry,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
     tokio::pin!(shutdown);
-    loop {
-        let (stream, _) = tokio::select! {
-            () = &mut shutdown => return Ok(()),
-            accepted = listener.accept() => match accepted {
-                Ok(conn) => conn,
-                // A connection that died before we took it is the client's problem, not ours.
-                Err(e) if is_transient(&e) => continue,
-                Err(e) => return Err(Error::Accept(e)),
+    let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
+    let (stopping, stop_seen) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    let outcome = loop {
+        // Reap finished connections so the set stays as small as the open ones.
+        while connections.try_join_next().is_some() {}
+        let slot = tokio::select! {
+            () = &mut shutdown => break Ok(()),
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break Ok(()),
             },
         };
-        let registry = registry.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                let response = respond(&registry, &request);
-                async move { Ok::<_, Infallible>(response) }
-            });
-            let mut builder = http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
-            // A client that hangs up mid-request ends only its own connection.
-            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
-        });
+        let stream = tokio::select! {
+            () = &mut shutdown => break Ok(()),
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // A connection that died before we took it is the client's problem, not ours.
+                Err(e) if is_transient(&e) => continue,
+                Err(e) => break Err(Error::Accept(e)),
+            },
+        };
+        connections.spawn(serve_connection(stream, registry.clone(), options.clone(), stop_seen.clone(), slot));
+    };
+    drop(listener);
+    let _ = stopping.send(true);
+    let _ =
+        tokio::time::timeout(options.shutdown_grace, async { while connections.join_next().await.is_some() {} }).await;
+    outcome
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    registry: Registry,
+    options: ServeOptions,
+    mut stop: watch::Receiver<bool>,
+    _slot: OwnedSemaphorePermit,
+) {
+    let gzip = options.gzip;
+    let service = service_fn(move |request| {
+        let response = respond(&registry, &request, gzip);
+        async move { Ok::<_, Infallible>(response) }
+    });
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
+    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    let deadline = tokio::time::sleep(options.connection_timeout);
+    tokio::pin!(deadline);
+    // A client that hangs up mid-request ends only its own connection, so errors are dropped.
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        () = &mut deadline => {},
+        _ = stop.wait_for(|stopping| *stopping) => {},
     }
+    connection.as_mut().graceful_shutdown();
+    let _ = tokio::time::timeout(options.shutdown_grace, connection).await;
 }
 
 fn is_transient(e: &std::io::Error) -> bool {
@@ -93,5 +168,56 @@ mod tests {
 
         stop.send(()).unwrap();
         tokio::time::timeout(Duration::from_secs(5), server).await.unwrap().unwrap().unwrap();
+    }
+
+    async fn spawn_server(options: ServeOptions) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+        let registry = Registry::new();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(serve_with(listener, registry, options, async {
+            let _ = stopped.await;
+        }));
+        (addr, stop)
+    }
+
+    async fn scrape(stream: &mut tokio::net::TcpStream) -> String {
+        stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+        let mut response = String::new();
+        tokio::time::timeout(Duration::from_secs(5), stream.read_to_string(&mut response)).await.unwrap().unwrap();
+        response
+    }
+
+    #[tokio::test]
+    async fn connections_beyond_the_bound_wait_for_a_free_slot() {
+        let (addr, _stop) = spawn_server(ServeOptions { max_connections: 1, ..ServeOptions::default() }).await;
+        let mut first = tokio::net::TcpStream::connect(addr).await.unwrap();
+        // The first connection holds the only slot; the second is queued, not answered.
+        first.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        let mut head = [0u8; 12];
+        first.read_exact(&mut head).await.unwrap();
+        let mut second = tokio::net::TcpStream::connect(addr).await.unwrap();
+        second.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
+        let mut byte = [0u8; 1];
+        let waited = tokio::time::timeout(Duration::from_millis(300), second.read(&mut byte)).await;
+        assert!(waited.is_err(), "the second client was answered while the first held the slot");
+        drop(first);
+        let mut rest = String::new();
+        tokio::time::timeout(Duration::from_secs(5), second.read_to_string(&mut rest)).await.unwrap().unwrap();
+        assert!(rest.starts_with("HTTP/1.1 200 OK"));
+    }
+
+    #[tokio::test]
+    async fn a_client_that_sends_no_request_is_cut_off() {
+        let options = ServeOptions { header_read_timeout: Duration::from_millis(200), ..ServeOptions::default() };
+        let (addr, _stop) = spawn_server(options).await;
+        let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+        silent.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "the slow client was never cut off");
+        // The server keeps serving others.
+        let mut other = tokio::net::TcpStream::connect(addr).await.unwrap();
+        assert!(scrape(&mut other).await.starts_with("HTTP/1.1 200 OK"));
     }
 }
