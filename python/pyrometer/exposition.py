@@ -262,12 +262,19 @@ def start_wsgi_server(
     client_auth_required: bool = False,
     tls_min_version: Optional[ssl.TLSVersion] = None,
     tls_max_version: Optional[ssl.TLSVersion] = None,
-) -> Tuple[WSGIServer, threading.Thread]:
+) -> Tuple[Union[WSGIServer, _native.MetricsServer], threading.Thread]:
     """Serve the metrics of ``registry`` from a daemon thread; returns the server and the thread.
 
-    With both ``certfile`` and ``keyfile`` the server speaks HTTPS. Stop it with
-    ``server.shutdown()`` and release the socket with ``server.server_close()``.
+    A native registry is served by a native event loop that holds the GIL only to run Python
+    collectors. With both ``certfile`` and ``keyfile`` the server speaks HTTPS (served from
+    Python, as is any registry that is not native). Stop it with ``server.shutdown()`` and
+    release the socket with ``server.server_close()``.
     """
+    if isinstance(registry, _native.CollectorRegistry) and not (certfile and keyfile):
+        native = _native.MetricsServer(registry, addr, port)
+        thread = threading.Thread(target=native.serve_forever, daemon=True)
+        thread.start()
+        return native, thread
 
     class _Server(ThreadingWSGIServer):
         """ThreadingWSGIServer with the address family this address needs."""

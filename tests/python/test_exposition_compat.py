@@ -14,8 +14,11 @@ import os
 import re
 import shutil
 import ssl
+import socket
 import subprocess
+import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -109,7 +112,7 @@ def _body(headers, body, unordered=False):
 
     With ``unordered`` (for ``name[]`` queries), the families are sorted.
     """
-    if ("Content-Encoding", "gzip") in headers:
+    if ("Content-Encoding", "gzip") in headers or ("content-encoding", "gzip") in headers:
         assert body[:2] == b"\x1f\x8b"
         body = gzip.decompress(body)
     body = _without_created(body)
@@ -244,8 +247,9 @@ def serve():
         assert not thread.is_alive()
 
 
-# The length of a body with _created samples depends on how many digits the clock readings have.
-_VARYING_HEADERS = {"date", "content-length"}
+# The length of a body with _created samples depends on how many digits the clock readings have;
+# the Server header names the implementation.
+_VARYING_HEADERS = {"date", "content-length", "server", "connection"}
 
 
 def _fetch(port, path="/metrics", method="GET", headers=None):
@@ -256,7 +260,8 @@ def _fetch(port, path="/metrics", method="GET", headers=None):
     except urllib.error.HTTPError as error:
         status, got_headers, body = error.code, error.headers.items(), error.read()
         error.close()
-    got_headers = [(name, value) for name, value in got_headers if name.lower() not in _VARYING_HEADERS]
+    # Header names are case-insensitive, and their order carries no meaning.
+    got_headers = sorted((name.lower(), value) for name, value in got_headers if name.lower() not in _VARYING_HEADERS)
     return status, got_headers, _body(got_headers, body, unordered="name[]" in path)
 
 
@@ -270,16 +275,81 @@ HTTP_REQUESTS = {
 }
 
 
+# What the native server answers differently, on purpose (docs/compat.md): it also serves HEAD.
+_NATIVE_ALLOW = {
+    "options": (200, [("allow", "OPTIONS,GET,HEAD")], b""),
+    "delete": (405, [("allow", "OPTIONS,GET,HEAD")], b"# HTTP 405 Method Not Allowed: DELETE; use OPTIONS, GET or HEAD\n"),
+}
+
+
 def test_start_http_server_serves_the_same(both, serve):
     answers = []
     for lib in both:
         server, thread = lib.start_http_server(0, addr="127.0.0.1", registry=_scenario(lib))
         serve(server, thread)
         assert thread.daemon
-        assert isinstance(server, lib.exposition.ThreadingWSGIServer)
+        # A native registry is served natively (docs/compat.md).
+        native = lib.__name__ == "pyrometer"
+        assert isinstance(server, lib._native.MetricsServer if native else lib.exposition.ThreadingWSGIServer)
         answers.append({name: _fetch(server.server_port, **request) for name, request in HTTP_REQUESTS.items()})
-    assert answers[0] == answers[1]
-    assert answers[1]["plain"][0] == 200
+    upstream, ours = answers
+    assert {k: ours[k] for k in _NATIVE_ALLOW} == _NATIVE_ALLOW
+    assert {k: v for k, v in ours.items() if k not in _NATIVE_ALLOW} == {
+        k: v for k, v in upstream.items() if k not in _NATIVE_ALLOW
+    }
+    assert ours["plain"][0] == 200
+
+
+def test_the_native_server_answers_head_with_the_headers_of_get(serve):
+    import pyrometer
+
+    server, thread = pyrometer.start_http_server(0, addr="127.0.0.1", registry=_scenario(pyrometer))
+    serve(server, thread)
+    get = _fetch(server.server_port, headers={"Accept": "application/openmetrics-text"})
+    head = _fetch(server.server_port, method="HEAD", headers={"Accept": "application/openmetrics-text"})
+    assert head[:2] == get[:2] and head[2] == b"" and get[2].endswith(b"# EOF\n")
+
+
+_BUSY_CHILD = """
+import sys, time, pyrometer
+registry = pyrometer.CollectorRegistry()
+pyrometer.Counter("c", "C.", registry=registry).inc()
+server, thread = pyrometer.start_http_server(0, addr="127.0.0.1", registry=registry)
+sys.setswitchinterval(30.0)  # the main thread keeps the GIL for up to 30 s at a stretch
+print(server.server_port, flush=True)
+end = time.monotonic() + 4.0
+while time.monotonic() < end:
+    pass
+"""
+
+
+def test_the_native_server_scrapes_without_the_gil():
+    """A scrape is answered while the serving process's main thread spins holding the GIL."""
+    child = subprocess.Popen([sys.executable, "-c", _BUSY_CHILD], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(child.stdout.readline())
+        start = time.monotonic()
+        status, _, body = _fetch(port)
+        elapsed = time.monotonic() - start
+        assert child.poll() is None, "the child stopped spinning before the scrape was answered"
+    finally:
+        child.kill()
+        child.wait(TIMEOUT)
+    assert status == 200 and b"c_total 1.0" in body
+    assert elapsed < 2.0, f"the scrape waited {elapsed:.1f} s for the GIL"
+
+
+def test_the_native_server_reports_a_busy_port_as_upstream_does(both):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        raised = []
+        for lib in both:
+            with pytest.raises(OSError) as info:
+                lib.start_http_server(port, addr="127.0.0.1", registry=lib.CollectorRegistry())
+            raised.append((type(info.value), info.value.errno))
+    assert raised[0] == raised[1]
 
 
 def test_start_wsgi_server_is_start_http_server(lib):

@@ -2,6 +2,8 @@
 
 mod respond;
 mod server;
+mod source;
 
 pub use respond::respond;
 pub use server::{Error, ServeOptions, serve, serve_with};
+pub use source::Source;

@@ -14,6 +14,7 @@ mod metric_objects;
 mod parser;
 mod python_collector;
 mod registry;
+mod server;
 mod state_set;
 mod summary;
 mod value;
@@ -41,6 +42,8 @@ mod _native {
     use super::parser::{parse_openmetrics, parse_text};
     #[pymodule_export]
     use super::registry::{PyCollectorRegistry, disable_created_metrics, enable_created_metrics, set_default_registry};
+    #[pymodule_export]
+    use super::server::PyMetricsServer;
     #[pymodule_export]
     use super::state_set::PyEnum;
     #[pymodule_export]

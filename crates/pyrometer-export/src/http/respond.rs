@@ -8,16 +8,17 @@ use flate2::write::GzEncoder;
 use http_body_util::Full;
 use hyper::header::{ACCEPT, ACCEPT_ENCODING, ALLOW, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use pyrometer_core::Registry;
 use pyrometer_expo::{name_filter, negotiate};
+
+use super::source::Source;
 
 const ALLOWED: &str = "OPTIONS,GET,HEAD";
 
 /// Answers a request for metrics, as `prometheus_client`'s exposition does: any path but
-/// `/favicon.ico` serves the registry, in the format the Accept header asks for, restricted to
+/// `/favicon.ico` serves the source's metrics, in the format the Accept header asks for, restricted to
 /// the `name[]` query parameters when there are any, gzipped when the client accepts gzip and
 /// `gzip` is on. `HEAD` gets the headers of a `GET`.
-pub fn respond<B>(registry: &Registry, request: &Request<B>, gzip: bool) -> Response<Full<Bytes>> {
+pub fn respond<B>(source: &(impl Source + ?Sized), request: &Request<B>, gzip: bool) -> Response<Full<Bytes>> {
     let method = request.method();
     if method == Method::OPTIONS {
         return with_allow(plain(StatusCode::OK, Bytes::new()));
@@ -31,10 +32,8 @@ pub fn respond<B>(registry: &Registry, request: &Request<B>, gzip: bool) -> Resp
     }
     let accept = request.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
     let format = negotiate(accept);
-    let collected = match request.uri().query().and_then(name_filter) {
-        Some(names) => registry.collect_restricted(&names),
-        None => registry.collect(),
-    };
+    let names = request.uri().query().and_then(name_filter);
+    let collected = source.collect(names.as_ref());
     // A failing collector fails the scrape: a partial answer would read as series vanishing.
     let families = match collected {
         Ok(families) => families,
@@ -92,7 +91,7 @@ fn with_allow(mut response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
 mod tests {
     use super::*;
     use http_body_util::BodyExt;
-    use pyrometer_core::{Counter, Family, Metadata};
+    use pyrometer_core::{Counter, Family, Metadata, Registry};
 
     fn registry() -> Registry {
         let r = Registry::new();

@@ -14,10 +14,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use super::respond::respond;
+use super::source::Source;
 
-/// How the server treats its clients.
+/// How the server treats its clients. Build it from `ServeOptions::default()`.
 #[derive(Clone, Debug)]
-#[non_exhaustive]
 pub struct ServeOptions {
     /// Gzip answers for clients that accept it (`disable_compression` upstream is the inverse).
     pub gzip: bool,
@@ -64,14 +64,14 @@ pub enum Error {
 /// # Ok(()) }
 /// ```
 pub async fn serve(listener: TcpListener, registry: Registry, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
-    serve_with(listener, registry, ServeOptions::default(), shutdown).await
+    serve_with(listener, Arc::new(registry), ServeOptions::default(), shutdown).await
 }
 
-/// Serves `registry` on `listener` until `shutdown` completes, then lets answers in progress
-/// finish within the grace period. Each connection runs on its own task.
+/// Serves what `source` collects on `listener` until `shutdown` completes, then lets answers in
+/// progress finish within the grace period. Each connection runs on its own task.
 pub async fn serve_with(
     listener: TcpListener,
-    registry: Registry,
+    source: Arc<dyn Source>,
     options: ServeOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), Error> {
@@ -98,7 +98,7 @@ pub async fn serve_with(
                 Err(e) => break Err(Error::Accept(e)),
             },
         };
-        connections.spawn(serve_connection(stream, registry.clone(), options.clone(), stop_seen.clone(), slot));
+        connections.spawn(serve_connection(stream, Arc::clone(&source), options.clone(), stop_seen.clone(), slot));
     };
     drop(listener);
     let _ = stopping.send(true);
@@ -109,14 +109,14 @@ pub async fn serve_with(
 
 async fn serve_connection(
     stream: TcpStream,
-    registry: Registry,
+    source: Arc<dyn Source>,
     options: ServeOptions,
     mut stop: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
 ) {
     let gzip = options.gzip;
     let service = service_fn(move |request| {
-        let response = respond(&registry, &request, gzip);
+        let response = respond(&*source, &request, gzip);
         async move { Ok::<_, Infallible>(response) }
     });
     let mut builder = http1::Builder::new();
@@ -175,7 +175,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(serve_with(listener, registry, options, async {
+        tokio::spawn(serve_with(listener, Arc::new(registry), options, async {
             let _ = stopped.await;
         }));
         (addr, stop)

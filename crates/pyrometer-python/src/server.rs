@@ -1,0 +1,140 @@
+//! `MetricsServer`: the scrape endpoint of `start_http_server`, served by a native event loop
+//! on the thread that calls `serve_forever`, with the GIL released. Only Python collectors take
+//! the GIL during a scrape.
+
+use std::collections::HashSet;
+use std::net::{TcpListener, ToSocketAddrs};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+
+use pyo3::exceptions::{PyOSError, PyRuntimeError};
+use pyo3::prelude::*;
+use pyrometer_core::{Error, MetricFamily, Registry};
+use pyrometer_export::http::{ServeOptions, Source, serve_with};
+use tokio::sync::oneshot;
+
+use crate::registry::{PyCollectorRegistry, created_enabled};
+
+/// A registry as the server reads it: `disable_created_metrics()` applies to each scrape.
+struct RegistrySource(Registry);
+
+impl Source for RegistrySource {
+    fn collect(&self, names: Option<&HashSet<String>>) -> Result<Vec<MetricFamily>, Error> {
+        self.0.set_created_enabled(created_enabled());
+        Source::collect(&self.0, names)
+    }
+}
+
+/// Where the server is in its life.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Bound,
+    Serving,
+    Stopped,
+}
+
+/// A bound scrape endpoint; `serve_forever()` answers on it until `shutdown()`.
+#[pyclass(name = "MetricsServer", module = "pyrometer._native", frozen)]
+pub(crate) struct PyMetricsServer {
+    source: Arc<dyn Source>,
+    options: ServeOptions,
+    address: (String, u16),
+    listener: Mutex<Option<TcpListener>>,
+    stop: Mutex<Option<oneshot::Sender<()>>>,
+    stopped: Mutex<Option<oneshot::Receiver<()>>>,
+    state: (Mutex<State>, Condvar),
+}
+
+impl PyMetricsServer {
+    fn set_state(&self, state: State) {
+        *self.state.0.lock().unwrap_or_else(PoisonError::into_inner) = state;
+        self.state.1.notify_all();
+    }
+}
+
+/// `OSError(errno, strerror)` as the socket module raises it.
+fn os_error(err: &std::io::Error) -> PyErr {
+    match err.raw_os_error() {
+        Some(code) => PyOSError::new_err((code, std::io::Error::from_raw_os_error(code).to_string())),
+        None => PyOSError::new_err(err.to_string()),
+    }
+}
+
+#[pymethods]
+impl PyMetricsServer {
+    /// Binds `addr:port` (port 0 picks a free one) for `registry`.
+    #[new]
+    #[pyo3(signature = (registry, addr = "0.0.0.0", port = 0, disable_compression = false))]
+    fn new(
+        registry: &Bound<'_, PyCollectorRegistry>,
+        addr: &str,
+        port: u16,
+        disable_compression: bool,
+    ) -> PyResult<Self> {
+        let resolved: Vec<_> = (addr, port).to_socket_addrs().map_err(|e| os_error(&e))?.collect();
+        let listener = TcpListener::bind(&resolved[..]).map_err(|e| os_error(&e))?;
+        listener.set_nonblocking(true).map_err(|e| os_error(&e))?;
+        let local = listener.local_addr().map_err(|e| os_error(&e))?;
+        let (stop, stopped) = oneshot::channel();
+        Ok(Self {
+            source: Arc::new(RegistrySource(registry.get().inner.clone())),
+            options: ServeOptions { gzip: !disable_compression, ..ServeOptions::default() },
+            address: (local.ip().to_string(), local.port()),
+            listener: Mutex::new(Some(listener)),
+            stop: Mutex::new(Some(stop)),
+            stopped: Mutex::new(Some(stopped)),
+            state: (Mutex::new(State::Bound), Condvar::new()),
+        })
+    }
+
+    /// Answers scrapes until `shutdown()`; the GIL is released meanwhile.
+    fn serve_forever(&self, py: Python<'_>) -> PyResult<()> {
+        let listener = self.listener.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let stopped = self.stopped.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let (Some(listener), Some(stopped)) = (listener, stopped) else {
+            return Err(PyRuntimeError::new_err("the server has already served or been closed"));
+        };
+        self.set_state(State::Serving);
+        let served = py.detach(|| -> std::io::Result<()> {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build()?;
+            runtime.block_on(async {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                let shutdown = async {
+                    let _ = stopped.await;
+                };
+                serve_with(listener, Arc::clone(&self.source), self.options.clone(), shutdown)
+                    .await
+                    .map_err(std::io::Error::other)
+            })
+        });
+        self.set_state(State::Stopped);
+        served.map_err(|e| os_error(&e))
+    }
+
+    /// Stops `serve_forever()` and waits until it has returned, as `socketserver` does.
+    fn shutdown(&self, py: Python<'_>) {
+        if let Some(stop) = self.stop.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            let _ = stop.send(());
+        }
+        py.detach(|| {
+            let state = self.state.0.lock().unwrap_or_else(PoisonError::into_inner);
+            drop(self.state.1.wait_while(state, |s| *s == State::Serving));
+        });
+    }
+
+    /// Releases the socket of a server that is not serving.
+    fn server_close(&self) {
+        self.listener.lock().unwrap_or_else(PoisonError::into_inner).take();
+    }
+
+    /// `(host, port)` the server listens on.
+    #[getter]
+    fn server_address(&self) -> (String, u16) {
+        self.address.clone()
+    }
+
+    /// The port the server listens on.
+    #[getter]
+    fn server_port(&self) -> u16 {
+        self.address.1
+    }
+}
