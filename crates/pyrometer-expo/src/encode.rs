@@ -1,6 +1,7 @@
 //! Encoders: snapshots to exposition text.
 
 pub(crate) mod escaping;
+pub(crate) mod graphite;
 mod label_list;
 pub(crate) mod openmetrics;
 pub(crate) mod text;

@@ -28,6 +28,7 @@ pub mod parse;
 pub use parse::ParseErrorKind;
 
 pub use encode::escaping::Escaping;
+pub use encode::graphite::{GraphiteLabels, encode_graphite};
 pub use encode::openmetrics::{encode_openmetrics, openmetrics_to_bytes};
 pub use encode::text::{encode_text, text_to_bytes};
 pub use error::Error;

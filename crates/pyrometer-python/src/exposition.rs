@@ -5,7 +5,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyrometer_core::MetricFamily;
-use pyrometer_expo::{Escaping, openmetrics_to_bytes, text_to_bytes};
+use pyrometer_expo::{Escaping, GraphiteLabels, encode_graphite, openmetrics_to_bytes, text_to_bytes};
 
 use crate::metric_objects::family_from_py;
 
@@ -41,4 +41,28 @@ pub(crate) fn generate_openmetrics<'py>(
         .detach(|| openmetrics_to_bytes(&families, escaping(escaping_name)))
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(PyBytes::new(py, &bytes))
+}
+
+/// How `GraphiteBridge(tags=...)` joins labels to the path.
+pub(crate) fn graphite_labels(tags: bool) -> GraphiteLabels {
+    if tags { GraphiteLabels::Tags } else { GraphiteLabels::Path }
+}
+
+/// `Metric` objects as Graphite plaintext lines stamped `timestamp`.
+#[pyfunction]
+#[pyo3(signature = (metrics, prefix = "", tags = false, timestamp = 0))]
+pub(crate) fn generate_graphite<'py>(
+    metrics: &Bound<'py, PyAny>,
+    prefix: &str,
+    tags: bool,
+    timestamp: i64,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let families = families(metrics)?;
+    let py = metrics.py();
+    let text = py.detach(|| {
+        let mut out = String::new();
+        encode_graphite(&mut out, &families, prefix, graphite_labels(tags), timestamp);
+        out
+    });
+    Ok(PyBytes::new(py, text.as_bytes()))
 }

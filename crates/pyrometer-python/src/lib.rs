@@ -31,7 +31,7 @@ mod _native {
     #[pymodule_export]
     use super::errors::DuplicateTimeseries;
     #[pymodule_export]
-    use super::exposition::{generate_openmetrics, generate_text};
+    use super::exposition::{generate_graphite, generate_openmetrics, generate_text};
     #[pymodule_export]
     use super::gauge::PyGauge;
     #[pymodule_export]

@@ -10,10 +10,10 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyIterator, PyList};
 use pyrometer_core::{Collector, CollectorId, LabelSet, MetricFamily, Registry, RegistryOptions};
-use pyrometer_expo::{openmetrics_to_bytes, text_to_bytes};
+use pyrometer_expo::{encode_graphite, openmetrics_to_bytes, text_to_bytes};
 
 use crate::errors::to_py;
-use crate::exposition::escaping;
+use crate::exposition::{escaping, graphite_labels};
 use crate::metric_class::native_collector;
 use crate::metric_objects::family_to_py;
 use crate::python_collector::PythonCollector;
@@ -296,6 +296,25 @@ impl PyCollectorRegistry {
         let families = self.collect_families(py, names.as_ref())?;
         let bytes = py.detach(|| text_to_bytes(&families, escaping(escaping_name)));
         Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// The registry as Graphite plaintext lines stamped `timestamp`; the GIL is released while
+    /// they are built.
+    #[pyo3(signature = (prefix = "", tags = false, timestamp = 0))]
+    fn _generate_graphite<'py>(
+        &self,
+        py: Python<'py>,
+        prefix: &str,
+        tags: bool,
+        timestamp: i64,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let families = self.collect_families(py, None)?;
+        let text = py.detach(|| {
+            let mut out = String::new();
+            encode_graphite(&mut out, &families, prefix, graphite_labels(tags), timestamp);
+            out
+        });
+        Ok(PyBytes::new(py, text.as_bytes()))
     }
 
     /// The registry, or only the samples in `names`, as OpenMetrics text; the GIL is released
