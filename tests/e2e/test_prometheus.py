@@ -1,14 +1,10 @@
 """A real Prometheus scrapes pyrometer, in OpenMetrics and in the text format, and answers queries.
 
-Needs Debian's ``prometheus`` package (``prometheus`` and ``promtool`` on PATH); ``.ci/run``
-installs it and sets ``PYROMETER_REQUIRE_PEERS=1`` so that a missing server fails instead of
-skipping.
+Needs Debian's ``prometheus`` package (``prometheus`` and ``promtool`` on PATH), which
+``.ci/run`` installs (see ``peers.require``).
 """
 
 import json
-import os
-import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -20,21 +16,10 @@ import pytest
 
 import pyrometer
 
+from .peers import free_port, require, stop
+
 TIMEOUT = 60.0
 LABEL_VALUE = 'ü "quoted" \\ back\nslash'
-
-
-def _require(binary):
-    if shutil.which(binary) is None:
-        if os.environ.get("PYROMETER_REQUIRE_PEERS") == "1":
-            pytest.fail(f"{binary} is not installed")
-        pytest.skip(f"{binary} is not installed")
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _registry():
@@ -76,7 +61,7 @@ def targets():
 
 @pytest.fixture
 def prometheus(tmp_path, targets):
-    _require("prometheus")
+    require("prometheus")
     _, ports = targets
     jobs = "".join(
         f"  - job_name: {job}\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
@@ -84,7 +69,7 @@ def prometheus(tmp_path, targets):
     )
     config = tmp_path / "prometheus.yml"
     config.write_text(f"global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n{jobs}")
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "prometheus.log", "wb")
     process = subprocess.Popen(
         ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
@@ -94,12 +79,7 @@ def prometheus(tmp_path, targets):
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(TIMEOUT)
+        stop(process)
         log.close()
 
 
@@ -156,7 +136,7 @@ def test_histogram_quantile_over_our_buckets(prometheus):
 
 
 def test_promtool_accepts_our_text_output():
-    _require("promtool")
+    require("promtool")
     checked = subprocess.run(["promtool", "check", "metrics"], input=pyrometer.generate_latest(_registry()),
                              capture_output=True, timeout=TIMEOUT)
     assert checked.returncode == 0, checked.stdout + checked.stderr
