@@ -767,3 +767,66 @@ def test_the_same_names_are_exported(both):
     assert ours.exposition.__all__ == upstream.exposition.__all__
     for name in upstream.exposition.__all__:
         assert hasattr(ours.exposition, name)
+
+
+# --- The native server under bad requests ------------------------------------------------------
+
+
+def _raw(port, request, read=True):
+    """Sends raw bytes; returns what the server answers before it closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as conn:
+        conn.sendall(request)
+        if not read:
+            return b""
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+@pytest.fixture
+def native_port(serve):
+    import pyrometer
+
+    registry = pyrometer.CollectorRegistry()
+    pyrometer.Counter("c", "C.", registry=registry).inc()
+    server, thread = pyrometer.start_http_server(0, addr="127.0.0.1", registry=registry)
+    serve(server, thread)
+    return server.server_port
+
+
+@pytest.mark.parametrize(
+    "request_, status",
+    [
+        (b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(200)) + b"\r\n", b"431"),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 1_000_000 + b"\r\n\r\n", b"431"),
+        (b"NOT HTTP AT ALL\r\n\r\n", b"400"),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nAccept: application/openmetrics-text; version=x.y\r\nConnection: close\r\n\r\n",
+         b"200"),
+    ],
+    ids=["too-many-headers", "oversized-header", "garbage", "unparsable-accept-version"],
+)
+def test_bad_requests_get_an_answer_and_the_server_keeps_serving(native_port, request_, status):
+    answer = _raw(native_port, request_)
+    assert answer.split(b" ")[1] == status, answer[:200]
+    assert b"c_total 1.0" in _fetch(native_port)[2]
+
+
+def test_abrupt_disconnects_leave_the_server_serving(native_port):
+    for partial in (b"GET / HT", b"GET / HTTP/1.1\r\nHost: x\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"):
+        _raw(native_port, partial, read=False)
+    assert b"c_total 1.0" in _fetch(native_port)[2]
+
+
+def test_many_clients_at_once_are_all_answered(native_port):
+    answers = []
+
+    def scrape():
+        answers.append(_fetch(native_port)[0])
+
+    clients = [threading.Thread(target=scrape) for _ in range(100)]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join(TIMEOUT)
+    assert answers == [200] * 100
