@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyFloat, PyList, PyType};
+use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyType};
 use pyrometer_core::{Exemplar, LabelSet, MetricFamily, MetricType, Sample, SampleName, Timestamp};
 
 /// The Python classes snapshots become, imported once.
@@ -33,20 +33,50 @@ fn classes(py: Python<'_>) -> PyResult<&Classes> {
     })
 }
 
-/// A `Metric` object holding the family's samples.
+/// A `Metric` object holding the family's samples. A state set's values are `int`s (0 or 1),
+/// as `Enum` writes them upstream; every other value is a `float`.
 pub(crate) fn family_to_py<'py>(py: Python<'py>, family: &MetricFamily) -> PyResult<Bound<'py, PyAny>> {
+    metric_object(py, family, family.metric_type == MetricType::StateSet)
+}
+
+/// `target_info`'s `Metric` object: its value is the `int` 1, as upstream builds it.
+pub(crate) fn target_info_to_py<'py>(py: Python<'py>, family: &MetricFamily) -> PyResult<Bound<'py, PyAny>> {
+    metric_object(py, family, true)
+}
+
+/// A sample's value as the `Metric` objects of its family hold it.
+pub(crate) fn value_to_py(py: Python<'_>, metric_type: MetricType, value: f64) -> Bound<'_, PyAny> {
+    number(py, value, metric_type == MetricType::StateSet)
+}
+
+fn number(py: Python<'_>, value: f64, integral: bool) -> Bound<'_, PyAny> {
+    if integral && value.fract() == 0.0 && value.abs() < 9e15 {
+        // Exact: the value is a whole number well inside the range an f64 holds exactly.
+        #[allow(clippy::cast_possible_truncation)]
+        return PyInt::new(py, value as i64).into_any();
+    }
+    PyFloat::new(py, value).into_any()
+}
+
+fn metric_object<'py>(py: Python<'py>, family: &MetricFamily, integral: bool) -> PyResult<Bound<'py, PyAny>> {
     let classes = classes(py)?;
     let metric =
         classes.metric.bind(py).call1((&*family.name, &*family.help, family.metric_type.as_str(), &*family.unit))?;
     let samples = PyList::empty(py);
     for sample in &family.samples {
-        samples.append(sample_to_py(py, classes, &family.name, sample)?)?;
+        samples.append(sample_to_py(py, classes, &family.name, sample, integral)?)?;
     }
     metric.setattr("samples", samples)?;
     Ok(metric)
 }
 
-fn sample_to_py<'py>(py: Python<'py>, classes: &Classes, family: &str, sample: &Sample) -> PyResult<Bound<'py, PyAny>> {
+fn sample_to_py<'py>(
+    py: Python<'py>,
+    classes: &Classes,
+    family: &str,
+    sample: &Sample,
+    integral: bool,
+) -> PyResult<Bound<'py, PyAny>> {
     let labels = labels_to_py(py, &sample.all_labels())?;
     let timestamp = sample.timestamp.map(|t| timestamp_to_py(py, classes, t)).transpose()?;
     let exemplar = match &sample.exemplar {
@@ -56,7 +86,8 @@ fn sample_to_py<'py>(py: Python<'py>, classes: &Classes, family: &str, sample: &
         }
         None => None,
     };
-    classes.sample.bind(py).call1((sample.name.full(family), labels, sample.value, timestamp, exemplar))
+    let value = number(py, sample.value, integral);
+    classes.sample.bind(py).call1((sample.name.full(family), labels, value, timestamp, exemplar))
 }
 
 fn labels_to_py<'py>(py: Python<'py>, labels: &LabelSet) -> PyResult<Bound<'py, PyDict>> {

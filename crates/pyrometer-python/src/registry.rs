@@ -15,7 +15,7 @@ use pyrometer_expo::{encode_graphite, openmetrics_to_bytes, text_to_bytes};
 use crate::errors::to_py;
 use crate::exposition::{escaping, graphite_labels};
 use crate::metric_class::native_collector;
-use crate::metric_objects::family_to_py;
+use crate::metric_objects::{family_to_py, target_info_to_py, value_to_py};
 use crate::python_collector::PythonCollector;
 
 /// The registry metrics join when none is named: the package's `REGISTRY`.
@@ -148,7 +148,7 @@ impl PyCollectorRegistry {
                 "".into(),
                 vec![pyrometer_core::Sample::new("_info", labels, 1.0)],
             );
-            out.append(family_to_py(py, &family)?)?;
+            out.append(target_info_to_py(py, &family)?)?;
         }
         for (object, native) in chosen {
             if let Some(native) = native {
@@ -265,23 +265,48 @@ impl PyCollectorRegistry {
         self.inner.target_info().map(|set| set.iter().map(|l| (l.name.to_string(), l.value.to_string())).collect())
     }
 
-    /// The value of one sample, or `None`.
+    /// The value of one sample, or `None`. Collectors are asked in turn, as upstream's
+    /// `collect()` does, up to the first that has the sample; the value is of the type the
+    /// collector holds it in (a Python collector's `int` stays an `int`).
     #[pyo3(signature = (name, labels = None))]
     fn get_sample_value(
         &self,
         py: Python<'_>,
         name: &str,
         labels: Option<HashMap<String, String>>,
-    ) -> PyResult<Option<f64>> {
-        let labels = LabelSet::new(labels.unwrap_or_default());
-        let families = self.collect_families(py, None)?;
-        Ok(families.iter().find_map(|family| {
-            family
-                .samples
-                .iter()
-                .find(|s| s.name.full(&family.name) == name && s.all_labels() == labels)
-                .map(|s| s.value)
-        }))
+    ) -> PyResult<Option<Py<PyAny>>> {
+        let labels = labels.unwrap_or_default();
+        let wanted = LabelSet::new(labels.clone());
+        if name == "target_info" && self.inner.target_info().is_some_and(|l| l == wanted) {
+            return Ok(Some(pyo3::types::PyInt::new(py, 1).into_any().unbind()));
+        }
+        self.inner.set_created_enabled(created_enabled());
+        let options = self.inner.collect_options();
+        let chosen: Vec<Chosen> = self.members().iter().map(|m| (m.object.clone_ref(py), m.native.clone())).collect();
+        let labels = labels.into_pyobject(py)?;
+        for (object, native) in chosen {
+            let Some(native) = native else {
+                for metric in object.bind(py).call_method0("collect")?.try_iter()? {
+                    for sample in metric?.getattr("samples")?.try_iter()? {
+                        let sample = sample?;
+                        if sample.getattr("name")?.eq(name)? && sample.getattr("labels")?.eq(&labels)? {
+                            return Ok(Some(sample.getattr("value")?.unbind()));
+                        }
+                    }
+                }
+                continue;
+            };
+            let mut families = Vec::new();
+            py.detach(|| native.collect(&options, &mut families)).map_err(to_py)?;
+            for family in &families {
+                if let Some(sample) =
+                    family.samples.iter().find(|s| s.name.full(&family.name) == name && s.all_labels() == wanted)
+                {
+                    return Ok(Some(value_to_py(py, family.metric_type, sample.value).unbind()));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// The registry, or only the samples in `names`, in the Prometheus text format; the GIL is
