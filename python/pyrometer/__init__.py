@@ -3,29 +3,49 @@
 The same public names as prometheus_client 0.26; updates and exposition run natively.
 """
 
+from typing import TYPE_CHECKING
+
 from . import exposition, metrics_core
-from .exposition import (
-    CONTENT_TYPE_LATEST,
-    CONTENT_TYPE_PLAIN_0_0_4,
-    CONTENT_TYPE_PLAIN_1_0_0,
-    MetricsHandler,
-    delete_from_gateway,
-    generate_latest,
-    instance_ip_grouping_key,
-    make_asgi_app,
-    make_wsgi_app,
-    push_to_gateway,
-    pushadd_to_gateway,
-    start_http_server,
-    start_wsgi_server,
-    write_to_textfile,
-)
+from ._lazy import lazy_names
+from .exposition import CONTENT_TYPE_LATEST, CONTENT_TYPE_PLAIN_0_0_4, CONTENT_TYPE_PLAIN_1_0_0, generate_latest, write_to_textfile
 from .gc_collector import GC_COLLECTOR, GCCollector
 from .metrics import Counter, Enum, Gauge, Histogram, Info, Summary, disable_created_metrics, enable_created_metrics
 from .metrics_core import Metric
 from .platform_collector import PLATFORM_COLLECTOR, PlatformCollector
 from .process_collector import PROCESS_COLLECTOR, ProcessCollector
 from .registry import REGISTRY, CollectorRegistry
+
+if TYPE_CHECKING:
+    from .exposition import (
+        MetricsHandler,
+        delete_from_gateway,
+        instance_ip_grouping_key,
+        make_asgi_app,
+        make_wsgi_app,
+        push_to_gateway,
+        pushadd_to_gateway,
+        start_http_server,
+        start_wsgi_server,
+    )
+
+# Servers and the Pushgateway client load slow standard-library modules; they come on first use.
+__getattr__, __dir__ = lazy_names(
+    globals(),
+    dict.fromkeys(
+        (
+            "MetricsHandler",
+            "delete_from_gateway",
+            "instance_ip_grouping_key",
+            "make_asgi_app",
+            "make_wsgi_app",
+            "push_to_gateway",
+            "pushadd_to_gateway",
+            "start_http_server",
+            "start_wsgi_server",
+        ),
+        ".exposition",
+    ),
+)
 
 __all__ = (
     "CollectorRegistry",

@@ -39,6 +39,11 @@ pub(crate) fn family_to_py<'py>(py: Python<'py>, family: &MetricFamily) -> PyRes
     metric_object(py, family, family.metric_type == MetricType::StateSet)
 }
 
+/// A parsed family's `Metric` object: every value a `float`, as the text read it.
+pub(crate) fn parsed_family_to_py<'py>(py: Python<'py>, family: &MetricFamily) -> PyResult<Bound<'py, PyAny>> {
+    metric_object(py, family, false)
+}
+
 /// `target_info`'s `Metric` object: its value is the `int` 1, as upstream builds it.
 pub(crate) fn target_info_to_py<'py>(py: Python<'py>, family: &MetricFamily) -> PyResult<Bound<'py, PyAny>> {
     metric_object(py, family, true)

@@ -5,13 +5,13 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 use pyrometer_core::MetricFamily;
 
-use crate::metric_objects::family_to_py;
+use crate::metric_objects::parsed_family_to_py;
 
 fn to_list(py: Python<'_>, parsed: Result<Vec<MetricFamily>, pyrometer_expo::Error>) -> PyResult<Bound<'_, PyList>> {
     let families = parsed.map_err(|e| PyValueError::new_err(e.to_string()))?;
     let list = PyList::empty(py);
     for family in &families {
-        list.append(family_to_py(py, family)?)?;
+        list.append(parsed_family_to_py(py, family)?)?;
     }
     Ok(list)
 }
