@@ -1,6 +1,8 @@
 """An ASGI application serving metrics, as prometheus_client.asgi has it."""
 
-from typing import Any, Awaitable, Callable, Iterable, MutableMapping, Tuple
+import asyncio
+from functools import partial
+from typing import Any, Awaitable, Callable, Iterable, List, MutableMapping, Tuple
 from urllib.parse import parse_qs
 
 from .exposition import _bake_output
@@ -11,6 +13,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+_Baked = Tuple[str, List[Tuple[str, str]], bytes]
 
 
 def _joined_header(headers: Iterable[Tuple[bytes, bytes]], name: str) -> str:
@@ -18,24 +21,36 @@ def _joined_header(headers: Iterable[Tuple[bytes, bytes]], name: str) -> str:
     return ",".join(value.decode("utf8") for key, value in headers if key.decode("utf8").lower() == name)
 
 
+async def _off_the_loop(bake: Callable[[], _Baked]) -> _Baked:
+    """Runs ``bake`` in asyncio's default executor, so a large scrape never stalls the event loop;
+    under another event loop (trio, say) it runs inline."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return bake()
+    return await loop.run_in_executor(None, bake)
+
+
 def make_asgi_app(registry: Collector = REGISTRY, disable_compression: bool = False) -> ASGIApp:
     """An ASGI application that answers every HTTP request with the metrics of ``registry``.
 
     The ``Accept`` and ``Accept-Encoding`` headers and ``name[]`` query values are honoured as by
-    ``make_wsgi_app``. The answer is sent once the request's first ``http.request`` message has
-    been received.
+    ``make_wsgi_app``. The scrape runs off the event loop; the answer is sent once the request's
+    first ``http.request`` message has been received.
     """
 
     async def prometheus_app(scope: Scope, receive: Receive, send: Send) -> None:
         assert scope.get("type") == "http"
         request_headers = scope.get("headers") or []
-        status, headers, body = _bake_output(
+        bake = partial(
+            _bake_output,
             registry,
             _joined_header(request_headers, "accept"),
             _joined_header(request_headers, "accept-encoding"),
             parse_qs(scope.get("query_string", b"").decode("utf8")),
             disable_compression,
         )
+        status, headers, body = await _off_the_loop(bake)
         message = await receive()
         if message.get("type") == "http.request":
             await send(
