@@ -1,12 +1,13 @@
 """Serving metrics over HTTP, as prometheus_client.exposition does: a WSGI app, a threaded WSGI
 server (native for a native registry), and a ``BaseHTTPRequestHandler``."""
 
+import os
 import socket
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler
 from socketserver import ThreadingMixIn
-from typing import Any, Iterable, List, Optional, Tuple, Union, cast
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union, cast
 from urllib.parse import parse_qs, urlparse
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -110,6 +111,33 @@ def _get_ssl_ctx(
     return context
 
 
+# What the native server speaks: TLS 1.2 and 1.3. A lower minimum allows them both.
+_TLS_VERSIONS = {ssl.TLSVersion.TLSv1_2: "1.2", ssl.TLSVersion.TLSv1_3: "1.3"}
+
+
+def _native_max_version(version: Optional[ssl.TLSVersion]) -> Optional[str]:
+    if version is None or version == ssl.TLSVersion.MAXIMUM_SUPPORTED:
+        return None
+    if version not in _TLS_VERSIONS:
+        raise ValueError(f"the native server speaks TLS 1.2 and 1.3 only, not up to {version.name}")
+    return _TLS_VERSIONS[version]
+
+
+def _client_authorities(cafile: Optional[str], capath: Optional[str]) -> List[str]:
+    """The PEM files a client certificate may chain to: ``cafile`` and the files of ``capath``,
+    or the system's authorities when neither is given."""
+    if cafile is None and capath is None:
+        defaults = ssl.get_default_verify_paths()
+        cafile, capath = defaults.cafile, defaults.capath
+    files = [cafile] if cafile else []
+    if capath and os.path.isdir(capath):
+        files += sorted(
+            os.path.join(capath, name) for name in os.listdir(capath)
+            if os.path.isfile(os.path.join(capath, name)) and name.endswith((".pem", ".crt", ".0"))
+        )
+    return files
+
+
 def start_wsgi_server(
     port: int,
     addr: str = "0.0.0.0",
@@ -126,12 +154,27 @@ def start_wsgi_server(
     """Serve the metrics of ``registry`` from a daemon thread; returns the server and the thread.
 
     A native registry is served by a native event loop that holds the GIL only to run Python
-    collectors. With both ``certfile`` and ``keyfile`` the server speaks HTTPS (served from
-    Python, as is any registry that is not native). Stop it with ``server.shutdown()`` and
-    release the socket with ``server.server_close()``.
+    collectors; any other registry by a threaded WSGI server. With both ``certfile`` and
+    ``keyfile`` the server speaks HTTPS, and with ``client_auth_required`` a client must present
+    a certificate that chains to ``client_cafile``/``client_capath`` (the system's authorities
+    when neither is given). Stop it with ``server.shutdown()`` and release the socket with
+    ``server.server_close()``.
     """
-    if isinstance(registry, _native.CollectorRegistry) and not (certfile and keyfile):
-        native = _native.MetricsServer(registry, addr, port)
+    if isinstance(registry, _native.CollectorRegistry):
+        tls: Dict[str, Any] = {}
+        if certfile and keyfile:
+            # The same checks, and so the same errors, as the Python server's.
+            _get_ssl_ctx(certfile, keyfile, protocol, client_cafile, client_capath, client_auth_required,
+                         tls_min_version, tls_max_version)
+            tls = {
+                "certfile": certfile,
+                "keyfile": keyfile,
+                "client_cafiles": _client_authorities(client_cafile, client_capath) if client_auth_required else [],
+                "client_auth_required": client_auth_required,
+                "tls_min_version": _TLS_VERSIONS.get(tls_min_version) if tls_min_version is not None else None,
+                "tls_max_version": _native_max_version(tls_max_version),
+            }
+        native = _native.MetricsServer(registry, addr, port, **tls)
         thread = threading.Thread(target=native.serve_forever, daemon=True)
         thread.start()
         return native, thread

@@ -219,7 +219,17 @@ class CollectorRegistry:
 @final
 class MetricsServer:
     def __new__(
-        cls, registry: CollectorRegistry, addr: str = "0.0.0.0", port: int = 0, disable_compression: bool = False
+        cls,
+        registry: CollectorRegistry,
+        addr: str = "0.0.0.0",
+        port: int = 0,
+        disable_compression: bool = False,
+        certfile: Optional[str] = None,
+        keyfile: Optional[str] = None,
+        client_cafiles: Sequence[str] = ...,
+        client_auth_required: bool = False,
+        tls_min_version: Optional[str] = None,
+        tls_max_version: Optional[str] = None,
     ) -> Self: ...
     def serve_forever(self) -> None: ...
     def shutdown(self) -> None: ...

@@ -400,6 +400,49 @@ def test_start_http_server_serves_the_same_over_https(both, serve, certificate):
     assert answers[0][0] == 200
 
 
+@pytest.fixture(scope="module")
+def client_ca(tmp_path_factory, certificate):
+    """A certificate authority and a client certificate it signed, as ``(cafile, certfile, keyfile)``."""
+    directory = tmp_path_factory.mktemp("client-ca")
+    ca_key, ca_cert = str(directory / "ca.key"), str(directory / "ca.pem")
+    key, request, cert = str(directory / "client.key"), str(directory / "client.csr"), str(directory / "client.pem")
+    for command in (
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", ca_key, "-out", ca_cert, "-days", "1", "-subj", "/CN=test CA",
+         "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"],
+        ["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", key, "-out", request, "-subj", "/CN=scraper"],
+        ["openssl", "x509", "-req", "-in", request, "-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial",
+         "-out", cert, "-days", "1", "-extfile", "/dev/stdin"],
+    ):
+        subprocess.run(command, check=True, capture_output=True, timeout=TIMEOUT,
+                       input=b"extendedKeyUsage=clientAuth\nkeyUsage=digitalSignature\n")
+    return ca_cert, cert, key
+
+
+def test_required_client_certificates_are_checked_alike(both, serve, certificate, client_ca):
+    certfile, keyfile = certificate
+    cafile, client_cert, client_key = client_ca
+    outcomes = []
+    for lib in both:
+        server, thread = lib.start_http_server(0, addr="127.0.0.1", registry=_scenario(lib), certfile=certfile,
+                                               keyfile=keyfile, client_cafile=cafile, client_auth_required=True)
+        serve(server, thread)
+        url = f"https://127.0.0.1:{server.server_port}/metrics"
+        with_cert = ssl.create_default_context(cafile=certfile)
+        with_cert.load_cert_chain(client_cert, client_key)
+        with urllib.request.urlopen(url, timeout=TIMEOUT, context=with_cert) as response:
+            status = response.status
+        without_cert = ssl.create_default_context(cafile=certfile)
+        try:
+            urllib.request.urlopen(url, timeout=TIMEOUT, context=without_cert).close()
+            refused = False
+        except (OSError, urllib.error.URLError):
+            refused = True
+        outcomes.append((type(server).__name__ == "MetricsServer", status, refused))
+    assert outcomes == [(False, 200, True), (True, 200, True)]
+
+
 # Upstream leaves the listening socket of the failed server open; ours closes it.
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.parametrize("missing", ["certfile", "client_cafile"])

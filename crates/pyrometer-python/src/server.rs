@@ -6,10 +6,10 @@ use std::collections::HashSet;
 use std::net::{TcpListener, ToSocketAddrs};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
-use pyo3::exceptions::{PyOSError, PyRuntimeError};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyrometer_core::{Error, MetricFamily, Registry};
-use pyrometer_export::http::{ServeOptions, Source, serve_with};
+use pyrometer_export::http::{ServeOptions, Source, TlsFiles, TlsVersion, serve_with};
 use tokio::sync::oneshot;
 
 use crate::registry::{PyCollectorRegistry, created_enabled};
@@ -51,6 +51,14 @@ impl PyMetricsServer {
     }
 }
 
+fn tls_version(name: &str) -> PyResult<TlsVersion> {
+    match name {
+        "1.2" => Ok(TlsVersion::Tls12),
+        "1.3" => Ok(TlsVersion::Tls13),
+        other => Err(PyValueError::new_err(format!("unsupported TLS version {other:?}: use \"1.2\" or \"1.3\""))),
+    }
+}
+
 /// `OSError(errno, strerror)` as the socket module raises it.
 fn os_error(err: &std::io::Error) -> PyErr {
     match err.raw_os_error() {
@@ -61,15 +69,41 @@ fn os_error(err: &std::io::Error) -> PyErr {
 
 #[pymethods]
 impl PyMetricsServer {
-    /// Binds `addr:port` (port 0 picks a free one) for `registry`.
+    /// Binds `addr:port` (port 0 picks a free one) for `registry`. With `certfile` and
+    /// `keyfile` it speaks HTTPS; with `client_auth_required`, a client must present a
+    /// certificate that chains to one in `client_cafiles`. TLS versions are "1.2" or "1.3".
     #[new]
-    #[pyo3(signature = (registry, addr = "0.0.0.0", port = 0, disable_compression = false))]
+    #[pyo3(signature = (
+        registry, addr = "0.0.0.0", port = 0, disable_compression = false, certfile = None, keyfile = None,
+        client_cafiles = Vec::new(), client_auth_required = false, tls_min_version = None, tls_max_version = None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         registry: &Bound<'_, PyCollectorRegistry>,
         addr: &str,
         port: u16,
         disable_compression: bool,
+        certfile: Option<std::path::PathBuf>,
+        keyfile: Option<std::path::PathBuf>,
+        client_cafiles: Vec<std::path::PathBuf>,
+        client_auth_required: bool,
+        tls_min_version: Option<&str>,
+        tls_max_version: Option<&str>,
     ) -> PyResult<Self> {
+        let tls = match (certfile, keyfile) {
+            (Some(cert_chain), Some(private_key)) => {
+                let files = TlsFiles {
+                    cert_chain,
+                    private_key,
+                    client_ca_files: client_cafiles,
+                    client_auth_required,
+                    min_version: tls_min_version.map(tls_version).transpose()?,
+                    max_version: tls_max_version.map(tls_version).transpose()?,
+                };
+                Some(files.server_config().map_err(|e| PyValueError::new_err(e.to_string()))?)
+            }
+            _ => None,
+        };
         let resolved: Vec<_> = (addr, port).to_socket_addrs().map_err(|e| os_error(&e))?.collect();
         let listener = TcpListener::bind(&resolved[..]).map_err(|e| os_error(&e))?;
         listener.set_nonblocking(true).map_err(|e| os_error(&e))?;
@@ -77,7 +111,7 @@ impl PyMetricsServer {
         let (stop, stopped) = oneshot::channel();
         Ok(Self {
             source: Arc::new(RegistrySource(registry.get().inner.clone())),
-            options: ServeOptions { gzip: !disable_compression, ..ServeOptions::default() },
+            options: ServeOptions { gzip: !disable_compression, tls, ..ServeOptions::default() },
             address: (local.ip().to_string(), local.port()),
             listener: Mutex::new(Some(listener)),
             stop: Mutex::new(Some(stop)),

@@ -30,6 +30,10 @@ pub struct ServeOptions {
     pub connection_timeout: Duration,
     /// How long, after shutdown is asked for, answers already begun may take to finish.
     pub shutdown_grace: Duration,
+    /// Serve HTTPS with this configuration (see [`TlsFiles`](super::TlsFiles)); the handshake
+    /// must end within `header_read_timeout`.
+    #[cfg(feature = "tls")]
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Default for ServeOptions {
@@ -40,6 +44,8 @@ impl Default for ServeOptions {
             header_read_timeout: Duration::from_secs(10),
             connection_timeout: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(5),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -98,7 +104,7 @@ pub async fn serve_with(
                 Err(e) => break Err(Error::Accept(e)),
             },
         };
-        connections.spawn(serve_connection(stream, Arc::clone(&source), options.clone(), stop_seen.clone(), slot));
+        connections.spawn(accept_connection(stream, Arc::clone(&source), options.clone(), stop_seen.clone(), slot));
     };
     drop(listener);
     let _ = stopping.send(true);
@@ -107,13 +113,35 @@ pub async fn serve_with(
     outcome
 }
 
-async fn serve_connection(
+/// Serves one accepted connection, after a TLS handshake when the server speaks HTTPS.
+async fn accept_connection(
     stream: TcpStream,
+    source: Arc<dyn Source>,
+    options: ServeOptions,
+    stop: watch::Receiver<bool>,
+    slot: OwnedSemaphorePermit,
+) {
+    #[cfg(feature = "tls")]
+    if let Some(config) = options.tls.clone() {
+        let handshake = tokio_rustls::TlsAcceptor::from(config).accept(stream);
+        // A client that fails or stalls its handshake only loses its own connection.
+        if let Ok(Ok(stream)) = tokio::time::timeout(options.header_read_timeout, handshake).await {
+            serve_connection(stream, source, options, stop, slot).await;
+        }
+        return;
+    }
+    serve_connection(stream, source, options, stop, slot).await;
+}
+
+async fn serve_connection<IO>(
+    stream: IO,
     source: Arc<dyn Source>,
     options: ServeOptions,
     mut stop: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
-) {
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let gzip = options.gzip;
     let service = service_fn(move |request| {
         let response = respond(&*source, &request, gzip);
