@@ -2,6 +2,13 @@
 //!
 //! - [`http`] (feature `http`): a scrape endpoint with content negotiation and `name[]`
 //!   filtering, as a hyper service you can mount or as a ready server.
+//! - [`pushgateway`] (feature `pushgateway`): push, push-add and delete groups on a Pushgateway.
+//! - [`textfile`]: an atomic file for the node exporter's textfile collector.
+//! - [`graphite`]: pushes to Graphite's plaintext listener, once or on an interval.
 
+pub mod graphite;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "pushgateway")]
+pub mod pushgateway;
+pub mod textfile;

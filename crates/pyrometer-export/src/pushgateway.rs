@@ -1,0 +1,241 @@
+//! Pushing a registry to a Prometheus Pushgateway, as `prometheus_client`'s `push_to_gateway`,
+//! `pushadd_to_gateway` and `delete_from_gateway` do: the group of a job and a grouping key is
+//! replaced (PUT), added to (POST) or deleted (DELETE), in the text format, gzipped on request.
+
+use std::io::Write;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE;
+use bytes::Bytes;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{CONTENT_ENCODING, CONTENT_TYPE, HOST};
+use hyper::{Method, Request, Uri};
+use hyper_util::rt::TokioIo;
+use pyrometer_core::Registry;
+use pyrometer_expo::{CONTENT_TYPE_TEXT_0_0_4, Escaping, text_to_bytes};
+use tokio::net::TcpStream;
+
+/// Why a push failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PushError {
+    /// The gateway address is not an `http://host[:port][/path]` URL.
+    #[error("invalid Pushgateway URL {url:?}: {reason}")]
+    Url {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Collecting the registry failed.
+    #[error("collecting the registry failed: {0}")]
+    Collect(#[from] pyrometer_core::Error),
+    /// The gateway could not be reached or the exchange broke off.
+    #[error("error talking to pushgateway: {0}")]
+    Io(#[from] std::io::Error),
+    /// The HTTP exchange failed.
+    #[error("error talking to pushgateway: {0}")]
+    Http(#[from] hyper::Error),
+    /// The gateway answered, but not with success.
+    #[error("error talking to pushgateway: {status} {body}")]
+    Status {
+        /// The HTTP status code.
+        status: u16,
+        /// The start of the gateway's answer.
+        body: String,
+    },
+    /// No answer came within the timeout.
+    #[error("error talking to pushgateway: no answer within {0:?}")]
+    Timeout(Duration),
+}
+
+/// A Pushgateway and how to talk to it.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), pyrometer_export::pushgateway::PushError> {
+/// use pyrometer_export::pushgateway::Pushgateway;
+/// let registry = pyrometer_core::Registry::new();
+/// let gateway = Pushgateway::new("127.0.0.1:9091")?.gzip(true);
+/// gateway.push("nightly_batch", &[("instance", "host/1")], &registry).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Pushgateway {
+    base: String,
+    authority: String,
+    host: String,
+    port: u16,
+    timeout: Duration,
+    gzip: bool,
+}
+
+impl Pushgateway {
+    /// A gateway at `url`; `http://` is assumed when no scheme is given, as upstream does.
+    ///
+    /// # Errors
+    /// A URL that does not parse, or one with a scheme other than http.
+    pub fn new(url: &str) -> Result<Self, PushError> {
+        let invalid = |reason: &str| PushError::Url { url: url.to_owned(), reason: reason.to_owned() };
+        let full = if url.contains("://") { url.to_owned() } else { format!("http://{url}") };
+        let uri: Uri = full.parse().map_err(|e: hyper::http::uri::InvalidUri| invalid(&e.to_string()))?;
+        if uri.scheme_str() != Some("http") {
+            return Err(invalid("only http:// gateways are supported"));
+        }
+        let authority = uri.authority().ok_or_else(|| invalid("no host"))?.clone();
+        Ok(Self {
+            base: format!("http://{authority}{}", uri.path().trim_end_matches('/')),
+            authority: authority.to_string(),
+            host: authority.host().trim_start_matches('[').trim_end_matches(']').to_owned(),
+            port: authority.port_u16().unwrap_or(80),
+            timeout: Duration::from_secs(30),
+            gzip: false,
+        })
+    }
+
+    /// How long a push may take in all (default 30 s).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Whether to gzip the pushed text (default no).
+    #[must_use]
+    pub fn gzip(mut self, gzip: bool) -> Self {
+        self.gzip = gzip;
+        self
+    }
+
+    /// Replaces the group of `job` and `grouping_key` with the registry's metrics (PUT).
+    ///
+    /// # Errors
+    /// A failed collection, connection or exchange, or an answer other than success.
+    pub async fn push(&self, job: &str, grouping_key: &[(&str, &str)], registry: &Registry) -> Result<(), PushError> {
+        self.send(Method::PUT, job, grouping_key, Some(registry)).await
+    }
+
+    /// Adds the registry's metrics to the group, replacing only metrics of the same names (POST).
+    ///
+    /// # Errors
+    /// As for [`push`](Self::push).
+    pub async fn push_add(
+        &self,
+        job: &str,
+        grouping_key: &[(&str, &str)],
+        registry: &Registry,
+    ) -> Result<(), PushError> {
+        self.send(Method::POST, job, grouping_key, Some(registry)).await
+    }
+
+    /// Deletes the group (DELETE).
+    ///
+    /// # Errors
+    /// As for [`push`](Self::push).
+    pub async fn delete(&self, job: &str, grouping_key: &[(&str, &str)]) -> Result<(), PushError> {
+        self.send(Method::DELETE, job, grouping_key, None).await
+    }
+
+    /// The URL of a group: `/metrics/job/<job>/<label>/<value>...`, each value URL-quoted, or
+    /// base64-encoded under `<label>@base64` when it is empty or holds `/` or a space.
+    #[must_use]
+    pub fn group_url(&self, job: &str, grouping_key: &[(&str, &str)]) -> String {
+        let mut url = format!("{}/metrics", self.base);
+        for (key, value) in std::iter::once(&("job", job)).chain(grouping_key) {
+            let (key, value) = escape_grouping_key(key, value);
+            url.push('/');
+            url.push_str(&key);
+            url.push('/');
+            url.push_str(&value);
+        }
+        url
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        job: &str,
+        grouping_key: &[(&str, &str)],
+        registry: Option<&Registry>,
+    ) -> Result<(), PushError> {
+        let mut body = match registry {
+            Some(registry) => text_to_bytes(&registry.collect()?, Escaping::Underscores),
+            None => Vec::new(),
+        };
+        let mut request = Request::builder()
+            .method(method)
+            .uri(self.group_url(job, grouping_key))
+            .header(HOST, &self.authority)
+            .header(CONTENT_TYPE, CONTENT_TYPE_TEXT_0_0_4);
+        if self.gzip && registry.is_some() {
+            let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+            encoder.write_all(&body)?;
+            body = encoder.finish()?;
+            request = request.header(CONTENT_ENCODING, "gzip");
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| PushError::Url { url: self.base.clone(), reason: e.to_string() })?;
+        tokio::time::timeout(self.timeout, self.exchange(request))
+            .await
+            .map_err(|_| PushError::Timeout(self.timeout))?
+    }
+
+    async fn exchange(&self, request: Request<Full<Bytes>>) -> Result<(), PushError> {
+        let stream = TcpStream::connect((self.host.as_str(), self.port)).await?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        let connection = tokio::spawn(connection);
+        let response = sender.send_request(request).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        drop(sender);
+        let _ = connection.await;
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = String::from_utf8_lossy(&body[..body.len().min(512)]).trim().to_owned();
+        Err(PushError::Status { status: status.as_u16(), body })
+    }
+}
+
+fn escape_grouping_key(key: &str, value: &str) -> (String, String) {
+    if value.is_empty() {
+        return (format!("{key}@base64"), "=".to_owned());
+    }
+    if value.contains('/') || value.contains(' ') {
+        return (format!("{key}@base64"), URL_SAFE.encode(value));
+    }
+    (key.to_owned(), form_urlencoded::byte_serialize(value.as_bytes()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_urls_escape_as_upstream_does() {
+        let gateway = Pushgateway::new("127.0.0.1:9091/prefix/").unwrap();
+        assert_eq!(
+            gateway.group_url("my job", &[("instance", "host/1"), ("empty", ""), ("zone", "eu&1")]),
+            "http://127.0.0.1:9091/prefix/metrics/job@base64/bXkgam9i/instance@base64/aG9zdC8x/empty@base64/=/zone/eu%261"
+        );
+    }
+
+    #[test]
+    fn only_http_gateways_are_accepted() {
+        assert!(matches!(Pushgateway::new("ftp://x"), Err(PushError::Url { .. })));
+        assert!(Pushgateway::new("https://x").is_err());
+        assert_eq!(Pushgateway::new("http://[::1]:9091").unwrap().host, "::1");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_gateway_is_an_io_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let gateway = Pushgateway::new(&format!("127.0.0.1:{port}")).unwrap();
+        assert!(matches!(gateway.delete("j", &[]).await, Err(PushError::Io(_))));
+    }
+}
