@@ -11,7 +11,7 @@ use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use http_body_util::{BodyExt, Full};
-use hyper::header::{CONTENT_ENCODING, CONTENT_TYPE, HOST};
+use hyper::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HOST};
 use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use pyrometer_core::Registry;
@@ -64,12 +64,14 @@ pub enum PushError {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Pushgateway {
-    base: String,
+    /// The path the gateway lives under, without a trailing slash (usually empty).
+    path: String,
     authority: String,
     host: String,
     port: u16,
     timeout: Duration,
     gzip: bool,
+    authorization: Option<String>,
 }
 
 impl Pushgateway {
@@ -86,12 +88,13 @@ impl Pushgateway {
         }
         let authority = uri.authority().ok_or_else(|| invalid("no host"))?.clone();
         Ok(Self {
-            base: format!("http://{authority}{}", uri.path().trim_end_matches('/')),
+            path: uri.path().trim_end_matches('/').to_owned(),
             authority: authority.to_string(),
             host: authority.host().trim_start_matches('[').trim_end_matches(']').to_owned(),
             port: authority.port_u16().unwrap_or(80),
             timeout: Duration::from_secs(30),
             gzip: false,
+            authorization: None,
         })
     }
 
@@ -106,6 +109,14 @@ impl Pushgateway {
     #[must_use]
     pub fn gzip(mut self, gzip: bool) -> Self {
         self.gzip = gzip;
+        self
+    }
+
+    /// Sends HTTP basic authentication with every request (`basic_auth_handler` upstream).
+    #[must_use]
+    pub fn basic_auth(mut self, username: &str, password: &str) -> Self {
+        let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+        self.authorization = Some(format!("Basic {credentials}"));
         self
     }
 
@@ -142,7 +153,12 @@ impl Pushgateway {
     /// base64-encoded under `<label>@base64` when it is empty or holds `/` or a space.
     #[must_use]
     pub fn group_url(&self, job: &str, grouping_key: &[(&str, &str)]) -> String {
-        let mut url = format!("{}/metrics", self.base);
+        format!("http://{}{}", self.authority, self.group_path(job, grouping_key))
+    }
+
+    /// The path part of [`group_url`](Self::group_url): what the request line carries.
+    fn group_path(&self, job: &str, grouping_key: &[(&str, &str)]) -> String {
+        let mut url = format!("{}/metrics", self.path);
         for (key, value) in std::iter::once(&("job", job)).chain(grouping_key) {
             let (key, value) = escape_grouping_key(key, value);
             url.push('/');
@@ -166,9 +182,12 @@ impl Pushgateway {
         };
         let mut request = Request::builder()
             .method(method)
-            .uri(self.group_url(job, grouping_key))
+            .uri(self.group_path(job, grouping_key))
             .header(HOST, &self.authority)
             .header(CONTENT_TYPE, CONTENT_TYPE_TEXT_0_0_4);
+        if let Some(authorization) = &self.authorization {
+            request = request.header(AUTHORIZATION, authorization);
+        }
         if self.gzip && registry.is_some() {
             let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
             encoder.write_all(&body)?;
@@ -177,7 +196,7 @@ impl Pushgateway {
         }
         let request = request
             .body(Full::new(Bytes::from(body)))
-            .map_err(|e| PushError::Url { url: self.base.clone(), reason: e.to_string() })?;
+            .map_err(|e| PushError::Url { url: self.group_url(job, grouping_key), reason: e.to_string() })?;
         tokio::time::timeout(self.timeout, self.exchange(request))
             .await
             .map_err(|_| PushError::Timeout(self.timeout))?
@@ -228,6 +247,24 @@ mod tests {
         assert!(matches!(Pushgateway::new("ftp://x"), Err(PushError::Url { .. })));
         assert!(Pushgateway::new("https://x").is_err());
         assert_eq!(Pushgateway::new("http://[::1]:9091").unwrap().host, "::1");
+    }
+
+    #[tokio::test]
+    async fn basic_auth_is_sent_with_each_request() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let gateway = Pushgateway::new(&listener.local_addr().unwrap().to_string()).unwrap().basic_auth("u", "p w");
+        let server = tokio::spawn(async move {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 4096];
+            let n = conn.read(&mut request).await.unwrap();
+            conn.write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n").await.unwrap();
+            String::from_utf8_lossy(&request[..n]).to_lowercase()
+        });
+        gateway.delete("j", &[]).await.unwrap();
+        let request = server.await.unwrap();
+        assert!(request.starts_with("delete /metrics/job/j "), "{request}");
+        assert!(request.contains("authorization: basic dtpwihc="), "{request}");
     }
 
     #[tokio::test]
