@@ -1,9 +1,11 @@
 """Starting and stopping the real servers the end-to-end tests talk to."""
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -33,3 +35,24 @@ def stop(process):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(TIMEOUT)
+
+
+@contextlib.contextmanager
+def running(command, log_path, port=None):
+    """Runs a server for the duration of a `with`, its output in `log_path`; with `port`, enters
+    only once the server listens there on loopback (failing with its log if it dies first)."""
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + TIMEOUT
+            while port is not None:
+                assert process.poll() is None, f"{command[0]} stopped:\n{log_path.read_text()}"
+                try:
+                    socket.create_connection(("127.0.0.1", port), 1).close()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, f"{command[0]} never listened on {port}"
+                    time.sleep(0.2)
+            yield process
+        finally:
+            stop(process)

@@ -1,6 +1,5 @@
 """Debian's carbon-cache receives what GraphiteBridge pushes and stores it in whisper files."""
 
-import socket
 import subprocess
 import time
 
@@ -9,7 +8,7 @@ import pytest
 import pyrometer
 from pyrometer.bridge.graphite import GraphiteBridge
 
-from .peers import free_port, require, stop
+from .peers import free_port, require, running
 
 TIMEOUT = 60.0
 
@@ -34,26 +33,10 @@ def carbon(tmp_path):
         f"CACHE_QUERY_INTERFACE = 127.0.0.1\nCACHE_QUERY_PORT = {free_port()}\n"
         "ENABLE_TAGS = False\n"
     )
-    log = open(tmp_path / "carbon.out", "wb")
-    process = subprocess.Popen(
-        ["carbon-cache", f"--config={tmp_path / 'carbon.conf'}", "--nodaemon", f"--logdir={tmp_path / 'log'}",
-         f"--pidfile={tmp_path / 'carbon.pid'}", "start"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            assert process.poll() is None, (tmp_path / "carbon.out").read_text()
-            try:
-                socket.create_connection(("127.0.0.1", port), 1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "carbon-cache never listened"
-                time.sleep(0.2)
+    command = ["carbon-cache", f"--config={tmp_path / 'carbon.conf'}", "--nodaemon", f"--logdir={tmp_path / 'log'}",
+               f"--pidfile={tmp_path / 'carbon.pid'}", "start"]
+    with running(command, tmp_path / "carbon.out", port):
         yield ("127.0.0.1", port), tmp_path / "whisper"
-    finally:
-        stop(process)
-        log.close()
 
 
 def _stored(path, since):

@@ -16,7 +16,7 @@ import pytest
 
 import pyrometer
 
-from .peers import free_port, require, stop
+from .peers import free_port, require, running
 
 TIMEOUT = 60.0
 LABEL_VALUE = 'ü "quoted" \\ back\nslash'
@@ -70,17 +70,10 @@ def prometheus(tmp_path, targets):
     config = tmp_path / "prometheus.yml"
     config.write_text(f"global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n{jobs}")
     port = free_port()
-    log = open(tmp_path / "prometheus.log", "wb")
-    process = subprocess.Popen(
-        ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
+    command = ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
+               f"--web.listen-address=127.0.0.1:{port}"]
+    with running(command, tmp_path / "prometheus.log", port):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)
-        log.close()
 
 
 def _query(base, expr):

@@ -1,7 +1,5 @@
 """Debian's prometheus-pushgateway receives, replaces, adds to and deletes what pyrometer pushes."""
 
-import socket
-import subprocess
 import time
 import urllib.request
 
@@ -10,7 +8,7 @@ import pytest
 import pyrometer
 from pyrometer.parser import text_string_to_metric_families
 
-from .peers import free_port, require, stop
+from .peers import free_port, require, running
 
 TIMEOUT = 60.0
 
@@ -19,26 +17,10 @@ TIMEOUT = 60.0
 def gateway(tmp_path):
     require("prometheus-pushgateway")
     port = free_port()
-    log = open(tmp_path / "pushgateway.log", "wb")
-    process = subprocess.Popen(
-        ["prometheus-pushgateway", f"--web.listen-address=127.0.0.1:{port}",
-         f"--persistence.file={tmp_path / 'persistence'}"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            assert process.poll() is None, (tmp_path / "pushgateway.log").read_text()
-            try:
-                socket.create_connection(("127.0.0.1", port), 1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the pushgateway never listened"
-                time.sleep(0.2)
+    command = ["prometheus-pushgateway", f"--web.listen-address=127.0.0.1:{port}",
+               f"--persistence.file={tmp_path / 'persistence'}"]
+    with running(command, tmp_path / "pushgateway.log", port):
         yield f"127.0.0.1:{port}"
-    finally:
-        stop(process)
-        log.close()
 
 
 def _group(gateway, job):
