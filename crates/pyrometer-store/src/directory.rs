@@ -1,0 +1,266 @@
+//! A store directory: the live processes' files, the archive of the dead ones, and the rules
+//! that keep the two apart.
+//!
+//! - `proc-<pid>-<nonce>.pyrostore`: a process's file, locked while the process lives;
+//! - `archive.pyrostore`: what dead processes left, merged; replaced whole, by rename;
+//! - `.merge.lock`: held by whoever is merging, so that two readers never merge at once;
+//! - `.new-*`: files being created, and `*.corrupt`: files that could not be read when their
+//!   process had died, kept aside for inspection. Readers skip both.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::error::{Error, FileProblem};
+use crate::merge::Merge;
+use crate::reader::{Entry, FileEntries, read_file};
+use crate::writer::ProcessFile;
+
+const PROCESS_PREFIX: &str = "proc-";
+const SUFFIX: &str = ".pyrostore";
+const ARCHIVE: &str = "archive.pyrostore";
+const MERGE_LOCK: &str = ".merge.lock";
+const STAGING_PREFIX: &str = ".new-";
+
+/// A directory shared by the processes of one application.
+#[derive(Clone, Debug)]
+pub struct StoreDir {
+    path: PathBuf,
+}
+
+/// What a read found: the archive and the live processes' files, and the files it had to leave
+/// out.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// The archive first (if there is one), then each live process's file.
+    pub files: Vec<FileEntries>,
+    /// Files that could not be read.
+    pub problems: Vec<FileProblem>,
+}
+
+/// What a merge of dead processes did.
+#[derive(Debug, Default)]
+pub struct Reaped {
+    /// Process files merged into the archive and removed.
+    pub merged: usize,
+    /// Unreadable files of dead processes, renamed to `*.corrupt`.
+    pub problems: Vec<FileProblem>,
+}
+
+impl StoreDir {
+    /// The store in `path`, which must be an existing directory.
+    ///
+    /// # Errors
+    /// A path that is not a directory.
+    pub fn open(path: impl Into<PathBuf>) -> Result<Self, Error> {
+        let path = path.into();
+        if !path.is_dir() {
+            let source = std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory");
+            return Err(Error::Io { path, source });
+        }
+        Ok(Self { path })
+    }
+
+    /// The directory.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A new, locked file for this process's series.
+    ///
+    /// # Errors
+    /// A file that cannot be created, locked or renamed.
+    pub fn create_process_file(&self) -> Result<ProcessFile, Error> {
+        let pid = std::process::id();
+        let nonce = nonce();
+        let staging = self.path.join(format!("{STAGING_PREFIX}{pid}-{nonce:x}"));
+        let file = ProcessFile::create(&staging, pid, now_nanos())?;
+        file.rename(&self.path.join(format!("{PROCESS_PREFIX}{pid}-{nonce:x}{SUFFIX}")))?;
+        Ok(file)
+    }
+
+    /// Merges the files of dead processes into the archive and removes them. A process is dead
+    /// when the lock on its file can be taken: the system released it when the process ended,
+    /// whatever ended it.
+    ///
+    /// # Errors
+    /// A failure to list the directory, take the merge lock, or write the archive.
+    pub fn reap(&self) -> Result<Reaped, Error> {
+        let merge_lock = self.merge_lock()?;
+        let archive_path = self.path.join(ARCHIVE);
+        let mut reaped = Reaped::default();
+        let mut dead: Vec<(PathBuf, File)> = Vec::new();
+        for path in self.process_files()? {
+            let Ok(file) = OpenOptions::new().read(true).write(true).open(&path) else { continue };
+            if file.try_lock().is_ok() {
+                dead.push((path, file));
+            }
+        }
+        if dead.is_empty() {
+            return Ok(reaped);
+        }
+        let archive = match read_file(&archive_path) {
+            Ok(archive) => Some(archive),
+            Err(crate::error::Problem::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(problem) => return Err(Error::Io { path: archive_path, source: std::io::Error::other(problem) }),
+        };
+        let already: HashSet<String> = archive.iter().flat_map(|a| a.merged_files.iter().cloned()).collect();
+        let mut totals = Totals::default();
+        if let Some(archive) = &archive {
+            totals.add_all(&archive.entries, |_| true);
+        }
+        let mut merged_names = Vec::new();
+        for (path, _) in &dead {
+            let name = file_name(path);
+            if already.contains(&name) {
+                // Merged by a reader that stopped before removing it.
+                merged_names.push(name);
+                continue;
+            }
+            match read_file(path) {
+                Ok(entries) => {
+                    totals.add_all(&entries.entries, |e| e.merge.survives_death());
+                    merged_names.push(name);
+                }
+                Err(problem) => {
+                    let aside = path.with_extension("corrupt");
+                    let _ = std::fs::rename(path, &aside);
+                    reaped.problems.push(FileProblem { path: path.clone(), problem });
+                }
+            }
+        }
+        self.write_archive(&totals, &merged_names)?;
+        for (path, _) in &dead {
+            if merged_names.contains(&file_name(path)) && std::fs::remove_file(path).is_ok() {
+                reaped.merged += 1;
+            }
+        }
+        drop(merge_lock);
+        Ok(reaped)
+    }
+
+    /// Reaps dead processes, then reads the archive and every live process's file. Never
+    /// blocks a writer: entries are read with atomic loads.
+    ///
+    /// # Errors
+    /// A failure of [`reap`](Self::reap) or of listing the directory.
+    pub fn read(&self) -> Result<Snapshot, Error> {
+        let reaped = self.reap()?;
+        let mut snapshot = Snapshot { files: Vec::new(), problems: reaped.problems };
+        let archive = self.path.join(ARCHIVE);
+        if archive.exists() {
+            match read_file(&archive) {
+                Ok(entries) => snapshot.files.push(entries),
+                Err(problem) => snapshot.problems.push(FileProblem { path: archive, problem }),
+            }
+        }
+        for path in self.process_files()? {
+            match read_file(&path) {
+                Ok(entries) => snapshot.files.push(entries),
+                // A file that vanished was merged by another reader meanwhile.
+                Err(crate::error::Problem::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(problem) => snapshot.problems.push(FileProblem { path, problem }),
+            }
+        }
+        Ok(snapshot)
+    }
+
+    fn merge_lock(&self) -> Result<File, Error> {
+        let path = self.path.join(MERGE_LOCK);
+        let io = |source| Error::Io { path: path.clone(), source };
+        let file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+        file.lock().map_err(io)?;
+        Ok(file)
+    }
+
+    /// The process files, oldest name first.
+    fn process_files(&self) -> Result<Vec<PathBuf>, Error> {
+        let io = |source| Error::Io { path: self.path.clone(), source };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.path)
+            .map_err(io)?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = file_name(p);
+                name.starts_with(PROCESS_PREFIX) && name.ends_with(SUFFIX)
+            })
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+
+    /// Writes the archive afresh and renames it into place, so a reader sees the old one or the
+    /// new one, never a mix.
+    fn write_archive(&self, totals: &Totals, merged_names: &[String]) -> Result<(), Error> {
+        let staging = self.path.join(format!("{STAGING_PREFIX}archive-{:x}", nonce()));
+        let archive = ProcessFile::create(&staging, 0, now_nanos())?;
+        let written = (|| {
+            for ((key, merge), value) in totals.iter() {
+                archive.slot(key, merge)?.set(value);
+            }
+            for name in merged_names {
+                archive.record_merged(name)?;
+            }
+            archive.rename(&self.path.join(ARCHIVE))
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&staging);
+        }
+        written
+    }
+}
+
+/// Values per key and rule, combined, in the order keys were first seen.
+#[derive(Default)]
+struct Totals {
+    order: Vec<(Vec<u8>, Merge)>,
+    values: HashMap<(Vec<u8>, Merge), f64>,
+}
+
+impl Totals {
+    fn add_all(&mut self, entries: &[Entry], keep: impl Fn(&Entry) -> bool) {
+        for entry in entries.iter().filter(|e| keep(e)) {
+            let id = (entry.key.clone(), entry.merge);
+            if let Some(value) = self.values.get_mut(&id) {
+                *value = entry.merge.combine(*value, entry.value);
+            } else {
+                self.order.push(id.clone());
+                self.values.insert(id, entry.value);
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = ((&[u8], Merge), f64)> {
+        self.order.iter().map(|id| ((id.0.as_slice(), id.1), self.values[id]))
+    }
+}
+
+impl Snapshot {
+    /// Every key's value over the archive and the live processes, each combined by its rule,
+    /// in the order keys were first seen.
+    #[must_use]
+    pub fn merged(&self) -> Vec<(Vec<u8>, Merge, f64)> {
+        let mut totals = Totals::default();
+        for file in &self.files {
+            totals.add_all(&file.entries, |_| true);
+        }
+        totals.iter().map(|((key, merge), value)| (key.to_vec(), merge, value)).collect()
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn now_nanos() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// A value no other file of this directory is named with: the time, this process, a counter.
+fn nonce() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    now_nanos() ^ (u64::from(std::process::id()) << 32) ^ COUNTER.fetch_add(1, Ordering::Relaxed).rotate_left(17)
+}

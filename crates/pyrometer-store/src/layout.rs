@@ -1,0 +1,73 @@
+//! The file layout, shared by writers and readers. Little-endian throughout.
+//!
+//! A file is a 64-byte header and then entries, each 8-aligned:
+//!
+//! | header offset | field |
+//! |---|---|
+//! | 0 | magic `PYRSTOR1` |
+//! | 8 | format version (`u32`) |
+//! | 12 | pid of the writing process, 0 for the archive (`u32`) |
+//! | 16 | creation time, Unix nanoseconds (`u64`) |
+//! | 24 | bytes in use, header included (`u64`, atomic: an entry exists once this covers it) |
+//!
+//! | entry offset | field |
+//! |---|---|
+//! | 0 | entry length, a multiple of 8 (`u32`) |
+//! | 4 | key length (`u16`) |
+//! | 6 | kind: a [`Merge`](crate::Merge) rule, a chunk's padding, or an archive's record |
+//! | 7 | reserved, 0 |
+//! | 8 | the value: `f64` bits (`u64`, atomic) |
+//! | 16 | the key, then zeros to the entry length |
+
+pub(crate) const MAGIC: [u8; 8] = *b"PYRSTOR1";
+pub(crate) const VERSION: u32 = 1;
+pub(crate) const HEADER_LEN: usize = 64;
+pub(crate) const PID_OFFSET: usize = 12;
+pub(crate) const CREATED_OFFSET: usize = 16;
+pub(crate) const USED_OFFSET: usize = 24;
+pub(crate) const ENTRY_HEADER_LEN: usize = 16;
+pub(crate) const VALUE_OFFSET: usize = 8;
+/// The shortest entry: a padding entry needs only its length and kind.
+pub(crate) const MIN_ENTRY_LEN: usize = 8;
+/// Kind of the entry that fills the unused end of a chunk.
+pub(crate) const PADDING: u8 = 0xff;
+/// Kind of an archive's record of a process file already merged into it (the key is its name).
+pub(crate) const MERGED_FILE: u8 = 0xfe;
+/// The longest key.
+pub const MAX_KEY_LEN: usize = u16::MAX as usize;
+
+/// Bytes an entry with a key of `key_len` bytes takes.
+pub(crate) fn entry_len(key_len: usize) -> usize {
+    (ENTRY_HEADER_LEN + key_len).next_multiple_of(8)
+}
+
+/// The 64-byte header of a new file.
+pub(crate) fn header(pid: u32, created_nanos: u64) -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[..8].copy_from_slice(&MAGIC);
+    h[8..12].copy_from_slice(&VERSION.to_le_bytes());
+    h[PID_OFFSET..PID_OFFSET + 4].copy_from_slice(&pid.to_le_bytes());
+    h[CREATED_OFFSET..CREATED_OFFSET + 8].copy_from_slice(&created_nanos.to_le_bytes());
+    h[USED_OFFSET..USED_OFFSET + 8].copy_from_slice(&(HEADER_LEN as u64).to_le_bytes());
+    h
+}
+
+/// The fixed part of an entry: length, key length, kind, and the initial value.
+pub(crate) fn entry_header(len: usize, key_len: usize, kind: u8, value: f64) -> [u8; ENTRY_HEADER_LEN] {
+    let mut e = [0u8; ENTRY_HEADER_LEN];
+    e[..4].copy_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
+    e[4..6].copy_from_slice(&u16::try_from(key_len).unwrap_or(u16::MAX).to_le_bytes());
+    e[6] = kind;
+    e[VALUE_OFFSET..].copy_from_slice(&value.to_bits().to_le_bytes());
+    e
+}
+
+pub(crate) fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    let mut b = [0u8; 4];
+    b.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_le_bytes(b)
+}
+
+pub(crate) fn read_u16(bytes: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([bytes[at], bytes[at + 1]])
+}

@@ -1,0 +1,63 @@
+//! Memory shared with other processes through `mmap`: the crate's only unsafe code.
+//!
+//! Mapped bytes are never turned into Rust references to plain data, since another process (or
+//! thread) may change them at any time. The parts that change after an entry is published, its
+//! value words, are read and written only as `AtomicU64`; the parts that do not (headers, keys)
+//! are copied in before the entry is published and copied out after.
+#![allow(unsafe_code)]
+
+use std::fs::File;
+use std::io;
+use std::sync::atomic::AtomicU64;
+
+use memmap2::{MmapOptions, MmapRaw};
+
+/// A mapping of part of a file.
+pub(crate) struct Region {
+    map: MmapRaw,
+}
+
+impl Region {
+    /// Maps `len` bytes of `file` from `offset` (a multiple of the page size), for reading and
+    /// writing.
+    pub(crate) fn writable(file: &File, offset: u64, len: usize) -> io::Result<Self> {
+        Ok(Self { map: MmapOptions::new().offset(offset).len(len).map_raw(file)? })
+    }
+
+    /// Maps the whole of `file` for reading.
+    pub(crate) fn readable(file: &File) -> io::Result<Self> {
+        Ok(Self { map: MmapOptions::new().map_raw_read_only(file)? })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Copies `bytes` in at `at`, into a part no other thread or process reads yet.
+    pub(crate) fn write(&self, at: usize, bytes: &[u8]) {
+        assert!(at.checked_add(bytes.len()).is_some_and(|end| end <= self.len()), "write past the mapping");
+        // SAFETY: the range is inside the mapping (checked above), the mapping is writable, and
+        // the caller writes only where no reader looks until a later atomic store publishes it.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.map.as_mut_ptr().add(at), bytes.len()) }
+    }
+
+    /// Copies `len` bytes out from `at`: a part that no longer changes.
+    pub(crate) fn read(&self, at: usize, len: usize) -> Vec<u8> {
+        assert!(at.checked_add(len).is_some_and(|end| end <= self.len()), "read past the mapping");
+        let mut out = vec![0u8; len];
+        // SAFETY: the range is inside the mapping (checked above) and `out` is a fresh buffer.
+        unsafe { std::ptr::copy_nonoverlapping(self.map.as_ptr().add(at), out.as_mut_ptr(), len) }
+        out
+    }
+
+    /// The 8-aligned word at `at`, shared with every process that maps the file.
+    #[allow(clippy::cast_ptr_alignment, reason = "the alignment is asserted")]
+    pub(crate) fn atomic(&self, at: usize) -> &AtomicU64 {
+        assert!(at.is_multiple_of(8) && at.checked_add(8).is_some_and(|end| end <= self.len()), "misplaced atomic");
+        // SAFETY: the mapping starts page-aligned, so `at % 8 == 0` makes the word 8-aligned; it
+        // lies inside the mapping, which lives as long as `self`; and every access to these
+        // words, in this process or another, is atomic. Loads through a read-only mapping are
+        // plain loads on the targets this crate supports.
+        unsafe { AtomicU64::from_ptr(self.map.as_mut_ptr().add(at).cast::<u64>()) }
+    }
+}

@@ -1,0 +1,185 @@
+//! The store across threads, chunks, dead processes (dropped, and killed with `SIGKILL`) and bad files.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use pyrometer_store::{Merge, Problem, StoreDir};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pyrometer-store-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn value(store: &StoreDir, key: &[u8]) -> Option<f64> {
+    store.read().unwrap().merged().into_iter().find(|(k, _, _)| k == key).map(|(_, _, v)| v)
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.retain(|n| n != ".merge.lock");
+    names.sort();
+    names
+}
+
+#[test]
+fn series_span_chunks_and_keep_their_values() {
+    let dir = scratch("chunks");
+    let store = StoreDir::open(&dir).unwrap();
+    let file = store.create_process_file().unwrap();
+    for i in 0..20_000u32 {
+        file.slot(format!("series_with_a_longish_name_{i:08}").as_bytes(), Merge::Sum).unwrap().add(f64::from(i));
+    }
+    // The same key and rule give the same slot.
+    file.slot(b"series_with_a_longish_name_00000007", Merge::Sum).unwrap().add(1.0);
+    let merged = store.read().unwrap().merged();
+    assert_eq!(merged.len(), 20_000);
+    assert_eq!(merged[7], (b"series_with_a_longish_name_00000007".to_vec(), Merge::Sum, 8.0));
+    assert_eq!(merged[19_999].2, 19_999.0);
+    assert!(std::fs::metadata(file.path()).unwrap().len() > 64 * 1024, "the file grew beyond its first chunk");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn threads_write_while_a_reader_reads() {
+    let dir = scratch("threads");
+    let store = StoreDir::open(&dir).unwrap();
+    let file = store.create_process_file().unwrap();
+    std::thread::scope(|scope| {
+        for t in 0..4 {
+            let file = file.clone();
+            scope.spawn(move || {
+                let shared = file.slot(b"shared_total", Merge::Sum).unwrap();
+                for i in 0..2_000 {
+                    file.slot(format!("t{t}_{i}").as_bytes(), Merge::LiveMax).unwrap().set(f64::from(i));
+                    shared.add(1.0);
+                }
+            });
+        }
+        let reader = store.clone();
+        scope.spawn(move || {
+            let mut last = 0.0;
+            for _ in 0..20 {
+                let now = value(&reader, b"shared_total").unwrap_or(0.0);
+                assert!(now >= last, "a total went backwards: {last} then {now}");
+                last = now;
+            }
+        });
+    });
+    assert_eq!(value(&store, b"shared_total"), Some(8_000.0));
+    assert_eq!(store.read().unwrap().merged().len(), 8_001);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn dead_processes_are_archived_by_their_rules_and_removed() {
+    let dir = scratch("dead");
+    let store = StoreDir::open(&dir).unwrap();
+    let live = store.create_process_file().unwrap();
+    live.slot(b"requests_total", Merge::Sum).unwrap().add(1.0);
+    live.slot(b"in_flight", Merge::LiveSum).unwrap().add(2.0);
+    live.slot(b"peak", Merge::Max).unwrap().set(5.0);
+    for worker in 0..200 {
+        let gone = store.create_process_file().unwrap();
+        gone.slot(b"requests_total", Merge::Sum).unwrap().add(10.0);
+        gone.slot(b"in_flight", Merge::LiveSum).unwrap().add(100.0);
+        gone.slot(b"peak", Merge::Max).unwrap().set(f64::from(worker));
+        drop(gone); // the lock goes with the file, as when a process ends
+        if worker % 50 == 0 {
+            let _ = store.read().unwrap();
+        }
+    }
+    let snapshot = store.read().unwrap();
+    assert!(snapshot.problems.is_empty(), "{:?}", snapshot.problems);
+    let merged = snapshot.merged();
+    let get = |key: &[u8]| merged.iter().find(|(k, _, _)| k == key).map(|(_, _, v)| *v);
+    assert_eq!(get(b"requests_total"), Some(2_001.0));
+    assert_eq!(get(b"in_flight"), Some(2.0), "live sums forget the dead");
+    assert_eq!(get(b"peak"), Some(199.0));
+    // What is left: the archive and the one live file.
+    let left = names(&dir);
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.contains(&"archive.pyrostore".to_owned()));
+    drop(live);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_file_merged_by_a_reader_that_stopped_short_is_not_counted_twice() {
+    let dir = scratch("twice");
+    let store = StoreDir::open(&dir).unwrap();
+    let gone = store.create_process_file().unwrap();
+    gone.slot(b"jobs_total", Merge::Sum).unwrap().add(3.0);
+    let path = gone.path();
+    drop(gone);
+    let copy = dir.join("saved");
+    std::fs::copy(&path, &copy).unwrap();
+    assert_eq!(value(&store, b"jobs_total"), Some(3.0));
+    // As if the reader had written the archive and died before removing the file.
+    std::fs::rename(&copy, &path).unwrap();
+    assert_eq!(value(&store, b"jobs_total"), Some(3.0));
+    assert!(!path.exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn foreign_and_truncated_files_are_reported_and_set_aside() {
+    let dir = scratch("bad");
+    let store = StoreDir::open(&dir).unwrap();
+    let good = store.create_process_file().unwrap();
+    good.slot(b"ok_total", Merge::Sum).unwrap().add(1.0);
+    std::fs::write(dir.join("proc-1-foreign.pyrostore"), b"this is not a store file at all, not even close...")
+        .unwrap();
+    let truncated = store.create_process_file().unwrap();
+    truncated.slot(b"lost", Merge::Sum).unwrap().add(1.0);
+    let truncated_path = truncated.path();
+    drop(truncated);
+    std::fs::OpenOptions::new().write(true).open(&truncated_path).unwrap().set_len(70).unwrap();
+    let snapshot = store.read().unwrap();
+    let problems: Vec<String> = snapshot.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(snapshot.problems.len(), 2, "{problems:?}");
+    assert!(snapshot.problems.iter().any(|p| matches!(p.problem, Problem::Foreign)));
+    assert!(snapshot.problems.iter().any(|p| matches!(p.problem, Problem::Truncated { .. })));
+    assert_eq!(snapshot.merged(), [(b"ok_total".to_vec(), Merge::Sum, 1.0)]);
+    // Set aside once, not reported again.
+    assert!(store.read().unwrap().problems.is_empty());
+    assert_eq!(names(&dir).iter().filter(|n| n.ends_with(".corrupt")).count(), 2);
+    drop(good);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Run by `a_killed_process_is_found_without_any_hook` in a child process.
+#[test]
+fn child_writes_then_waits_to_be_killed() {
+    let Ok(dir) = std::env::var("PYROMETER_STORE_CHILD_DIR") else { return };
+    let store = StoreDir::open(dir).unwrap();
+    let file = store.create_process_file().unwrap();
+    file.slot(b"requests_total", Merge::Sum).unwrap().add(41.0);
+    file.slot(b"workers", Merge::LiveSum).unwrap().add(1.0);
+    println!("ready");
+    std::thread::sleep(std::time::Duration::from_secs(60));
+}
+
+#[test]
+fn a_killed_process_is_found_without_any_hook() {
+    let dir = scratch("killed");
+    let store = StoreDir::open(&dir).unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_writes_then_waits_to_be_killed", "--nocapture", "--test-threads=1"])
+        .env("PYROMETER_STORE_CHILD_DIR", &dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(lines.any(|l| l.unwrap().contains("ready")));
+    assert_eq!(value(&store, b"workers"), Some(1.0), "alive: its live gauge counts");
+    child.kill().unwrap(); // SIGKILL: no exit hook runs
+    child.wait().unwrap();
+    let merged = store.read().unwrap().merged();
+    assert_eq!(merged, [(b"requests_total".to_vec(), Merge::Sum, 41.0)]);
+    assert_eq!(names(&dir), ["archive.pyrostore"]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
