@@ -1,43 +1,41 @@
-"""Multiprocess mode, as prometheus_client.multiprocess names it.
+"""Multiprocess mode, as prometheus_client.multiprocess has it, on pyrometer's store.
 
-The names exist so that imports keep working; the shared-memory store that backs them is not
-part of this release, and using them says so instead of collecting nothing.
+Set ``PROMETHEUS_MULTIPROC_DIR`` to an existing directory before metrics are created, and each
+process writes its series to a memory-mapped file of its own there; serve a registry holding a
+``MultiProcessCollector`` to expose every process's series merged. A process's file is locked
+while the process lives, so the files of dead workers are found (after ``SIGKILL`` too) and
+merged into an archive at the next scrape, with no hook: ``mark_process_dead`` is accepted but
+no longer needed.
 """
 
 import os
 from typing import Iterable, Optional
 
+from . import _native
 from .metrics_core import Metric
 from .registry import CollectorRegistry
 
-_NOT_AVAILABLE = "multiprocess mode is not available in this release of pyrometer"
+__all__ = ("MultiProcessCollector", "mark_process_dead")
 
 
-def _directory(path: Optional[str]) -> str:
-    path = path if path is not None else os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if not path or not os.path.isdir(path):
-        raise ValueError("env PROMETHEUS_MULTIPROC_DIR is not set or not a directory")
-    return path
-
-
-class MultiProcessCollector:
-    """Collects the metrics every process of a multiprocess application wrote."""
+class MultiProcessCollector(_native.MultiProcessCollector):
+    """Collects the series every process of a multiprocess application wrote, merged:
+    counters, histograms and summaries add up (dead processes included), gauges follow their
+    ``multiprocess_mode``."""
 
     def __init__(self, registry: Optional[CollectorRegistry], path: Optional[str] = None) -> None:
-        self._path = _directory(path)
-        raise NotImplementedError(_NOT_AVAILABLE)
+        if registry:
+            registry.register(self)
 
     @staticmethod
     def merge(files: Iterable[str], accumulate: bool = True) -> Iterable[Metric]:
-        """Merges the metrics of the given files."""
-        raise NotImplementedError(_NOT_AVAILABLE)
-
-    def collect(self) -> Iterable[Metric]:
-        """The merged metrics of every process."""
-        raise NotImplementedError(_NOT_AVAILABLE)
+        """prometheus_client's merge of its own ``*.db`` files; pyrometer's store has no such files."""
+        raise NotImplementedError("pyrometer's store merges by directory: use MultiProcessCollector(registry, path)")
 
 
 def mark_process_dead(pid: int, path: Optional[str] = None) -> None:
-    """Removes the live-gauge files of a process that has exited."""
-    _directory(path)
-    raise NotImplementedError(_NOT_AVAILABLE)
+    """Accepted for compatibility: a dead process's file is found by its released lock and merged
+    at the next scrape. This merges now any that are already dead."""
+    path = path or os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
+    if path and os.path.isdir(path):
+        _native.MultiProcessCollector(None, path).reap()

@@ -20,9 +20,13 @@ metric_class!(PyCounter, "Counter", Counter, "counter", {
             return Err(PyValueError::new_err("Counters can only be incremented by non-negative amounts."));
         }
         if let Some(exemplar) = exemplar_arg(exemplar.as_ref(), amount)? {
-            return series.inc_with_exemplar(amount, exemplar).map_err(to_py);
+            series.inc_with_exemplar(amount, exemplar).map_err(to_py)?;
+        } else {
+            series.inc_by(amount);
         }
-        series.inc_by(amount);
+        if let Some(stored) = &self.0.stored {
+            stored.add(amount);
+        }
         Ok(())
     }
 
@@ -47,6 +51,9 @@ metric_class!(PyCounter, "Counter", Counter, "counter", {
     /// Sets the counter back to zero.
     fn reset(&self) -> PyResult<()> {
         self.0.series()?.reset();
+        if let Some(stored) = &self.0.stored {
+            stored.set(0.0);
+        }
         Ok(())
     }
 

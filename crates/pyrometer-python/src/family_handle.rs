@@ -7,6 +7,8 @@ use pyo3::types::{PyDict, PyString, PyTuple};
 use pyrometer_core::{Family, Metadata, Metric};
 
 use crate::errors::to_py;
+use crate::multiprocess::{StoreLayout, StoredSeries};
+use pyrometer_store::Merge;
 
 /// The arguments every metric constructor takes, as `prometheus_client` names them.
 pub(crate) struct MetricArgs {
@@ -16,6 +18,8 @@ pub(crate) struct MetricArgs {
     pub(crate) namespace: String,
     pub(crate) subsystem: String,
     pub(crate) unit: String,
+    /// How the multiprocess store combines this metric's processes (a gauge's mode).
+    pub(crate) store_rule: Merge,
 }
 
 /// A metric object's native state: a labelled parent, or an observable series.
@@ -29,6 +33,9 @@ pub(crate) struct FamilyHandle<M: Metric> {
     /// objects `labels()` returned. A dict lookup by the caller's own argument tuple uses the
     /// strings' cached hashes, so a repeated `labels("GET", "200")` allocates nothing.
     children: Option<Py<PyDict>>,
+    /// In multiprocess mode, the series' slots in this process's store file.
+    pub(crate) stored: Option<StoredSeries>,
+    store_rule: Merge,
 }
 
 /// `str(value)` of each label value, borrowing those that already are strings.
@@ -46,7 +53,7 @@ fn python_tuple(items: &[String]) -> String {
     if items.len() == 1 { format!("({},)", items[0]) } else { format!("({})", items.join(", ")) }
 }
 
-impl<M: Metric> FamilyHandle<M> {
+impl<M: StoreLayout> FamilyHandle<M> {
     /// A new top-level metric. Its `__init__` registers it, so that the registry holds the
     /// Python object users get back from `_names_to_collectors`.
     pub(crate) fn new(py: Python<'_>, args: MetricArgs, options: M::Options) -> PyResult<Self> {
@@ -56,19 +63,24 @@ impl<M: Metric> FamilyHandle<M> {
             .unit(args.unit)
             .label_names(args.labelnames);
         let family = Family::<M>::with_options(meta, options).map_err(to_py)?;
-        let (series, children) = if family.meta().label_names.is_empty() {
-            (Some(family.without_labels().map_err(to_py)?), None)
+        let store_rule = args.store_rule;
+        let (series, children, stored) = if family.meta().label_names.is_empty() {
+            let stored = StoredSeries::open::<M>(family.meta(), family.options(), &[], store_rule)?;
+            (Some(family.without_labels().map_err(to_py)?), None, stored)
         } else {
-            (None, Some(PyDict::new(py).unbind()))
+            (None, Some(PyDict::new(py).unbind()), None)
         };
-        Ok(Self { family, series, labelvalues: Vec::new(), children })
+        Ok(Self { family, series, labelvalues: Vec::new(), children, stored, store_rule })
     }
 
     /// The child of `parent` for `labelvalues`.
     pub(crate) fn child_of(parent: &Self, labelvalues: Vec<String>) -> PyResult<Self> {
         let values: Vec<&str> = labelvalues.iter().map(String::as_str).collect();
         let series = parent.family.labels(&values).map_err(to_py)?;
-        Ok(Self { family: parent.family.clone(), series: Some(series), labelvalues, children: None })
+        let family = parent.family.clone();
+        let stored = StoredSeries::open::<M>(family.meta(), family.options(), &labelvalues, parent.store_rule)?;
+        let store_rule = parent.store_rule;
+        Ok(Self { family, series: Some(series), labelvalues, children: None, stored, store_rule })
     }
 
     /// The series to update, or upstream's error for a parent that has labels.

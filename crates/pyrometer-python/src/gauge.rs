@@ -10,6 +10,7 @@ use pyrometer_core::{Error, Gauge};
 use crate::context_managers::{Timer, python_context};
 use crate::family_handle::MetricArgs;
 use crate::metric_class::metric_class;
+use crate::multiprocess::gauge_rule;
 use crate::value::Value;
 
 /// How values of several processes combine; accepted with upstream's check, applied by the
@@ -17,12 +18,20 @@ use crate::value::Value;
 const MULTIPROCESS_MODES: [&str; 10] =
     ["all", "liveall", "min", "livemin", "max", "livemax", "sum", "livesum", "mostrecent", "livemostrecent"];
 
-fn checked_mode(_py: Python<'_>, _args: &MetricArgs, multiprocess_mode: String) -> PyResult<()> {
-    if MULTIPROCESS_MODES.contains(&multiprocess_mode.as_str()) {
-        Ok(())
-    } else {
-        Err(pyo3::exceptions::PyValueError::new_err(format!("Invalid multiprocess mode: {multiprocess_mode}")))
+fn checked_mode(_py: Python<'_>, args: &mut MetricArgs, multiprocess_mode: String) -> PyResult<()> {
+    if !MULTIPROCESS_MODES.contains(&multiprocess_mode.as_str()) {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!("Invalid multiprocess mode: {multiprocess_mode}")));
     }
+    match gauge_rule(&multiprocess_mode) {
+        Some(rule) => args.store_rule = rule,
+        None if crate::multiprocess::directory().is_some() => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "multiprocess_mode {multiprocess_mode:?} is not supported by pyrometer's multiprocess store yet"
+            )));
+        }
+        None => {}
+    }
+    Ok(())
 }
 
 metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: String = String::from("all")) => checked_mode, {
@@ -30,6 +39,9 @@ metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: Strin
     #[pyo3(signature = (amount = 1.0))]
     fn inc(&self, amount: f64) -> PyResult<()> {
         self.0.series()?.inc(amount);
+        if let Some(stored) = &self.0.stored {
+            stored.add(amount);
+        }
         Ok(())
     }
 
@@ -37,6 +49,9 @@ metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: Strin
     #[pyo3(signature = (amount = 1.0))]
     fn dec(&self, amount: f64) -> PyResult<()> {
         self.0.series()?.dec(amount);
+        if let Some(stored) = &self.0.stored {
+            stored.add(-amount);
+        }
         Ok(())
     }
 
@@ -65,7 +80,11 @@ metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: Strin
 
     /// Sets the value to the current Unix time.
     fn set_to_current_time(&self) -> PyResult<()> {
-        self.0.series()?.set_to_current_time();
+        let series = self.0.series()?;
+        series.set_to_current_time();
+        if let Some(stored) = &self.0.stored {
+            stored.set(series.get());
+        }
         Ok(())
     }
 
@@ -91,6 +110,9 @@ impl PyGauge {
     /// `set(value)`, for native callers.
     pub(crate) fn set_value(&self, value: f64) -> PyResult<()> {
         self.0.series()?.set(value);
+        if let Some(stored) = &self.0.stored {
+            stored.set(value);
+        }
         Ok(())
     }
 }

@@ -30,6 +30,9 @@ metric_class!(
                 Some(exemplar) => series.observe_with_exemplar(amount, exemplar),
                 None => series.observe(amount),
             }
+            if let Some(stored) = &self.0.stored {
+                stored.observe(amount);
+            }
             Ok(())
         }
 
@@ -57,6 +60,9 @@ impl PyHistogram {
     /// `observe(value)` without an exemplar, for native callers.
     pub(crate) fn observe_value(&self, value: f64) -> PyResult<()> {
         self.0.series()?.observe(value);
+        if let Some(stored) = &self.0.stored {
+            stored.observe(value);
+        }
         Ok(())
     }
 }

@@ -11,6 +11,7 @@ mod histogram;
 mod info;
 mod metric_class;
 mod metric_objects;
+mod multiprocess;
 mod parser;
 mod python_collector;
 mod registry;
@@ -38,6 +39,8 @@ mod _native {
     use super::histogram::PyHistogram;
     #[pymodule_export]
     use super::info::PyInfo;
+    #[pymodule_export]
+    use super::multiprocess::PyMultiProcessCollector;
     #[pymodule_export]
     use super::parser::{parse_openmetrics, parse_text};
     #[pymodule_export]

@@ -49,8 +49,11 @@ macro_rules! metric_class {
                     return Ok(Self(FamilyHandle::child_of(&parent.0, values)?));
                 }
                 let _ = registry;
-                let args = MetricArgs { name, documentation, labelnames, namespace, subsystem, unit };
-                let options = $options(py, &args $(, $opt)*)?;
+                let mut args = MetricArgs {
+                    name, documentation, labelnames, namespace, subsystem, unit,
+                    store_rule: pyrometer_store::Merge::Sum,
+                };
+                let options = $options(py, &mut args $(, $opt)*)?;
                 Ok(Self(FamilyHandle::new(py, args, options)?))
             }
 
@@ -195,6 +198,7 @@ pub(crate) fn native_collector(
         .or_else(|| of::<crate::summary::PySummary>(object))
         .or_else(|| of::<crate::info::PyInfo>(object))
         .or_else(|| of::<crate::state_set::PyEnum>(object))
+        .or_else(|| of::<crate::multiprocess::PyMultiProcessCollector>(object))
 }
 
 /// The options of a type that has none.

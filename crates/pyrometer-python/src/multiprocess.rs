@@ -1,0 +1,382 @@
+//! Multiprocess mode. With `PROMETHEUS_MULTIPROC_DIR` set, every series of a `Counter`, `Gauge`,
+//! `Histogram` or `Summary` also lives in this process's file of the store
+//! (`pyrometer-store`), and `MultiProcessCollector` reads all the processes' files back as
+//! families. The series keeps its in-process value too, so `_value.get()` and the process's own
+//! registry work as in single-process mode.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+use pyrometer_core::float_text::go_float;
+use pyrometer_core::{
+    CollectOptions, Collector, Counter, Error, FamilyMeta, Gauge, Histogram, Info, Label, LabelSet, MetricFamily,
+    MetricType, Sample, StateSet, Summary,
+};
+use pyrometer_store::{Merge, ProcessFile, Slot, StoreDir};
+
+/// The environment variables that turn multiprocess mode on, upstream's names.
+const DIRECTORY_VARIABLES: [&str; 2] = ["PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir"];
+
+/// The store directory multiprocess mode writes to, if it is on.
+pub(crate) fn directory() -> Option<PathBuf> {
+    DIRECTORY_VARIABLES.iter().find_map(std::env::var_os).map(PathBuf::from)
+}
+
+/// This process's file: made on first use, and again in a child after a fork (its pid differs),
+/// so that each process writes, and is found dead, on its own.
+fn process_file(dir: PathBuf) -> PyResult<ProcessFile> {
+    static CURRENT: Mutex<Option<(u32, PathBuf, ProcessFile)>> = Mutex::new(None);
+    let mut current = CURRENT.lock().unwrap_or_else(PoisonError::into_inner);
+    let pid = std::process::id();
+    if let Some((p, d, file)) = &*current
+        && *p == pid
+        && *d == dir
+    {
+        return Ok(file.clone());
+    }
+    let file = StoreDir::open(&dir).and_then(|store| store.create_process_file()).map_err(store_error)?;
+    *current = Some((pid, dir, file.clone()));
+    Ok(file)
+}
+
+fn store_error(err: pyrometer_store::Error) -> PyErr {
+    PyOSError::new_err(err.to_string())
+}
+
+/// The slots of one series of a metric type in the store: each one's sample suffix and the
+/// extra label it carries, in slot order.
+pub(crate) trait StoreLayout: pyrometer_core::Metric {
+    fn slots(options: &Self::Options) -> Vec<(&'static str, Option<Label>)>;
+}
+
+impl StoreLayout for Counter {
+    fn slots((): &()) -> Vec<(&'static str, Option<Label>)> {
+        vec![("_total", None)]
+    }
+}
+
+impl StoreLayout for Gauge {
+    fn slots((): &()) -> Vec<(&'static str, Option<Label>)> {
+        vec![("", None)]
+    }
+}
+
+impl StoreLayout for Histogram {
+    fn slots(buckets: &pyrometer_core::Buckets) -> Vec<(&'static str, Option<Label>)> {
+        let mut slots: Vec<_> =
+            buckets.bounds().iter().map(|b| ("_bucket", Some(Label::new("le", go_float(*b))))).collect();
+        slots.push(("_sum", None));
+        slots
+    }
+}
+
+impl StoreLayout for Summary {
+    fn slots((): &()) -> Vec<(&'static str, Option<Label>)> {
+        vec![("_count", None), ("_sum", None)]
+    }
+}
+
+/// Info and Enum keep to their own process for now.
+impl StoreLayout for Info {
+    fn slots((): &()) -> Vec<(&'static str, Option<Label>)> {
+        Vec::new()
+    }
+}
+
+impl StoreLayout for StateSet {
+    fn slots(_: &pyrometer_core::States) -> Vec<(&'static str, Option<Label>)> {
+        Vec::new()
+    }
+}
+
+/// A series' slots in this process's file.
+pub(crate) struct StoredSeries {
+    slots: Vec<Slot>,
+    /// A histogram's bounds, `+Inf` last: slot `i` counts the observations of bucket `i`
+    /// alone, and the last slot is the sum.
+    bounds: Option<Arc<[f64]>>,
+}
+
+impl StoredSeries {
+    /// The slots of the series of `meta` with these label values, made on first use.
+    pub(crate) fn open<M: StoreLayout>(
+        meta: &FamilyMeta,
+        options: &M::Options,
+        labelvalues: &[String],
+        rule: Merge,
+    ) -> PyResult<Option<Self>> {
+        let Some(dir) = directory() else { return Ok(None) };
+        let layout = M::slots(options);
+        if layout.is_empty() {
+            return Ok(None);
+        }
+        let file = process_file(dir)?;
+        let mut labels: Vec<(Arc<str>, Arc<str>)> =
+            meta.label_names.iter().cloned().zip(labelvalues.iter().map(|v| Arc::from(v.as_str()))).collect();
+        labels.extend(meta.const_labels.iter().map(|l| (l.name.clone(), l.value.clone())));
+        if matches!(rule, Merge::All | Merge::LiveAll) {
+            labels.push((Arc::from("pid"), Arc::from(std::process::id().to_string())));
+        }
+        let slots = layout
+            .iter()
+            .map(|(suffix, extra)| {
+                let key = key::encode(meta, suffix, &labels, extra.as_ref());
+                file.slot(&key, rule).map_err(store_error)
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let bounds = (M::TYPE == MetricType::Histogram).then(|| {
+            layout.iter().filter_map(|(_, le)| le.as_ref().map(|l| le_value(&l.value))).collect::<Vec<_>>().into()
+        });
+        Ok(Some(Self { slots, bounds }))
+    }
+
+    /// Adds to the first slot (a counter, a gauge).
+    #[inline]
+    pub(crate) fn add(&self, amount: f64) {
+        self.slots[0].add(amount);
+    }
+
+    /// Sets the first slot (a gauge).
+    #[inline]
+    pub(crate) fn set(&self, value: f64) {
+        self.slots[0].set(value);
+    }
+
+    /// Records an observation: a histogram's bucket and sum, a summary's count and sum.
+    #[inline]
+    pub(crate) fn observe(&self, value: f64) {
+        let (count, sum) = match &self.bounds {
+            Some(bounds) => match bounds.iter().position(|b| value <= *b) {
+                Some(i) => (i, self.slots.len() - 1),
+                None => return,
+            },
+            None => (0, 1),
+        };
+        self.slots[count].add(1.0);
+        self.slots[sum].add(value);
+    }
+}
+
+fn le_value(le: &str) -> f64 {
+    if le == "+Inf" { f64::INFINITY } else { le.parse().unwrap_or(f64::NAN) }
+}
+
+/// How a gauge's `multiprocess_mode` combines processes.
+pub(crate) fn gauge_rule(mode: &str) -> Option<Merge> {
+    Some(match mode {
+        "all" => Merge::All,
+        "liveall" => Merge::LiveAll,
+        "min" => Merge::Min,
+        "livemin" => Merge::LiveMin,
+        "max" => Merge::Max,
+        "livemax" => Merge::LiveMax,
+        "sum" => Merge::Sum,
+        "livesum" => Merge::LiveSum,
+        _ => return None,
+    })
+}
+
+/// Store keys: a series' family, sample and labels, length-prefixed.
+mod key {
+    use std::sync::Arc;
+
+    use pyrometer_core::{FamilyMeta, Label, MetricType};
+
+    fn put(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+
+    pub(super) fn encode(
+        meta: &FamilyMeta,
+        suffix: &str,
+        labels: &[(Arc<str>, Arc<str>)],
+        extra: Option<&Label>,
+    ) -> Vec<u8> {
+        let mut out = Vec::new();
+        put(&mut out, meta.metric_type.as_str());
+        put(&mut out, &meta.name);
+        put(&mut out, &meta.help);
+        put(&mut out, &meta.unit);
+        put(&mut out, suffix);
+        for (name, value) in labels {
+            put(&mut out, name);
+            put(&mut out, value);
+        }
+        if let Some(extra) = extra {
+            put(&mut out, &extra.name);
+            put(&mut out, &extra.value);
+        }
+        out
+    }
+
+    /// A decoded key.
+    pub(super) struct Decoded {
+        pub(super) metric_type: MetricType,
+        pub(super) name: String,
+        pub(super) help: String,
+        pub(super) unit: String,
+        pub(super) suffix: String,
+        pub(super) labels: Vec<(String, String)>,
+    }
+
+    pub(super) fn decode(mut bytes: &[u8]) -> Option<Decoded> {
+        let mut take = || -> Option<String> {
+            let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+            let s = std::str::from_utf8(bytes.get(4..4 + len)?).ok()?.to_owned();
+            bytes = &bytes[4 + len..];
+            Some(s)
+        };
+        let metric_type = take()?.parse().ok()?;
+        let (name, help, unit, suffix) = (take()?, take()?, take()?, take()?);
+        let mut labels = Vec::new();
+        while let Some(label) = take() {
+            labels.push((label, take()?));
+        }
+        Some(Decoded { metric_type, name, help, unit, suffix, labels })
+    }
+}
+
+/// Reads every process's series from a store directory as families.
+#[pyclass(name = "MultiProcessCollector", module = "pyrometer._native", frozen, subclass)]
+pub(crate) struct PyMultiProcessCollector(Arc<StoreCollector>);
+
+/// The collector a registry holds: it reads the store at each collection, natively.
+#[derive(Debug)]
+struct StoreCollector {
+    dir: PathBuf,
+    /// What the last collection had to leave out.
+    problems: Mutex<Vec<String>>,
+}
+
+#[pymethods]
+impl PyMultiProcessCollector {
+    /// A collector over `path`, or over the directory `PROMETHEUS_MULTIPROC_DIR` names. The
+    /// Python subclass registers it in `registry`.
+    #[new]
+    #[pyo3(signature = (registry = None, path = None))]
+    fn new(registry: Option<&Bound<'_, PyAny>>, path: Option<PathBuf>) -> PyResult<Self> {
+        let _ = registry;
+        let dir = path.or_else(directory).filter(|p| p.is_dir()).ok_or_else(|| {
+            pyo3::exceptions::PyValueError::new_err("env PROMETHEUS_MULTIPROC_DIR is not set or not a directory")
+        })?;
+        Ok(Self(Arc::new(StoreCollector { dir, problems: Mutex::new(Vec::new()) })))
+    }
+
+    /// The merged metrics of every process, live and dead, as `Metric` objects.
+    fn collect<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyList>> {
+        let mut families = Vec::new();
+        py.detach(|| self.0.collect(&CollectOptions::default(), &mut families)).map_err(crate::errors::to_py)?;
+        let list = pyo3::types::PyList::empty(py);
+        for family in &families {
+            list.append(crate::metric_objects::family_to_py(py, family)?)?;
+        }
+        Ok(list)
+    }
+
+    /// Merges the files of dead processes into the archive now (a scrape does it anyway).
+    fn reap(&self, py: Python<'_>) -> PyResult<usize> {
+        py.detach(|| StoreDir::open(&self.0.dir).and_then(|store| store.reap()))
+            .map(|reaped| reaped.merged)
+            .map_err(store_error)
+    }
+
+    /// The files the last collection could not read, and why.
+    #[getter]
+    fn _problems(&self) -> Vec<String> {
+        self.0.problems.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+impl crate::metric_class::NativeMetric for PyMultiProcessCollector {
+    fn collector(&self) -> Arc<dyn Collector> {
+        Arc::clone(&self.0) as Arc<dyn Collector>
+    }
+}
+
+impl Collector for StoreCollector {
+    fn collect(&self, _: &CollectOptions, out: &mut Vec<MetricFamily>) -> Result<(), Error> {
+        let snapshot = StoreDir::open(&self.dir).and_then(|store| store.read()).map_err(Error::collect)?;
+        *self.problems.lock().unwrap_or_else(PoisonError::into_inner) =
+            snapshot.problems.iter().map(ToString::to_string).collect();
+        out.extend(families(&snapshot.merged()));
+        Ok(())
+    }
+}
+
+/// Families from merged store entries, in the order their first series were written.
+fn families(merged: &[(Vec<u8>, Merge, f64)]) -> Vec<MetricFamily> {
+    /// One series: its labels (but `le`), its samples by suffix, and a histogram's buckets.
+    struct Series {
+        labels: Vec<(String, String)>,
+        plain: Vec<(String, f64)>,
+        buckets: Vec<(String, f64)>,
+    }
+    struct Building {
+        meta: (MetricType, String, String, String),
+        series: Vec<Series>,
+    }
+    let mut order: Vec<Building> = Vec::new();
+    let mut index: HashMap<(MetricType, String), usize> = HashMap::new();
+    for (key, _, value) in merged {
+        let Some(decoded) = key::decode(key) else { continue };
+        let slot = *index.entry((decoded.metric_type, decoded.name.clone())).or_insert_with(|| {
+            order.push(Building {
+                meta: (decoded.metric_type, decoded.name.clone(), decoded.help.clone(), decoded.unit.clone()),
+                series: Vec::new(),
+            });
+            order.len() - 1
+        });
+        let family = &mut order[slot];
+        let mut labels = decoded.labels;
+        let le = if decoded.suffix == "_bucket" { labels.pop().map(|(_, v)| v) } else { None };
+        let position = family.series.iter().position(|s| s.labels == labels).unwrap_or_else(|| {
+            family.series.push(Series { labels, plain: Vec::new(), buckets: Vec::new() });
+            family.series.len() - 1
+        });
+        let series = &mut family.series[position];
+        match le {
+            Some(le) => series.buckets.push((le, *value)),
+            None => series.plain.push((decoded.suffix, *value)),
+        }
+    }
+    order
+        .into_iter()
+        .map(|building| {
+            let (metric_type, name, help, unit) = building.meta;
+            let mut samples = Vec::new();
+            for Series { labels, plain, mut buckets } in building.series {
+                let labels = LabelSet::new(labels);
+                if !buckets.is_empty() {
+                    buckets.sort_by(|a, b| le_value(&a.0).total_cmp(&le_value(&b.0)));
+                    let mut total = 0.0;
+                    for (le, count) in buckets {
+                        total += count;
+                        let mut sample = Sample::new("_bucket", labels.clone(), total);
+                        sample.extra_label = Some(Label::new("le", le));
+                        samples.push(sample);
+                    }
+                    samples.push(Sample::new("_count", labels.clone(), total));
+                }
+                for (suffix, value) in plain {
+                    samples.push(Sample::new(static_suffix(&suffix), labels.clone(), value));
+                }
+            }
+            MetricFamily::from_parts(name.into(), help.into(), metric_type, unit.into(), samples)
+        })
+        .collect()
+}
+
+/// The suffixes store keys carry, as the `'static` names samples use.
+fn static_suffix(suffix: &str) -> &'static str {
+    match suffix {
+        "_total" => "_total",
+        "_count" => "_count",
+        "_sum" => "_sum",
+        "_bucket" => "_bucket",
+        _ => "",
+    }
+}

@@ -1,0 +1,129 @@
+"""Multiprocess mode: the same scenario in several processes gives what prometheus_client's gives,
+and dead processes (SIGKILL included) are merged with no hook while the directory stays bounded."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from importlib import import_module
+
+import pytest
+
+TIMEOUT = 60.0
+
+WORKER = textwrap.dedent(
+    """
+    import os, sys
+    lib = __import__(sys.argv[1])
+    print(os.getpid(), flush=True)
+    r = lib.CollectorRegistry()
+    requests = lib.Counter("requests", "Requests.", ["method"], registry=r)
+    requests.labels("GET").inc(3)
+    requests.labels("POST").inc(0.5)
+    for mode in ("all", "liveall", "min", "max", "sum", "livesum", "livemin", "livemax"):
+        lib.Gauge(f"g_{mode}", "G.", multiprocess_mode=mode, registry=r).set(int(sys.argv[2]))
+    latency = lib.Histogram("latency", "L.", ["path"], buckets=[0.5, 1.0], registry=r)
+    for value in (0.2, 0.7, 3.0):
+        latency.labels("/").observe(value)
+    lib.Summary("size", "S.", registry=r).observe(10)
+    if len(sys.argv) > 3:
+        print("ready", flush=True)
+        sys.stdin.read()
+    """
+)
+
+
+def _run_workers(lib_name, directory, count, keep_alive=0):
+    """Runs `count` workers to completion, telling upstream's store of each exit as its docs ask
+    (`mark_process_dead`), and starts `keep_alive` more that wait; returns the waiting ones."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
+    multiprocess = import_module(f"{lib_name}.multiprocess")
+    for i in range(count):
+        done = subprocess.run([sys.executable, "-c", WORKER, lib_name, str(i + 1)], env=env, check=True,
+                              timeout=TIMEOUT, capture_output=True, text=True)
+        multiprocess.mark_process_dead(int(done.stdout.split()[0]), str(directory))
+    alive = []
+    for i in range(keep_alive):
+        worker = subprocess.Popen([sys.executable, "-c", WORKER, lib_name, str(100 + i), "wait"], env=env,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        worker.stdout.readline()  # its pid
+        assert worker.stdout.readline().strip() == "ready"
+        alive.append(worker)
+    return alive
+
+
+def _scrape(lib, directory):
+    registry = lib.CollectorRegistry()
+    import_module(f"{lib.__name__}.multiprocess").MultiProcessCollector(registry, path=str(directory))
+    samples = set()
+    for metric in registry.collect():
+        for s in metric.samples:
+            labels = tuple(sorted((k, "PID" if k == "pid" else v) for k, v in s.labels.items()))
+            samples.add((s.name, labels, float(s.value)))
+    return samples
+
+
+def _stop(workers):
+    for worker in workers:
+        worker.stdin.close()
+        worker.wait(TIMEOUT)
+
+
+def test_merged_series_match_upstream(both, tmp_path):
+    scraped = []
+    for lib in both:
+        directory = tmp_path / lib.__name__
+        directory.mkdir()
+        alive = _run_workers(lib.__name__, directory, count=2, keep_alive=1)
+        try:
+            scraped.append(_scrape(lib, directory))
+        finally:
+            _stop(alive)
+    upstream, ours = scraped
+    # Both keep every dead process's `all` gauge series; live modes drop the dead.
+    assert ours == upstream
+    assert ("requests_total", (("method", "GET"),), 9.0) in ours
+    assert ("g_livesum", (), 100.0) in ours and ("g_max", (), 100.0) in ours and ("g_min", (), 1.0) in ours
+
+
+def test_a_killed_worker_is_merged_without_a_hook(tmp_path):
+    import pyrometer
+
+    alive = _run_workers("pyrometer", tmp_path, count=0, keep_alive=2)
+    os.kill(alive[0].pid, signal.SIGKILL)
+    alive[0].wait(TIMEOUT)
+    try:
+        samples = _scrape(pyrometer, tmp_path)
+    finally:
+        _stop(alive[1:])
+    assert ("requests_total", (("method", "GET"),), 6.0) in samples
+    assert ("g_livesum", (), 101.0) in samples, "only the live worker's gauge counts"
+    assert ("latency_count", (("path", "/"),), 6.0) in samples
+
+
+def test_workers_that_come_and_go_leave_only_the_archive(tmp_path):
+    import pyrometer
+
+    _run_workers("pyrometer", tmp_path, count=40)
+    samples = _scrape(pyrometer, tmp_path)
+    assert ("requests_total", (("method", "GET"),), 120.0) in samples
+    assert ("latency_bucket", (("le", "+Inf"), ("path", "/")), 120.0) in samples
+    assert sorted(os.listdir(tmp_path)) == [".merge.lock", "archive.pyrostore"]
+
+
+def test_a_missing_directory_is_refused_alike(both, tmp_path, monkeypatch):
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    monkeypatch.delenv("prometheus_multiproc_dir", raising=False)
+    raised = []
+    for lib in both:
+        with pytest.raises(ValueError) as info:
+            import_module(f"{lib.__name__}.multiprocess").MultiProcessCollector(lib.CollectorRegistry(), path=str(tmp_path / "absent"))
+        raised.append(str(info.value))
+    assert raised[0] == raised[1]
+
+
+def test_mark_process_dead_is_accepted(tmp_path):
+    import pyrometer
+
+    import_module("pyrometer.multiprocess").mark_process_dead(12345, path=str(tmp_path))
