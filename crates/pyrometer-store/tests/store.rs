@@ -159,8 +159,38 @@ fn child_writes_then_waits_to_be_killed() {
     let file = store.create_process_file().unwrap();
     file.slot(b"requests_total", Merge::Sum).unwrap().add(41.0);
     file.slot(b"workers", Merge::LiveSum).unwrap().add(1.0);
+    if std::env::var_os("PYROMETER_STORE_CHILD_EXIT").is_some() {
+        return;
+    }
     println!("ready");
     std::thread::sleep(std::time::Duration::from_secs(60));
+}
+
+#[test]
+fn a_thousand_processes_come_and_go_and_leave_only_the_archive() {
+    let dir = scratch("thousand");
+    let store = StoreDir::open(&dir).unwrap();
+    let live = store.create_process_file().unwrap();
+    live.slot(b"workers", Merge::LiveSum).unwrap().add(1.0);
+    for round in 0..10 {
+        for _ in 0..100 {
+            let status = Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "child_writes_then_waits_to_be_killed", "--test-threads=1", "-q"])
+                .env("PYROMETER_STORE_CHILD_DIR", &dir)
+                .env("PYROMETER_STORE_CHILD_EXIT", "1")
+                .stdout(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        let merged = store.read().unwrap().merged();
+        let total = merged.iter().find(|(k, _, _)| k == b"requests_total").map(|(_, _, v)| *v);
+        assert_eq!(total, Some(41.0 * f64::from(100 * (round + 1))));
+        assert_eq!(merged.iter().find(|(k, _, _)| k == b"workers").map(|(_, _, v)| *v), Some(1.0));
+        assert_eq!(names(&dir).len(), 2, "only the archive and the live file remain");
+    }
+    drop(live);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
