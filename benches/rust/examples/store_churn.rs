@@ -1,0 +1,67 @@
+//! The multiprocess store after 10,000 workers have come and gone, against a directory that only
+//! ever held the live ones: read time and directory size. Each "worker" is a process file with
+//! 1,000 series that is written and then closed, as an exiting process leaves it (its lock goes
+//! with it). Run: `cargo run --release -p pyrometer-benches --example store_churn`.
+use std::path::Path;
+use std::time::Instant;
+
+use pyrometer_store::{Merge, ProcessFile, StoreDir};
+
+const LIVE: usize = 8;
+const SERIES: usize = 1_000;
+const GONE: usize = 10_000;
+
+fn worker(store: &StoreDir) -> ProcessFile {
+    let file = store.create_process_file().expect("a process file");
+    for i in 0..SERIES {
+        file.slot(format!("requests_total/path=/api/v1/resource/{i}").as_bytes(), Merge::Sum).expect("a slot").add(1.0);
+    }
+    file
+}
+
+/// Best of five reads, in milliseconds, and the directory's size in bytes.
+fn measure(store: &StoreDir) -> (f64, u64) {
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let merged = store.read().expect("a read").merged();
+        best = best.min(start.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(merged.len(), SERIES);
+    }
+    (best, size(store.path()))
+}
+
+fn size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir).expect("a directory").map(|e| e.expect("an entry").metadata().map_or(0, |m| m.len())).sum()
+}
+
+fn main() {
+    let root = std::env::temp_dir().join(format!("pyrometer-store-churn-{}", std::process::id()));
+    let (fresh_dir, churned_dir) = (root.join("fresh"), root.join("churned"));
+    std::fs::create_dir_all(&fresh_dir).expect("a directory");
+    std::fs::create_dir_all(&churned_dir).expect("a directory");
+
+    let fresh = StoreDir::open(&fresh_dir).expect("a store");
+    let _fresh_live: Vec<ProcessFile> = (0..LIVE).map(|_| worker(&fresh)).collect();
+    let (fresh_ms, fresh_bytes) = measure(&fresh);
+
+    let churned = StoreDir::open(&churned_dir).expect("a store");
+    let start = Instant::now();
+    for i in 0..GONE {
+        drop(worker(&churned));
+        if i % 100 == 99 {
+            // A scrape every 100 exits, as Prometheus would make meanwhile.
+            let _ = churned.read().expect("a read");
+        }
+    }
+    let churn_seconds = start.elapsed().as_secs_f64();
+    let _churned_live: Vec<ProcessFile> = (0..LIVE).map(|_| worker(&churned)).collect();
+    let (churned_ms, churned_bytes) = measure(&churned);
+
+    println!("{LIVE} live workers x {SERIES} series; {GONE} workers came and went in {churn_seconds:.1} s");
+    println!("{:<36}{:>12}{:>14}", "", "read", "directory");
+    println!("{:<36}{:>9.2} ms{:>11} KiB", "only the live workers", fresh_ms, fresh_bytes / 1024);
+    println!("{:<36}{:>9.2} ms{:>11} KiB", "after 10,000 dead workers", churned_ms, churned_bytes / 1024);
+    println!("{:<36}{:>11.2}x{:>13.2}x", "ratio", churned_ms / fresh_ms, churned_bytes as f64 / fresh_bytes as f64);
+    std::fs::remove_dir_all(root).expect("cleanup");
+}
