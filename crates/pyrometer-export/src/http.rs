@@ -10,4 +10,4 @@ pub use respond::respond;
 pub use server::{Error, ServeOptions, serve, serve_with};
 pub use source::Source;
 #[cfg(feature = "tls")]
-pub use tls::{TlsError, TlsFiles, TlsVersion};
+pub use tls::{TlsError, TlsFiles, TlsVersion, client_config};

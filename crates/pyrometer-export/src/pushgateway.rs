@@ -72,6 +72,10 @@ pub struct Pushgateway {
     timeout: Duration,
     gzip: bool,
     authorization: Option<String>,
+    /// Set for an `https://` gateway.
+    #[cfg(feature = "tls")]
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+    https: bool,
 }
 
 impl Pushgateway {
@@ -83,18 +87,24 @@ impl Pushgateway {
         let invalid = |reason: &str| PushError::Url { url: url.to_owned(), reason: reason.to_owned() };
         let full = if url.contains("://") { url.to_owned() } else { format!("http://{url}") };
         let uri: Uri = full.parse().map_err(|e: hyper::http::uri::InvalidUri| invalid(&e.to_string()))?;
-        if uri.scheme_str() != Some("http") {
-            return Err(invalid("only http:// gateways are supported"));
-        }
+        let https = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") if cfg!(feature = "tls") => true,
+            Some("https") => return Err(invalid("https:// gateways need the feature `tls`")),
+            _ => return Err(invalid("only http:// and https:// gateways are supported")),
+        };
         let authority = uri.authority().ok_or_else(|| invalid("no host"))?.clone();
         Ok(Self {
             path: uri.path().trim_end_matches('/').to_owned(),
             authority: authority.to_string(),
             host: authority.host().trim_start_matches('[').trim_end_matches(']').to_owned(),
-            port: authority.port_u16().unwrap_or(80),
+            port: authority.port_u16().unwrap_or(if https { 443 } else { 80 }),
             timeout: Duration::from_secs(30),
             gzip: false,
             authorization: None,
+            #[cfg(feature = "tls")]
+            tls: None,
+            https,
         })
     }
 
@@ -109,6 +119,16 @@ impl Pushgateway {
     #[must_use]
     pub fn gzip(mut self, gzip: bool) -> Self {
         self.gzip = gzip;
+        self
+    }
+
+    /// The TLS client configuration for an `https://` gateway (see
+    /// [`client_config`](crate::http::client_config)): the authorities its certificate must
+    /// chain to and the client certificate to present, as `tls_auth_handler` takes upstream.
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn tls(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
+        self.tls = Some(config);
         self
     }
 
@@ -153,7 +173,8 @@ impl Pushgateway {
     /// base64-encoded under `<label>@base64` when it is empty or holds `/` or a space.
     #[must_use]
     pub fn group_url(&self, job: &str, grouping_key: &[(&str, &str)]) -> String {
-        format!("http://{}{}", self.authority, self.group_path(job, grouping_key))
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.authority, self.group_path(job, grouping_key))
     }
 
     /// The path part of [`group_url`](Self::group_url): what the request line carries.
@@ -204,6 +225,24 @@ impl Pushgateway {
 
     async fn exchange(&self, request: Request<Full<Bytes>>) -> Result<(), PushError> {
         let stream = TcpStream::connect((self.host.as_str(), self.port)).await?;
+        #[cfg(feature = "tls")]
+        if self.https {
+            let config = self.tls.clone().ok_or_else(|| PushError::Url {
+                url: self.group_url("", &[]),
+                reason: "an https:// gateway needs a TLS configuration (Pushgateway::tls)".into(),
+            })?;
+            let name = rustls::pki_types::ServerName::try_from(self.host.clone())
+                .map_err(|e| PushError::Url { url: self.group_url("", &[]), reason: e.to_string() })?;
+            let stream = tokio_rustls::TlsConnector::from(config).connect(name, stream).await?;
+            return self.exchange_over(stream, request).await;
+        }
+        self.exchange_over(stream, request).await
+    }
+
+    async fn exchange_over<IO>(&self, stream: IO, request: Request<Full<Bytes>>) -> Result<(), PushError>
+    where
+        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         let connection = tokio::spawn(connection);
         let response = sender.send_request(request).await?;
@@ -245,7 +284,7 @@ mod tests {
     #[test]
     fn only_http_gateways_are_accepted() {
         assert!(matches!(Pushgateway::new("ftp://x"), Err(PushError::Url { .. })));
-        assert!(Pushgateway::new("https://x").is_err());
+        assert_eq!(Pushgateway::new("https://x").is_ok(), cfg!(feature = "tls"));
         assert_eq!(Pushgateway::new("http://[::1]:9091").unwrap().host, "::1");
     }
 

@@ -107,6 +107,33 @@ impl TlsFiles {
     }
 }
 
+/// A client configuration for HTTPS requests (a push to a Pushgateway, say): the server must
+/// chain to an authority in `ca_file`; with `identity` (certificate chain and key, PEM), the
+/// client presents it when asked.
+///
+/// # Errors
+/// A file that cannot be read or parsed, or a configuration rustls refuses.
+pub fn client_config(ca_file: &Path, identity: Option<(&Path, &Path)>) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    let mut roots = RootCertStore::empty();
+    for cert in certificates(ca_file, "server certificate authorities")? {
+        roots.add(cert)?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(rustls::DEFAULT_VERSIONS)?
+        .with_root_certificates(roots);
+    let mut config = match identity {
+        Some((cert, key)) => {
+            let chain = certificates(cert, "the client certificate chain")?;
+            let key = PrivateKeyDer::from_pem_file(key).map_err(|e| load_error("the client key", key, &e))?;
+            builder.with_client_auth_cert(chain, key)?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
 fn certificates(path: &Path, what: &'static str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let certs = CertificateDer::pem_file_iter(path)
         .and_then(Iterator::collect::<Result<Vec<_>, _>>)
