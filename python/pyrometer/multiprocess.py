@@ -9,7 +9,7 @@ no longer needed.
 """
 
 import os
-from typing import Iterable, Optional
+from typing import Iterable, List, Optional
 
 from . import _native
 from .metrics_core import Metric
@@ -39,3 +39,34 @@ def mark_process_dead(pid: int, path: Optional[str] = None) -> None:
     path = path or os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
     if path and os.path.isdir(path):
         _native.MultiProcessCollector(None, path).reap()
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """The sidecar: serves a store directory over HTTP for an application without a metrics
+    endpoint of its own (``python -m pyrometer.multiprocess --dir DIR --port 9464``)."""
+    import argparse
+    import signal
+    import threading
+
+    from .exposition import start_http_server
+
+    parser = argparse.ArgumentParser(prog="python -m pyrometer.multiprocess", description=main.__doc__)
+    parser.add_argument("--dir", default=os.environ.get("PROMETHEUS_MULTIPROC_DIR"), help="the store directory")
+    parser.add_argument("--addr", default="127.0.0.1", help="the address to listen on")
+    parser.add_argument("--port", type=int, default=9464, help="the port to listen on (0: any free one)")
+    args = parser.parse_args(argv)
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=args.dir)
+    server, thread = start_http_server(args.port, addr=args.addr, registry=registry)
+    print(f"serving {args.dir} on http://{args.addr}:{server.server_port}/metrics", flush=True)
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    stopped.wait()
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+if __name__ == "__main__":
+    main()

@@ -127,3 +127,19 @@ def test_mark_process_dead_is_accepted(tmp_path):
     import pyrometer
 
     import_module("pyrometer.multiprocess").mark_process_dead(12345, path=str(tmp_path))
+
+
+def test_the_sidecar_serves_the_directory(tmp_path):
+    import urllib.request
+
+    _run_workers("pyrometer", tmp_path, count=2)
+    sidecar = subprocess.Popen([sys.executable, "-m", "pyrometer.multiprocess", "--dir", str(tmp_path), "--port", "0"],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        url = sidecar.stdout.readline().split(" on ")[1].strip()
+        with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
+            body = response.read().decode()
+    finally:
+        sidecar.send_signal(signal.SIGTERM)
+        assert sidecar.wait(TIMEOUT) == 0
+    assert 'requests_total{method="GET"} 6.0' in body

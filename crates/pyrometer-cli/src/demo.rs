@@ -1,13 +1,12 @@
 //! The demo service: a pretend web app that instruments itself and serves its metrics.
 
-use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pyrometer_core::{Buckets, Counter, Family, Gauge, Histogram, Info, Metadata, Registry, StateSet, States};
 
-use crate::DemoOptions;
+use crate::serve::{self, ServeOptions};
 
 /// The app's instruments.
 struct Instruments {
@@ -94,7 +93,7 @@ fn traffic(app: &Instruments, stop: &AtomicBool) -> Result<(), pyrometer_core::E
 }
 
 /// Runs the demo until Ctrl-C or the requested time is up.
-pub(crate) fn run(options: &DemoOptions) -> Result<(), Box<dyn std::error::Error>> {
+pub(crate) fn run(options: &ServeOptions) -> Result<(), Box<dyn std::error::Error>> {
     let registry = Registry::new();
     let app = instruments(&registry)?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -102,30 +101,8 @@ pub(crate) fn run(options: &DemoOptions) -> Result<(), Box<dyn std::error::Error
         let stop = stop.clone();
         std::thread::spawn(move || traffic(&app, &stop))
     };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let served = runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(options.addr).await?;
-        println!("pyrometer demo: live metrics on http://{}/metrics (Ctrl-C to stop)", listener.local_addr()?);
-        let deadline = options.run_for.map(|d| Instant::now() + d);
-        let shutdown = async move {
-            match deadline {
-                Some(at) => {
-                    tokio::select! {
-                        _ = tokio::signal::ctrl_c() => {}
-                        () = tokio::time::sleep_until(at.into()) => {}
-                    }
-                }
-                None => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
-        };
-        pyrometer_export::http::serve(listener, registry, shutdown).await?;
-        Ok::<(), Box<dyn std::error::Error>>(())
-    });
+    let served = serve::until_stopped(registry, options, "pyrometer demo");
     stop.store(true, Ordering::Relaxed);
     worker.join().map_err(|_| "the traffic thread panicked")??;
-    // Stdout may be gone (a closed pipe); that is no reason to fail.
-    let _ = writeln!(std::io::stdout(), "pyrometer demo: stopped");
     served
 }

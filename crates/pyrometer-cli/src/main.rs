@@ -1,61 +1,75 @@
 //! The `pyrometer` command.
 //!
-//! `pyrometer demo [--addr HOST:PORT] [--seconds N]` runs an instrumented example service that
-//! makes its own traffic and serves live metrics, by default on `127.0.0.1:9464/metrics`, until
-//! Ctrl-C (or for `N` seconds).
+//! - `pyrometer demo [--addr HOST:PORT] [--seconds N]` runs an instrumented example service that
+//!   makes its own traffic and serves live metrics, by default on `127.0.0.1:9464/metrics`, until
+//!   Ctrl-C (or for `N` seconds).
+//! - `pyrometer multiprocess --dir DIR [--addr HOST:PORT] [--seconds N]` serves what the
+//!   processes of a multiprocess application wrote to the store in `DIR`.
 
 mod demo;
+mod multiprocess;
+mod serve;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: pyrometer demo [--addr HOST:PORT] [--seconds N]";
+use serve::ServeOptions;
+
+const USAGE: &str = "usage: pyrometer demo [--addr HOST:PORT] [--seconds N]
+       pyrometer multiprocess --dir DIR [--addr HOST:PORT] [--seconds N]";
+
+/// A command and its options.
+#[derive(Debug, PartialEq)]
+enum Command {
+    Demo(ServeOptions),
+    Multiprocess { dir: PathBuf, serve: ServeOptions },
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match parse(&args) {
-        Ok(options) => match demo::run(&options) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("pyrometer: {err}");
-                ExitCode::FAILURE
-            }
-        },
+    let ran = match parse(&args) {
+        Ok(Command::Demo(options)) => demo::run(&options),
+        Ok(Command::Multiprocess { dir, serve }) => multiprocess::run(dir, &serve),
         Err(message) => {
             eprintln!("pyrometer: {message}\n{USAGE}");
-            ExitCode::from(2)
+            return ExitCode::from(2);
+        }
+    };
+    match ran {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("pyrometer: {err}");
+            ExitCode::FAILURE
         }
     }
 }
 
-/// What the demo is asked to do.
-#[derive(Debug, PartialEq)]
-pub(crate) struct DemoOptions {
-    pub(crate) addr: SocketAddr,
-    pub(crate) run_for: Option<Duration>,
-}
-
-fn parse(args: &[String]) -> Result<DemoOptions, String> {
-    let mut options = DemoOptions { addr: SocketAddr::from(([127, 0, 0, 1], 9464)), run_for: None };
+fn parse(args: &[String]) -> Result<Command, String> {
+    let mut serve = ServeOptions { addr: SocketAddr::from(([127, 0, 0, 1], 9464)), run_for: None };
+    let mut dir = None;
     let mut rest = args.iter();
-    match rest.next().map(String::as_str) {
-        Some("demo") => {}
-        Some(other) => return Err(format!("unknown command {other:?}")),
-        None => return Err("no command given".into()),
+    let command = rest.next().map(String::as_str).ok_or("no command given")?;
+    if !matches!(command, "demo" | "multiprocess") {
+        return Err(format!("unknown command {command:?}"));
     }
     while let Some(flag) = rest.next() {
         let value = rest.next().ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
-            "--addr" => options.addr = value.parse().map_err(|_| format!("bad address {value:?}"))?,
+            "--addr" => serve.addr = value.parse().map_err(|_| format!("bad address {value:?}"))?,
             "--seconds" => {
                 let secs: u64 = value.parse().map_err(|_| format!("bad number of seconds {value:?}"))?;
-                options.run_for = Some(Duration::from_secs(secs));
+                serve.run_for = Some(Duration::from_secs(secs));
             }
+            "--dir" if command == "multiprocess" => dir = Some(PathBuf::from(value)),
             other => return Err(format!("unknown flag {other:?}")),
         }
     }
-    Ok(options)
+    match command {
+        "multiprocess" => Ok(Command::Multiprocess { dir: dir.ok_or("multiprocess needs --dir DIR")?, serve }),
+        _ => Ok(Command::Demo(serve)),
+    }
 }
 
 #[cfg(test)]
@@ -68,18 +82,28 @@ mod tests {
 
     #[test]
     fn demo_defaults_to_the_loopback_port_9464() {
-        let options = parse(&args("demo")).unwrap();
+        let Command::Demo(options) = parse(&args("demo")).unwrap() else { panic!("not the demo") };
         assert_eq!(options.addr.to_string(), "127.0.0.1:9464");
         assert_eq!(options.run_for, None);
     }
 
     #[test]
     fn flags_are_read_and_bad_ones_refused() {
-        let options = parse(&args("demo --addr 127.0.0.1:0 --seconds 3")).unwrap();
+        let Command::Demo(options) = parse(&args("demo --addr 127.0.0.1:0 --seconds 3")).unwrap() else {
+            panic!("not the demo")
+        };
         assert_eq!(options.run_for, Some(Duration::from_secs(3)));
         assert!(parse(&args("demo --seconds x")).is_err());
         assert!(parse(&args("demo --port 1")).is_err());
         assert!(parse(&args("serve")).is_err());
         assert!(parse(&[]).is_err());
+    }
+
+    #[test]
+    fn multiprocess_needs_a_directory() {
+        let parsed = parse(&args("multiprocess --dir /tmp/x --addr 127.0.0.1:0")).unwrap();
+        assert!(matches!(parsed, Command::Multiprocess { ref dir, .. } if dir == &PathBuf::from("/tmp/x")));
+        assert!(parse(&args("multiprocess")).is_err());
+        assert!(parse(&args("demo --dir /tmp/x")).is_err());
     }
 }

@@ -4,7 +4,6 @@
 //! families. The series keeps its in-process value too, so `_value.get()` and the process's own
 //! registry work as in single-process mode.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -12,10 +11,9 @@ use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyrometer_core::float_text::go_float;
 use pyrometer_core::{
-    CollectOptions, Collector, Counter, Error, FamilyMeta, Gauge, Histogram, Info, Label, LabelSet, MetricFamily,
-    MetricType, Sample, StateSet, Summary,
+    CollectOptions, Collector, Counter, FamilyMeta, Gauge, Histogram, Info, Label, MetricType, StateSet, Summary,
 };
-use pyrometer_store::{Merge, ProcessFile, Slot, StoreDir};
+use pyrometer_store::{DirectoryCollector, Merge, ProcessFile, Slot, StoreDir, series_key};
 
 /// The environment variables that turn multiprocess mode on, upstream's names.
 const DIRECTORY_VARIABLES: [&str; 2] = ["PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir"];
@@ -123,7 +121,7 @@ impl StoredSeries {
         let slots = layout
             .iter()
             .map(|(suffix, extra)| {
-                let key = key::encode(meta, suffix, &labels, extra.as_ref());
+                let key = series_key(meta, suffix, &labels, extra.as_ref());
                 file.slot(&key, rule).map_err(store_error)
             })
             .collect::<PyResult<Vec<_>>>()?;
@@ -179,78 +177,9 @@ pub(crate) fn gauge_rule(mode: &str) -> Option<Merge> {
     })
 }
 
-/// Store keys: a series' family, sample and labels, length-prefixed.
-mod key {
-    use std::sync::Arc;
-
-    use pyrometer_core::{FamilyMeta, Label, MetricType};
-
-    fn put(out: &mut Vec<u8>, s: &str) {
-        out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_le_bytes());
-        out.extend_from_slice(s.as_bytes());
-    }
-
-    pub(super) fn encode(
-        meta: &FamilyMeta,
-        suffix: &str,
-        labels: &[(Arc<str>, Arc<str>)],
-        extra: Option<&Label>,
-    ) -> Vec<u8> {
-        let mut out = Vec::new();
-        put(&mut out, meta.metric_type.as_str());
-        put(&mut out, &meta.name);
-        put(&mut out, &meta.help);
-        put(&mut out, &meta.unit);
-        put(&mut out, suffix);
-        for (name, value) in labels {
-            put(&mut out, name);
-            put(&mut out, value);
-        }
-        if let Some(extra) = extra {
-            put(&mut out, &extra.name);
-            put(&mut out, &extra.value);
-        }
-        out
-    }
-
-    /// A decoded key.
-    pub(super) struct Decoded {
-        pub(super) metric_type: MetricType,
-        pub(super) name: String,
-        pub(super) help: String,
-        pub(super) unit: String,
-        pub(super) suffix: String,
-        pub(super) labels: Vec<(String, String)>,
-    }
-
-    pub(super) fn decode(mut bytes: &[u8]) -> Option<Decoded> {
-        let mut take = || -> Option<String> {
-            let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
-            let s = std::str::from_utf8(bytes.get(4..4 + len)?).ok()?.to_owned();
-            bytes = &bytes[4 + len..];
-            Some(s)
-        };
-        let metric_type = take()?.parse().ok()?;
-        let (name, help, unit, suffix) = (take()?, take()?, take()?, take()?);
-        let mut labels = Vec::new();
-        while let Some(label) = take() {
-            labels.push((label, take()?));
-        }
-        Some(Decoded { metric_type, name, help, unit, suffix, labels })
-    }
-}
-
 /// Reads every process's series from a store directory as families.
 #[pyclass(name = "MultiProcessCollector", module = "pyrometer._native", frozen, subclass)]
-pub(crate) struct PyMultiProcessCollector(Arc<StoreCollector>);
-
-/// The collector a registry holds: it reads the store at each collection, natively.
-#[derive(Debug)]
-struct StoreCollector {
-    dir: PathBuf,
-    /// What the last collection had to leave out.
-    problems: Mutex<Vec<String>>,
-}
+pub(crate) struct PyMultiProcessCollector(Arc<DirectoryCollector>);
 
 #[pymethods]
 impl PyMultiProcessCollector {
@@ -263,7 +192,7 @@ impl PyMultiProcessCollector {
         let dir = path.or_else(directory).filter(|p| p.is_dir()).ok_or_else(|| {
             pyo3::exceptions::PyValueError::new_err("env PROMETHEUS_MULTIPROC_DIR is not set or not a directory")
         })?;
-        Ok(Self(Arc::new(StoreCollector { dir, problems: Mutex::new(Vec::new()) })))
+        Ok(Self(Arc::new(DirectoryCollector::new(dir))))
     }
 
     /// The merged metrics of every process, live and dead, as `Metric` objects.
@@ -279,7 +208,7 @@ impl PyMultiProcessCollector {
 
     /// Merges the files of dead processes into the archive now (a scrape does it anyway).
     fn reap(&self, py: Python<'_>) -> PyResult<usize> {
-        py.detach(|| StoreDir::open(&self.0.dir).and_then(|store| store.reap()))
+        py.detach(|| StoreDir::open(self.0.dir()).and_then(|store| store.reap()))
             .map(|reaped| reaped.merged)
             .map_err(store_error)
     }
@@ -287,96 +216,12 @@ impl PyMultiProcessCollector {
     /// The files the last collection could not read, and why.
     #[getter]
     fn _problems(&self) -> Vec<String> {
-        self.0.problems.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0.problems()
     }
 }
 
 impl crate::metric_class::NativeMetric for PyMultiProcessCollector {
     fn collector(&self) -> Arc<dyn Collector> {
         Arc::clone(&self.0) as Arc<dyn Collector>
-    }
-}
-
-impl Collector for StoreCollector {
-    fn collect(&self, _: &CollectOptions, out: &mut Vec<MetricFamily>) -> Result<(), Error> {
-        let snapshot = StoreDir::open(&self.dir).and_then(|store| store.read()).map_err(Error::collect)?;
-        *self.problems.lock().unwrap_or_else(PoisonError::into_inner) =
-            snapshot.problems.iter().map(ToString::to_string).collect();
-        out.extend(families(&snapshot.merged()));
-        Ok(())
-    }
-}
-
-/// Families from merged store entries, in the order their first series were written.
-fn families(merged: &[(Vec<u8>, Merge, f64)]) -> Vec<MetricFamily> {
-    /// One series: its labels (but `le`), its samples by suffix, and a histogram's buckets.
-    struct Series {
-        labels: Vec<(String, String)>,
-        plain: Vec<(String, f64)>,
-        buckets: Vec<(String, f64)>,
-    }
-    struct Building {
-        meta: (MetricType, String, String, String),
-        series: Vec<Series>,
-    }
-    let mut order: Vec<Building> = Vec::new();
-    let mut index: HashMap<(MetricType, String), usize> = HashMap::new();
-    for (key, _, value) in merged {
-        let Some(decoded) = key::decode(key) else { continue };
-        let slot = *index.entry((decoded.metric_type, decoded.name.clone())).or_insert_with(|| {
-            order.push(Building {
-                meta: (decoded.metric_type, decoded.name.clone(), decoded.help.clone(), decoded.unit.clone()),
-                series: Vec::new(),
-            });
-            order.len() - 1
-        });
-        let family = &mut order[slot];
-        let mut labels = decoded.labels;
-        let le = if decoded.suffix == "_bucket" { labels.pop().map(|(_, v)| v) } else { None };
-        let position = family.series.iter().position(|s| s.labels == labels).unwrap_or_else(|| {
-            family.series.push(Series { labels, plain: Vec::new(), buckets: Vec::new() });
-            family.series.len() - 1
-        });
-        let series = &mut family.series[position];
-        match le {
-            Some(le) => series.buckets.push((le, *value)),
-            None => series.plain.push((decoded.suffix, *value)),
-        }
-    }
-    order
-        .into_iter()
-        .map(|building| {
-            let (metric_type, name, help, unit) = building.meta;
-            let mut samples = Vec::new();
-            for Series { labels, plain, mut buckets } in building.series {
-                let labels = LabelSet::new(labels);
-                if !buckets.is_empty() {
-                    buckets.sort_by(|a, b| le_value(&a.0).total_cmp(&le_value(&b.0)));
-                    let mut total = 0.0;
-                    for (le, count) in buckets {
-                        total += count;
-                        let mut sample = Sample::new("_bucket", labels.clone(), total);
-                        sample.extra_label = Some(Label::new("le", le));
-                        samples.push(sample);
-                    }
-                    samples.push(Sample::new("_count", labels.clone(), total));
-                }
-                for (suffix, value) in plain {
-                    samples.push(Sample::new(static_suffix(&suffix), labels.clone(), value));
-                }
-            }
-            MetricFamily::from_parts(name.into(), help.into(), metric_type, unit.into(), samples)
-        })
-        .collect()
-}
-
-/// The suffixes store keys carry, as the `'static` names samples use.
-fn static_suffix(suffix: &str) -> &'static str {
-    match suffix {
-        "_total" => "_total",
-        "_count" => "_count",
-        "_sum" => "_sum",
-        "_bucket" => "_bucket",
-        _ => "",
     }
 }

@@ -26,6 +26,7 @@ mod error;
 mod layout;
 mod merge;
 mod reader;
+mod series;
 mod shared_memory;
 mod writer;
 
@@ -34,4 +35,5 @@ pub use error::{Error, FileProblem, Problem};
 pub use layout::MAX_KEY_LEN;
 pub use merge::Merge;
 pub use reader::{Entry, FileEntries, read_file};
+pub use series::{DirectoryCollector, families, series_key};
 pub use writer::{ProcessFile, Slot};
