@@ -108,11 +108,8 @@ impl StoreDir {
             Err(problem) => return Err(Error::Io { path: archive_path, source: std::io::Error::other(problem) }),
         };
         let already: HashSet<String> = archive.iter().flat_map(|a| a.merged_files.iter().cloned()).collect();
-        let mut totals = Totals::default();
-        if let Some(archive) = &archive {
-            totals.add_all(&archive.entries, |_| true);
-        }
         let mut merged_names = Vec::new();
+        let mut read = Vec::new();
         for (path, _) in &dead {
             let name = file_name(path);
             if already.contains(&name) {
@@ -122,7 +119,7 @@ impl StoreDir {
             }
             match read_file(path) {
                 Ok(entries) => {
-                    totals.add_all(&entries.entries, |e| e.merge.survives_death());
+                    read.push(entries);
                     merged_names.push(name);
                 }
                 Err(problem) => {
@@ -131,6 +128,13 @@ impl StoreDir {
                     reaped.problems.push(FileProblem { path: path.clone(), problem });
                 }
             }
+        }
+        let mut totals = Totals::default();
+        if let Some(archive) = &archive {
+            totals.add_all(&archive.entries, |_| true);
+        }
+        for entries in &read {
+            totals.add_all(&entries.entries, |e| e.merge.survives_death());
         }
         self.write_archive(&totals, &merged_names)?;
         for (path, _) in &dead {
@@ -213,28 +217,30 @@ impl StoreDir {
     }
 }
 
-/// Values per key and rule, combined, in the order keys were first seen.
+/// Values per key and rule, combined, in the order keys were first seen; the keys are borrowed
+/// from the entries read.
 #[derive(Default)]
-struct Totals {
-    order: Vec<(Vec<u8>, Merge)>,
-    values: HashMap<(Vec<u8>, Merge), f64>,
+struct Totals<'a> {
+    combined: Vec<(&'a [u8], Merge, f64)>,
+    index: HashMap<(&'a [u8], Merge), usize, foldhash::fast::RandomState>,
 }
 
-impl Totals {
-    fn add_all(&mut self, entries: &[Entry], keep: impl Fn(&Entry) -> bool) {
+impl<'a> Totals<'a> {
+    fn add_all(&mut self, entries: &'a [Entry], keep: impl Fn(&Entry) -> bool) {
         for entry in entries.iter().filter(|e| keep(e)) {
-            let id = (entry.key.clone(), entry.merge);
-            if let Some(value) = self.values.get_mut(&id) {
-                *value = entry.merge.combine(*value, entry.value);
+            let id = (entry.key.as_slice(), entry.merge);
+            if let Some(&i) = self.index.get(&id) {
+                let total = &mut self.combined[i].2;
+                *total = entry.merge.combine(*total, entry.value);
             } else {
-                self.order.push(id.clone());
-                self.values.insert(id, entry.value);
+                self.index.insert(id, self.combined.len());
+                self.combined.push((id.0, id.1, entry.value));
             }
         }
     }
 
-    fn iter(&self) -> impl Iterator<Item = ((&[u8], Merge), f64)> {
-        self.order.iter().map(|id| ((id.0.as_slice(), id.1), self.values[id]))
+    fn iter(&self) -> impl Iterator<Item = ((&'a [u8], Merge), f64)> + '_ {
+        self.combined.iter().map(|(key, merge, value)| ((*key, *merge), *value))
     }
 }
 

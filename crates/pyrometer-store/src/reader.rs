@@ -82,7 +82,8 @@ pub fn read_file(path: &Path) -> Result<FileEntries, Problem> {
         if used - at < MIN_ENTRY_LEN {
             return Err(torn("an entry shorter than its header"));
         }
-        let fixed = region.read(at, MIN_ENTRY_LEN);
+        let mut fixed = [0u8; MIN_ENTRY_LEN];
+        region.read_into(at, &mut fixed);
         let entry_len = read_u32(&fixed, 0) as usize;
         let key_len = usize::from(read_u16(&fixed, 4));
         let kind = fixed[6];

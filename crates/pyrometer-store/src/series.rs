@@ -56,6 +56,9 @@ impl Collector for DirectoryCollector {
     }
 }
 
+/// A series while families are built: its family's position and its labels.
+type SeriesId = (usize, Vec<(String, String)>);
+
 /// Families from merged store entries, in the order their first series were written: a
 /// histogram's buckets made cumulative in bound order, with its `_count`.
 #[must_use]
@@ -70,8 +73,10 @@ pub fn families(merged: &[(Vec<u8>, Merge, f64)]) -> Vec<MetricFamily> {
         meta: (MetricType, String, String, String),
         series: Vec<Series>,
     }
+    type Fast = foldhash::fast::RandomState;
     let mut order: Vec<Building> = Vec::new();
-    let mut index: HashMap<(MetricType, String), usize> = HashMap::new();
+    let mut index: HashMap<(MetricType, String), usize, Fast> = HashMap::default();
+    let mut series_index: HashMap<SeriesId, usize, Fast> = HashMap::default();
     for (key, _, value) in merged {
         let Some(decoded) = key::decode(key) else { continue };
         let slot = *index.entry((decoded.metric_type, decoded.name.clone())).or_insert_with(|| {
@@ -84,8 +89,8 @@ pub fn families(merged: &[(Vec<u8>, Merge, f64)]) -> Vec<MetricFamily> {
         let family = &mut order[slot];
         let mut labels = decoded.labels;
         let le = if decoded.suffix == "_bucket" { labels.pop().map(|(_, v)| v) } else { None };
-        let position = family.series.iter().position(|s| s.labels == labels).unwrap_or_else(|| {
-            family.series.push(Series { labels, plain: Vec::new(), buckets: Vec::new() });
+        let position = *series_index.entry((slot, labels)).or_insert_with_key(|(_, labels)| {
+            family.series.push(Series { labels: labels.clone(), plain: Vec::new(), buckets: Vec::new() });
             family.series.len() - 1
         });
         let series = &mut family.series[position];

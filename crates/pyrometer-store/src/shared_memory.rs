@@ -43,11 +43,16 @@ impl Region {
 
     /// Copies `len` bytes out from `at`: a part that no longer changes.
     pub(crate) fn read(&self, at: usize, len: usize) -> Vec<u8> {
-        assert!(at.checked_add(len).is_some_and(|end| end <= self.len()), "read past the mapping");
         let mut out = vec![0u8; len];
-        // SAFETY: the range is inside the mapping (checked above) and `out` is a fresh buffer.
-        unsafe { std::ptr::copy_nonoverlapping(self.map.as_ptr().add(at), out.as_mut_ptr(), len) }
+        self.read_into(at, &mut out);
         out
+    }
+
+    /// Fills `out` with the bytes from `at`: a part that no longer changes.
+    pub(crate) fn read_into(&self, at: usize, out: &mut [u8]) {
+        assert!(at.checked_add(out.len()).is_some_and(|end| end <= self.len()), "read past the mapping");
+        // SAFETY: the range is inside the mapping (checked above) and `out` is ours alone.
+        unsafe { std::ptr::copy_nonoverlapping(self.map.as_ptr().add(at), out.as_mut_ptr(), out.len()) }
     }
 
     /// The 8-aligned word at `at`, shared with every process that maps the file.

@@ -77,7 +77,8 @@ struct State {
     chunk_start: usize,
     /// Bytes in use, as published.
     used: usize,
-    slots: HashMap<(Vec<u8>, Merge), Slot>,
+    /// Slots by key, then by rule (a key almost always has one).
+    slots: HashMap<Vec<u8>, Vec<(Merge, Slot)>, foldhash::fast::RandomState>,
 }
 
 impl std::fmt::Debug for ProcessFile {
@@ -96,7 +97,7 @@ impl ProcessFile {
         file.set_len(FIRST_CHUNK as u64).map_err(io)?;
         let head = Arc::new(Region::writable(&file, 0, FIRST_CHUNK).map_err(io)?);
         head.write(0, &header(pid, created_nanos));
-        let state = State { chunk: Arc::clone(&head), chunk_start: 0, used: HEADER_LEN, slots: HashMap::new() };
+        let state = State { chunk: Arc::clone(&head), chunk_start: 0, used: HEADER_LEN, slots: HashMap::default() };
         let path = Mutex::new(path.to_owned());
         Ok(Self { shared: Arc::new(Shared { path, file, head, state: Mutex::new(state) }) })
     }
@@ -122,11 +123,11 @@ impl ProcessFile {
     /// A key longer than [`MAX_KEY_LEN`], or a failure to grow the file.
     pub fn slot(&self, key: &[u8], merge: Merge) -> Result<Slot, Error> {
         let mut state = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(slot) = state.slots.get(&(key.to_vec(), merge)) {
+        if let Some((_, slot)) = state.slots.get(key).and_then(|rules| rules.iter().find(|(m, _)| *m == merge)) {
             return Ok(slot.clone());
         }
         let slot = self.append(&mut state, key, merge as u8)?;
-        state.slots.insert((key.to_vec(), merge), slot.clone());
+        state.slots.entry(key.to_vec()).or_default().push((merge, slot.clone()));
         Ok(slot)
     }
 
