@@ -172,6 +172,14 @@ impl StoreDir {
         Ok(snapshot)
     }
 
+    /// The files a scrape reads: the archive, if there is one, then the live processes' files.
+    pub(crate) fn scrape_paths(&self) -> Result<Vec<PathBuf>, Error> {
+        let archive = self.path.join(ARCHIVE);
+        let mut paths = if archive.exists() { vec![archive] } else { Vec::new() };
+        paths.extend(self.process_files()?);
+        Ok(paths)
+    }
+
     fn merge_lock(&self) -> Result<File, Error> {
         let path = self.path.join(MERGE_LOCK);
         let io = |source| Error::Io { path: path.clone(), source };

@@ -44,67 +44,130 @@ pub struct FileEntries {
 /// # Errors
 /// What is wrong with the file, if anything is.
 pub fn read_file(path: &Path) -> Result<FileEntries, Problem> {
-    let file = File::open(path).map_err(Problem::Io)?;
-    let len = file.metadata().map_err(Problem::Io)?.len();
-    if len < MAGIC.len() as u64 {
-        return Err(Problem::Truncated { used: HEADER_LEN as u64, len });
-    }
-    let region = Region::readable(&file).map_err(Problem::Io)?;
-    if region.read(0, MAGIC.len()) != MAGIC {
-        return Err(Problem::Foreign);
-    }
-    if len < HEADER_LEN as u64 {
-        return Err(Problem::Truncated { used: HEADER_LEN as u64, len });
-    }
-    let head = region.read(0, HEADER_LEN);
-    let version = read_u32(&head, 8);
-    if version != VERSION {
-        return Err(Problem::Version(version));
-    }
-    let used = region.atomic(USED_OFFSET).load(Ordering::Acquire);
-    if used < HEADER_LEN as u64 || used > len {
-        return Err(Problem::Truncated { used, len });
-    }
-    let mut created = [0u8; 8];
-    created.copy_from_slice(&head[CREATED_OFFSET..CREATED_OFFSET + 8]);
+    let file = OpenFile::open(path)?;
     let mut out = FileEntries {
         path: path.to_owned(),
-        pid: read_u32(&head, PID_OFFSET),
-        created_nanos: u64::from_le_bytes(created),
+        pid: file.pid,
+        created_nanos: file.created_nanos,
         entries: Vec::new(),
         merged_files: Vec::new(),
     };
-    // `used` fits in the mapping (checked against the file length), and so in a usize.
-    let used = usize::try_from(used).unwrap_or(usize::MAX);
-    let mut at = HEADER_LEN;
-    while at < used {
-        let torn = |reason: &'static str| Problem::Torn { offset: at as u64, reason };
-        if used - at < MIN_ENTRY_LEN {
-            return Err(torn("an entry shorter than its header"));
+    file.scan(HEADER_LEN, file.used()?, |entry| {
+        match entry.kind {
+            Kind::MergedFile => out.merged_files.push(String::from_utf8(entry.key).map_err(|_| Problem::Torn {
+                offset: entry.at as u64,
+                reason: "a merged-file name that is not UTF-8",
+            })?),
+            Kind::Series(merge) => out.entries.push(Entry { key: entry.key, merge, value: file.value(entry.value_at) }),
         }
-        let mut fixed = [0u8; MIN_ENTRY_LEN];
-        region.read_into(at, &mut fixed);
-        let entry_len = read_u32(&fixed, 0) as usize;
-        let key_len = usize::from(read_u16(&fixed, 4));
-        let kind = fixed[6];
-        if entry_len < MIN_ENTRY_LEN || !entry_len.is_multiple_of(8) || entry_len > used - at {
-            return Err(torn("an entry length outside the file"));
-        }
-        if kind != PADDING {
-            if entry_len < ENTRY_HEADER_LEN + key_len {
-                return Err(torn("a key longer than its entry"));
-            }
-            let key = region.read(at + ENTRY_HEADER_LEN, key_len);
-            if kind == MERGED_FILE {
-                out.merged_files
-                    .push(String::from_utf8(key).map_err(|_| torn("a merged-file name that is not UTF-8"))?);
-            } else {
-                let merge = Merge::from_byte(kind).ok_or_else(|| torn("an unknown merge rule"))?;
-                let value = f64::from_bits(region.atomic(at + VALUE_OFFSET).load(Ordering::Relaxed));
-                out.entries.push(Entry { key, merge, value });
-            }
-        }
-        at += entry_len;
-    }
+        Ok(())
+    })?;
     Ok(out)
+}
+
+/// A store file mapped for reading, its header checked.
+pub(crate) struct OpenFile {
+    region: Region,
+    len: u64,
+    pub(crate) pid: u32,
+    pub(crate) created_nanos: u64,
+}
+
+/// What an entry holds.
+pub(crate) enum Kind {
+    Series(Merge),
+    MergedFile,
+}
+
+/// One published entry, as a scan meets it.
+pub(crate) struct RawEntry {
+    /// Where it starts.
+    pub(crate) at: usize,
+    pub(crate) kind: Kind,
+    pub(crate) key: Vec<u8>,
+    /// Where its value word is, for [`OpenFile::value`].
+    pub(crate) value_at: usize,
+}
+
+impl OpenFile {
+    /// Maps the file at `path` and checks its header.
+    pub(crate) fn open(path: &Path) -> Result<Self, Problem> {
+        let file = File::open(path).map_err(Problem::Io)?;
+        let len = file.metadata().map_err(Problem::Io)?.len();
+        if len < MAGIC.len() as u64 {
+            return Err(Problem::Truncated { used: HEADER_LEN as u64, len });
+        }
+        let region = Region::readable(&file).map_err(Problem::Io)?;
+        if region.read(0, MAGIC.len()) != MAGIC {
+            return Err(Problem::Foreign);
+        }
+        if len < HEADER_LEN as u64 {
+            return Err(Problem::Truncated { used: HEADER_LEN as u64, len });
+        }
+        let head = region.read(0, HEADER_LEN);
+        let version = read_u32(&head, 8);
+        if version != VERSION {
+            return Err(Problem::Version(version));
+        }
+        let mut created = [0u8; 8];
+        created.copy_from_slice(&head[CREATED_OFFSET..CREATED_OFFSET + 8]);
+        Ok(Self { region, len, pid: read_u32(&head, PID_OFFSET), created_nanos: u64::from_le_bytes(created) })
+    }
+
+    /// Bytes in use, as published now; a file grown past this mapping must be opened again.
+    pub(crate) fn used(&self) -> Result<usize, Problem> {
+        let used = self.region.atomic(USED_OFFSET).load(Ordering::Acquire);
+        if used < HEADER_LEN as u64 || used > self.len {
+            return Err(Problem::Truncated { used, len: self.len });
+        }
+        // `used` fits in the mapping (checked against its length), and so in a usize.
+        Ok(usize::try_from(used).unwrap_or(usize::MAX))
+    }
+
+    /// Whether the file has grown past what this mapping covers.
+    pub(crate) fn outgrown(&self) -> bool {
+        self.region.atomic(USED_OFFSET).load(Ordering::Acquire) > self.len
+    }
+
+    /// The value word at `at`, now.
+    pub(crate) fn value(&self, at: usize) -> f64 {
+        f64::from_bits(self.region.atomic(at).load(Ordering::Relaxed))
+    }
+
+    /// Calls `found` with each entry from `from` (an entry boundary) to `used`.
+    pub(crate) fn scan(
+        &self,
+        from: usize,
+        used: usize,
+        mut found: impl FnMut(RawEntry) -> Result<(), Problem>,
+    ) -> Result<(), Problem> {
+        let mut at = from;
+        while at < used {
+            let torn = |reason: &'static str| Problem::Torn { offset: at as u64, reason };
+            if used - at < MIN_ENTRY_LEN {
+                return Err(torn("an entry shorter than its header"));
+            }
+            let mut fixed = [0u8; MIN_ENTRY_LEN];
+            self.region.read_into(at, &mut fixed);
+            let entry_len = read_u32(&fixed, 0) as usize;
+            let key_len = usize::from(read_u16(&fixed, 4));
+            let kind = fixed[6];
+            if entry_len < MIN_ENTRY_LEN || !entry_len.is_multiple_of(8) || entry_len > used - at {
+                return Err(torn("an entry length outside the file"));
+            }
+            if kind != PADDING {
+                if entry_len < ENTRY_HEADER_LEN + key_len {
+                    return Err(torn("a key longer than its entry"));
+                }
+                let kind = match kind {
+                    MERGED_FILE => Kind::MergedFile,
+                    other => Kind::Series(Merge::from_byte(other).ok_or_else(|| torn("an unknown merge rule"))?),
+                };
+                let key = self.region.read(at + ENTRY_HEADER_LEN, key_len);
+                found(RawEntry { at, kind, key, value_at: at + VALUE_OFFSET })?;
+            }
+            at += entry_len;
+        }
+        Ok(())
+    }
 }

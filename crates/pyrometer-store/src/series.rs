@@ -1,15 +1,16 @@
-//! Metric series in the store: how a series of a family maps to a key, and how merged entries
-//! become families again. Writers (the Python binding) and readers (its collector, the sidecar)
+//! Metric series in the store: how a series of a family maps to a key, and the collector that
+//! turns every process's entries into families again. Writers (the Python binding) and readers (its collector, the sidecar)
 //! share these rules.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use pyrometer_core::{CollectOptions, Collector, Error, FamilyMeta, Label, LabelSet, MetricFamily, MetricType, Sample};
+use pyrometer_core::{CollectOptions, Collector, Error, FamilyMeta, Label, MetricFamily};
 
 use crate::directory::StoreDir;
-use crate::merge::Merge;
+use crate::scrape::Views;
+
+pub(crate) use key::decode;
 
 /// The key of one sample of a series: the family (type, name, help, unit), the sample's suffix,
 /// its labels in order and its extra label (a bucket's `le`), each length-prefixed.
@@ -18,19 +19,27 @@ pub fn series_key(meta: &FamilyMeta, suffix: &str, labels: &[(Arc<str>, Arc<str>
     key::encode(meta, suffix, labels, extra)
 }
 
-/// A collector reading every process's series from a store directory at each collection.
-#[derive(Debug)]
+/// A collector reading every process's series from a store directory at each collection. It
+/// keeps what it parsed between collections, so a scrape reads each series' value with one
+/// atomic load and parses only entries added since.
 pub struct DirectoryCollector {
     dir: PathBuf,
+    views: Mutex<Views>,
     /// What the last collection had to leave out.
     problems: Mutex<Vec<String>>,
+}
+
+impl std::fmt::Debug for DirectoryCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectoryCollector").field("dir", &self.dir).finish_non_exhaustive()
+    }
 }
 
 impl DirectoryCollector {
     /// A collector over `dir`.
     #[must_use]
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir, problems: Mutex::new(Vec::new()) }
+        Self { dir, views: Mutex::new(Views::default()), problems: Mutex::new(Vec::new()) }
     }
 
     /// The directory.
@@ -48,86 +57,20 @@ impl DirectoryCollector {
 
 impl Collector for DirectoryCollector {
     fn collect(&self, _: &CollectOptions, out: &mut Vec<MetricFamily>) -> Result<(), Error> {
-        let snapshot = StoreDir::open(&self.dir).and_then(|store| store.read()).map_err(Error::collect)?;
+        let store = StoreDir::open(&self.dir).map_err(Error::collect)?;
+        let reaped = store.reap().map_err(Error::collect)?;
+        let paths = store.scrape_paths().map_err(Error::collect)?;
+        let mut views = self.views.lock().unwrap_or_else(PoisonError::into_inner);
+        let problems = views.refresh(&paths);
         *self.problems.lock().unwrap_or_else(PoisonError::into_inner) =
-            snapshot.problems.iter().map(ToString::to_string).collect();
-        out.extend(families(&snapshot.merged()));
+            reaped.problems.iter().chain(&problems).map(ToString::to_string).collect();
+        out.extend(views.families(&paths));
         Ok(())
     }
 }
 
-/// A series while families are built: its family's position and its labels.
-type SeriesId = (usize, Vec<(String, String)>);
-
-/// Families from merged store entries, in the order their first series were written: a
-/// histogram's buckets made cumulative in bound order, with its `_count`.
-#[must_use]
-pub fn families(merged: &[(Vec<u8>, Merge, f64)]) -> Vec<MetricFamily> {
-    /// One series: its labels (but `le`), its samples by suffix, and a histogram's buckets.
-    struct Series {
-        labels: Vec<(String, String)>,
-        plain: Vec<(String, f64)>,
-        buckets: Vec<(String, f64)>,
-    }
-    struct Building {
-        meta: (MetricType, String, String, String),
-        series: Vec<Series>,
-    }
-    type Fast = foldhash::fast::RandomState;
-    let mut order: Vec<Building> = Vec::new();
-    let mut index: HashMap<(MetricType, String), usize, Fast> = HashMap::default();
-    let mut series_index: HashMap<SeriesId, usize, Fast> = HashMap::default();
-    for (key, _, value) in merged {
-        let Some(decoded) = key::decode(key) else { continue };
-        let slot = *index.entry((decoded.metric_type, decoded.name.clone())).or_insert_with(|| {
-            order.push(Building {
-                meta: (decoded.metric_type, decoded.name.clone(), decoded.help.clone(), decoded.unit.clone()),
-                series: Vec::new(),
-            });
-            order.len() - 1
-        });
-        let family = &mut order[slot];
-        let mut labels = decoded.labels;
-        let le = if decoded.suffix == "_bucket" { labels.pop().map(|(_, v)| v) } else { None };
-        let position = *series_index.entry((slot, labels)).or_insert_with_key(|(_, labels)| {
-            family.series.push(Series { labels: labels.clone(), plain: Vec::new(), buckets: Vec::new() });
-            family.series.len() - 1
-        });
-        let series = &mut family.series[position];
-        match le {
-            Some(le) => series.buckets.push((le, *value)),
-            None => series.plain.push((decoded.suffix, *value)),
-        }
-    }
-    order
-        .into_iter()
-        .map(|building| {
-            let (metric_type, name, help, unit) = building.meta;
-            let mut samples = Vec::new();
-            for Series { labels, plain, mut buckets } in building.series {
-                let labels = LabelSet::new(labels);
-                if !buckets.is_empty() {
-                    buckets.sort_by(|a, b| le_value(&a.0).total_cmp(&le_value(&b.0)));
-                    let mut total = 0.0;
-                    for (le, count) in buckets {
-                        total += count;
-                        let mut sample = Sample::new("_bucket", labels.clone(), total);
-                        sample.extra_label = Some(Label::new("le", le));
-                        samples.push(sample);
-                    }
-                    samples.push(Sample::new("_count", labels.clone(), total));
-                }
-                for (suffix, value) in plain {
-                    samples.push(Sample::new(static_suffix(&suffix), labels.clone(), value));
-                }
-            }
-            MetricFamily::from_parts(name.into(), help.into(), metric_type, unit.into(), samples)
-        })
-        .collect()
-}
-
 /// The suffixes store keys carry, as the `'static` names samples use.
-fn static_suffix(suffix: &str) -> &'static str {
+pub(crate) fn static_suffix(suffix: &str) -> &'static str {
     match suffix {
         "_total" => "_total",
         "_count" => "_count",
@@ -137,7 +80,7 @@ fn static_suffix(suffix: &str) -> &'static str {
     }
 }
 
-fn le_value(le: &str) -> f64 {
+pub(crate) fn le_value(le: &str) -> f64 {
     if le == "+Inf" { f64::INFINITY } else { le.parse().unwrap_or(f64::NAN) }
 }
 
@@ -176,16 +119,16 @@ mod key {
     }
 
     /// A decoded key.
-    pub(super) struct Decoded {
-        pub(super) metric_type: MetricType,
-        pub(super) name: String,
-        pub(super) help: String,
-        pub(super) unit: String,
-        pub(super) suffix: String,
-        pub(super) labels: Vec<(String, String)>,
+    pub(crate) struct Decoded {
+        pub(crate) metric_type: MetricType,
+        pub(crate) name: String,
+        pub(crate) help: String,
+        pub(crate) unit: String,
+        pub(crate) suffix: String,
+        pub(crate) labels: Vec<(String, String)>,
     }
 
-    pub(super) fn decode(mut bytes: &[u8]) -> Option<Decoded> {
+    pub(crate) fn decode(mut bytes: &[u8]) -> Option<Decoded> {
         let mut take = || -> Option<String> {
             let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
             let s = std::str::from_utf8(bytes.get(4..4 + len)?).ok()?.to_owned();

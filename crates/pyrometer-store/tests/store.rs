@@ -4,7 +4,17 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use pyrometer_store::{Merge, Problem, StoreDir};
+use pyrometer_core::{CollectOptions, Collector, Counter, Family, Metadata};
+use pyrometer_store::{DirectoryCollector, Merge, Problem, StoreDir, series_key};
+use std::sync::Arc;
+
+/// Tests that spawn processes, and tests that expect a dropped file to read as dead at once, run
+/// one at a time: a child forked by one test holds every open file of the test process until it
+/// execs, and with them the locks another test expects released.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("pyrometer-store-{}-{name}", std::process::id()));
@@ -76,6 +86,7 @@ fn threads_write_while_a_reader_reads() {
 
 #[test]
 fn dead_processes_are_archived_by_their_rules_and_removed() {
+    let _serial = serial();
     let dir = scratch("dead");
     let store = StoreDir::open(&dir).unwrap();
     let live = store.create_process_file().unwrap();
@@ -109,6 +120,7 @@ fn dead_processes_are_archived_by_their_rules_and_removed() {
 
 #[test]
 fn a_file_merged_by_a_reader_that_stopped_short_is_not_counted_twice() {
+    let _serial = serial();
     let dir = scratch("twice");
     let store = StoreDir::open(&dir).unwrap();
     let gone = store.create_process_file().unwrap();
@@ -127,6 +139,7 @@ fn a_file_merged_by_a_reader_that_stopped_short_is_not_counted_twice() {
 
 #[test]
 fn foreign_and_truncated_files_are_reported_and_set_aside() {
+    let _serial = serial();
     let dir = scratch("bad");
     let store = StoreDir::open(&dir).unwrap();
     let good = store.create_process_file().unwrap();
@@ -168,6 +181,7 @@ fn child_writes_then_waits_to_be_killed() {
 
 #[test]
 fn a_thousand_processes_come_and_go_and_leave_only_the_archive() {
+    let _serial = serial();
     let dir = scratch("thousand");
     let store = StoreDir::open(&dir).unwrap();
     let live = store.create_process_file().unwrap();
@@ -195,6 +209,7 @@ fn a_thousand_processes_come_and_go_and_leave_only_the_archive() {
 
 #[test]
 fn a_killed_process_is_found_without_any_hook() {
+    let _serial = serial();
     let dir = scratch("killed");
     let store = StoreDir::open(&dir).unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
@@ -211,5 +226,39 @@ fn a_killed_process_is_found_without_any_hook() {
     let merged = store.read().unwrap().merged();
     assert_eq!(merged, [(b"requests_total".to_vec(), Merge::Sum, 41.0)]);
     assert_eq!(names(&dir), ["archive.pyrostore"]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_collector_follows_files_that_grow_die_and_appear_between_scrapes() {
+    let _serial = serial();
+
+    let dir = scratch("collector");
+    let store = StoreDir::open(&dir).unwrap();
+    let family = Family::<Counter>::new(Metadata::new("jobs", "Jobs.").label_names(["n"])).unwrap();
+    let key = |n: usize| series_key(family.meta(), "_total", &[(Arc::from("n"), Arc::from(n.to_string()))], None);
+    let collector = DirectoryCollector::new(dir.clone());
+    let scrape = || {
+        let mut out = Vec::new();
+        collector.collect(&CollectOptions::default(), &mut out).unwrap();
+        out.iter().flat_map(|f| f.samples.iter().map(|s| s.value)).sum::<f64>()
+    };
+    let first = store.create_process_file().unwrap();
+    first.slot(&key(0), Merge::Sum).unwrap().add(1.0);
+    assert_eq!(scrape(), 1.0);
+    // Grown past its first chunk between scrapes: the new entries are found, the old kept.
+    for n in 1..3_000 {
+        first.slot(&key(n), Merge::Sum).unwrap().add(1.0);
+    }
+    assert_eq!(scrape(), 3_000.0);
+    // A second process comes, the first dies: its values move to the archive, none lost.
+    let second = store.create_process_file().unwrap();
+    second.slot(&key(0), Merge::Sum).unwrap().add(5.0);
+    drop(first);
+    assert_eq!(scrape(), 3_005.0);
+    // The archive is replaced when the second dies; the collector rereads it.
+    drop(second);
+    assert_eq!(scrape(), 3_005.0);
+    assert!(collector.problems().is_empty());
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -1,0 +1,211 @@
+//! What a collector keeps between scrapes of a store directory, so that a scrape costs one
+//! atomic load per series: each file's entries are parsed once (a scrape parses only what was
+//! appended since), and each key is decoded once, into the family and series it belongs to.
+
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use pyrometer_core::{Label, LabelSet, MetricFamily, MetricType, Sample};
+
+use crate::error::{FileProblem, Problem};
+use crate::layout::HEADER_LEN;
+use crate::merge::Merge;
+use crate::reader::{Kind, OpenFile};
+
+type Fast = foldhash::fast::RandomState;
+
+/// One file as last seen: its mapping, how far it is parsed, and its series' value words.
+struct FileView {
+    file: OpenFile,
+    /// The inode, to notice a file replaced under the same name (the archive).
+    inode: u64,
+    parsed: usize,
+    /// Interned series and where their values are.
+    values: Vec<(usize, usize)>,
+}
+
+/// Where a series' value goes when families are built.
+enum Part {
+    /// A sample of its own, with this suffix.
+    Plain(&'static str),
+    /// A histogram bucket with this upper bound (`le`).
+    Bucket(f64, String),
+}
+
+struct Interned {
+    merge: Merge,
+    part: Part,
+}
+
+struct FamilyLayout {
+    metric_type: MetricType,
+    name: String,
+    help: String,
+    unit: String,
+    series: Vec<SeriesLayout>,
+    series_ids: HashMap<Vec<(String, String)>, usize, Fast>,
+}
+
+struct SeriesLayout {
+    labels: LabelSet,
+    /// Interned ids of its plain samples, in the order written, and of its buckets, by bound.
+    plain: Vec<usize>,
+    buckets: Vec<usize>,
+}
+
+/// The decoded keys, families and files of a directory.
+#[derive(Default)]
+pub(crate) struct Views {
+    ids: HashMap<(Vec<u8>, Merge), usize, Fast>,
+    interned: Vec<Interned>,
+    families: Vec<FamilyLayout>,
+    family_ids: HashMap<(MetricType, String), usize, Fast>,
+    files: HashMap<PathBuf, FileView, Fast>,
+}
+
+impl Views {
+    /// Brings the views up to date with `paths` (the archive first, then live files): new files
+    /// are opened, grown ones remapped, replaced ones reread, vanished ones forgotten. Files
+    /// that cannot be read are reported and left out.
+    pub(crate) fn refresh(&mut self, paths: &[PathBuf]) -> Vec<FileProblem> {
+        let mut problems = Vec::new();
+        self.files.retain(|path, _| paths.contains(path));
+        for path in paths {
+            if let Err(problem) = self.refresh_file(path) {
+                self.files.remove(path);
+                if !matches!(&problem, Problem::Io(e) if e.kind() == std::io::ErrorKind::NotFound) {
+                    problems.push(FileProblem { path: path.clone(), problem });
+                }
+            }
+        }
+        problems
+    }
+
+    fn refresh_file(&mut self, path: &Path) -> Result<(), Problem> {
+        let inode = std::fs::metadata(path).map_err(Problem::Io)?.ino();
+        let stale = self.files.get(path).is_none_or(|view| view.inode != inode || view.file.outgrown());
+        if stale {
+            let file = OpenFile::open(path)?;
+            // A remapped file keeps what was parsed: entries never move.
+            let (parsed, values) = match self.files.remove(path) {
+                Some(old) if old.inode == inode => (old.parsed, old.values),
+                _ => (HEADER_LEN, Vec::new()),
+            };
+            self.files.insert(path.to_owned(), FileView { file, inode, parsed, values });
+        }
+        let Some(view) = self.files.get_mut(path) else { return Ok(()) };
+        let used = view.file.used()?;
+        let mut found = Vec::new();
+        view.file.scan(view.parsed, used, |entry| {
+            if let Kind::Series(merge) = entry.kind {
+                found.push((entry.key, merge, entry.value_at));
+            }
+            Ok(())
+        })?;
+        view.parsed = used;
+        for (key, merge, value_at) in found {
+            if let Some(id) = self.intern(key, merge)
+                && let Some(view) = self.files.get_mut(path)
+            {
+                view.values.push((id, value_at));
+            }
+        }
+        Ok(())
+    }
+
+    /// The id of a key, decoding it into its family and series the first time. Keys that do
+    /// not decode (written by something else) are skipped.
+    fn intern(&mut self, key: Vec<u8>, merge: Merge) -> Option<usize> {
+        if let Some(&id) = self.ids.get(&(key.clone(), merge)) {
+            return Some(id);
+        }
+        let mut decoded = crate::series::decode(&key)?;
+        let family = *self.family_ids.entry((decoded.metric_type, decoded.name.clone())).or_insert_with(|| {
+            self.families.push(FamilyLayout {
+                metric_type: decoded.metric_type,
+                name: decoded.name.clone(),
+                help: decoded.help.clone(),
+                unit: decoded.unit.clone(),
+                series: Vec::new(),
+                series_ids: HashMap::default(),
+            });
+            self.families.len() - 1
+        });
+        let le = if decoded.suffix == "_bucket" { decoded.labels.pop().map(|(_, v)| v) } else { None };
+        let layout = &mut self.families[family];
+        let series = *layout.series_ids.entry(decoded.labels).or_insert_with_key(|labels| {
+            layout.series.push(SeriesLayout {
+                labels: LabelSet::new(labels.clone()),
+                plain: Vec::new(),
+                buckets: Vec::new(),
+            });
+            layout.series.len() - 1
+        });
+        let id = self.interned.len();
+        let part = match le {
+            Some(le) => Part::Bucket(crate::series::le_value(&le), le),
+            None => Part::Plain(crate::series::static_suffix(&decoded.suffix)),
+        };
+        let slots = &mut layout.series[series];
+        match &part {
+            Part::Bucket(bound, _) => {
+                let at = slots.buckets.partition_point(|other| match &self.interned[*other].part {
+                    Part::Bucket(b, _) => b < bound,
+                    Part::Plain(_) => true,
+                });
+                slots.buckets.insert(at, id);
+            }
+            Part::Plain(_) => slots.plain.push(id),
+        }
+        self.interned.push(Interned { merge, part });
+        self.ids.insert((key, merge), id);
+        Some(id)
+    }
+
+    /// Every series' value over the files of `paths` (in that order), each combined by its
+    /// rule, as families in the order their first series were seen.
+    pub(crate) fn families(&self, paths: &[PathBuf]) -> Vec<MetricFamily> {
+        let mut totals: Vec<Option<f64>> = vec![None; self.interned.len()];
+        for view in paths.iter().filter_map(|p| self.files.get(p)) {
+            for &(id, at) in &view.values {
+                let value = view.file.value(at);
+                let total = &mut totals[id];
+                *total = Some(total.map_or(value, |t| self.interned[id].merge.combine(t, value)));
+            }
+        }
+        let mut out = Vec::with_capacity(self.families.len());
+        for family in &self.families {
+            let mut samples = Vec::new();
+            for series in &family.series {
+                let mut count = None;
+                for &id in &series.buckets {
+                    let (Some(value), Part::Bucket(_, le)) = (totals[id], &self.interned[id].part) else { continue };
+                    let cumulative = count.unwrap_or(0.0) + value;
+                    count = Some(cumulative);
+                    let mut sample = Sample::new("_bucket", series.labels.clone(), cumulative);
+                    sample.extra_label = Some(Label::new("le", le.as_str()));
+                    samples.push(sample);
+                }
+                if let Some(count) = count {
+                    samples.push(Sample::new("_count", series.labels.clone(), count));
+                }
+                for &id in &series.plain {
+                    if let (Some(value), Part::Plain(suffix)) = (totals[id], &self.interned[id].part) {
+                        samples.push(Sample::new(suffix, series.labels.clone(), value));
+                    }
+                }
+            }
+            if !samples.is_empty() {
+                out.push(MetricFamily::from_parts(
+                    family.name.as_str().into(),
+                    family.help.as_str().into(),
+                    family.metric_type,
+                    family.unit.as_str().into(),
+                    samples,
+                ));
+            }
+        }
+        out
+    }
+}
