@@ -6,17 +6,20 @@
 use std::path::Path;
 use std::time::Instant;
 
-use pyrometer_core::{CollectOptions, Collector};
-use pyrometer_store::{DirectoryCollector, Merge, ProcessFile, StoreDir};
+use std::sync::Arc;
+
+use pyrometer_core::{CollectOptions, Collector, Counter, Family, FamilyMeta, Metadata};
+use pyrometer_store::{DirectoryCollector, Merge, ProcessFile, StoreDir, series_key};
 
 const LIVE: usize = 8;
 const SERIES: usize = 1_000;
 const GONE: usize = 10_000;
 
-fn worker(store: &StoreDir) -> ProcessFile {
+fn worker(store: &StoreDir, meta: &FamilyMeta) -> ProcessFile {
     let file = store.create_process_file().expect("a process file");
     for i in 0..SERIES {
-        file.slot(format!("requests_total/path=/api/v1/resource/{i}").as_bytes(), Merge::Sum).expect("a slot").add(1.0);
+        let labels = [(Arc::from("path"), Arc::from(format!("/api/v1/resource/{i}")))];
+        file.slot(&series_key(meta, "_total", &labels, None), Merge::Sum).expect("a slot").add(1.0);
     }
     file
 }
@@ -53,21 +56,24 @@ fn main() {
     std::fs::create_dir_all(&fresh_dir).expect("a directory");
     std::fs::create_dir_all(&churned_dir).expect("a directory");
 
+    let family =
+        Family::<Counter>::new(Metadata::new("requests", "Requests.").label_names(["path"])).expect("a family");
+    let meta = family.meta();
     let fresh = StoreDir::open(&fresh_dir).expect("a store");
-    let _fresh_live: Vec<ProcessFile> = (0..LIVE).map(|_| worker(&fresh)).collect();
+    let _fresh_live: Vec<ProcessFile> = (0..LIVE).map(|_| worker(&fresh, meta)).collect();
     let (fresh_scrape, fresh_read, fresh_bytes) = measure(&fresh);
 
     let churned = StoreDir::open(&churned_dir).expect("a store");
     let start = Instant::now();
     for i in 0..GONE {
-        drop(worker(&churned));
+        drop(worker(&churned, meta));
         if i % 100 == 99 {
             // A scrape every 100 exits, as Prometheus would make meanwhile.
             let _ = churned.read().expect("a read");
         }
     }
     let churn_seconds = start.elapsed().as_secs_f64();
-    let _churned_live: Vec<ProcessFile> = (0..LIVE).map(|_| worker(&churned)).collect();
+    let _churned_live: Vec<ProcessFile> = (0..LIVE).map(|_| worker(&churned, meta)).collect();
     let (churned_scrape, churned_read, churned_bytes) = measure(&churned);
 
     println!("{LIVE} live workers x {SERIES} series; {GONE} workers came and went in {churn_seconds:.1} s");
