@@ -21,7 +21,8 @@ WORKER = textwrap.dedent(
     requests = lib.Counter("requests", "Requests.", ["method"], registry=r)
     requests.labels("GET").inc(3)
     requests.labels("POST").inc(0.5)
-    for mode in ("all", "liveall", "min", "max", "sum", "livesum", "livemin", "livemax"):
+    for mode in ("all", "liveall", "min", "max", "sum", "livesum", "livemin", "livemax", "mostrecent",
+                 "livemostrecent"):
         lib.Gauge(f"g_{mode}", "G.", multiprocess_mode=mode, registry=r).set(int(sys.argv[2]))
     latency = lib.Histogram("latency", "L.", ["path"], buckets=[0.5, 1.0], registry=r)
     for value in (0.2, 0.7, 3.0):
@@ -85,6 +86,7 @@ def test_merged_series_match_upstream(both, tmp_path):
     assert ours == upstream
     assert ("requests_total", (("method", "GET"),), 9.0) in ours
     assert ("g_livesum", (), 100.0) in ours and ("g_max", (), 100.0) in ours and ("g_min", (), 1.0) in ours
+    assert ("g_mostrecent", (), 100.0) in ours and ("g_livemostrecent", (), 100.0) in ours
 
 
 def test_a_killed_worker_is_merged_without_a_hook(tmp_path):

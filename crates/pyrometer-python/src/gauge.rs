@@ -22,14 +22,8 @@ fn checked_mode(_py: Python<'_>, args: &mut MetricArgs, multiprocess_mode: Strin
     if !MULTIPROCESS_MODES.contains(&multiprocess_mode.as_str()) {
         return Err(pyo3::exceptions::PyValueError::new_err(format!("Invalid multiprocess mode: {multiprocess_mode}")));
     }
-    match gauge_rule(&multiprocess_mode) {
-        Some(rule) => args.store_rule = rule,
-        None if crate::multiprocess::directory().is_some() => {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "multiprocess_mode {multiprocess_mode:?} is not supported by pyrometer's multiprocess store yet"
-            )));
-        }
-        None => {}
+    if let Some(rule) = gauge_rule(&multiprocess_mode) {
+        args.store_rule = rule;
     }
     Ok(())
 }

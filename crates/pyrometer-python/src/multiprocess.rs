@@ -173,6 +173,8 @@ pub(crate) fn gauge_rule(mode: &str) -> Option<Merge> {
         "livemax" => Merge::LiveMax,
         "sum" => Merge::Sum,
         "livesum" => Merge::LiveSum,
+        "mostrecent" => Merge::MostRecent,
+        "livemostrecent" => Merge::LiveMostRecent,
         _ => return None,
     })
 }

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, FileProblem};
-use crate::merge::Merge;
+use crate::merge::{Merge, Value};
 use crate::reader::{Entry, FileEntries, read_file};
 use crate::writer::ProcessFile;
 
@@ -211,7 +211,7 @@ impl StoreDir {
         let archive = ProcessFile::create(&staging, 0, now_nanos())?;
         let written = (|| {
             for ((key, merge), value) in totals.iter() {
-                archive.slot(key, merge)?.set(value);
+                archive.slot(key, merge)?.set_written(value.value, value.written);
             }
             for name in merged_names {
                 archive.record_merged(name)?;
@@ -229,7 +229,7 @@ impl StoreDir {
 /// from the entries read.
 #[derive(Default)]
 struct Totals<'a> {
-    combined: Vec<(&'a [u8], Merge, f64)>,
+    combined: Vec<(&'a [u8], Merge, Value)>,
     index: HashMap<(&'a [u8], Merge), usize, foldhash::fast::RandomState>,
 }
 
@@ -237,17 +237,18 @@ impl<'a> Totals<'a> {
     fn add_all(&mut self, entries: &'a [Entry], keep: impl Fn(&Entry) -> bool) {
         for entry in entries.iter().filter(|e| keep(e)) {
             let id = (entry.key.as_slice(), entry.merge);
+            let value = Value { value: entry.value, written: entry.written };
             if let Some(&i) = self.index.get(&id) {
                 let total = &mut self.combined[i].2;
-                *total = entry.merge.combine(*total, entry.value);
+                *total = entry.merge.combine(*total, value);
             } else {
                 self.index.insert(id, self.combined.len());
-                self.combined.push((id.0, id.1, entry.value));
+                self.combined.push((id.0, id.1, value));
             }
         }
     }
 
-    fn iter(&self) -> impl Iterator<Item = ((&'a [u8], Merge), f64)> + '_ {
+    fn iter(&self) -> impl Iterator<Item = ((&'a [u8], Merge), Value)> + '_ {
         self.combined.iter().map(|(key, merge, value)| ((*key, *merge), *value))
     }
 }
@@ -261,7 +262,7 @@ impl Snapshot {
         for file in &self.files {
             totals.add_all(&file.entries, |_| true);
         }
-        totals.iter().map(|((key, merge), value)| (key.to_vec(), merge, value)).collect()
+        totals.iter().map(|((key, merge), value)| (key.to_vec(), merge, value.value)).collect()
     }
 }
 
@@ -269,7 +270,7 @@ fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
-fn now_nanos() -> u64 {
+pub(crate) fn now_nanos() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 

@@ -17,7 +17,8 @@
 //! | 6 | kind: a [`Merge`](crate::Merge) rule, a chunk's padding, or an archive's record |
 //! | 7 | reserved, 0 |
 //! | 8 | the value: `f64` bits (`u64`, atomic) |
-//! | 16 | the key, then zeros to the entry length |
+//! | 16 | the key, then zeros to a multiple of 8 |
+//! | len - 8 | for a timed rule only: when the value was last written, Unix nanoseconds (`u64`, atomic) |
 
 pub(crate) const MAGIC: [u8; 8] = *b"PYRSTOR1";
 pub(crate) const VERSION: u32 = 1;
@@ -36,9 +37,9 @@ pub(crate) const MERGED_FILE: u8 = 0xfe;
 /// The longest key.
 pub const MAX_KEY_LEN: usize = u16::MAX as usize;
 
-/// Bytes an entry with a key of `key_len` bytes takes.
-pub(crate) fn entry_len(key_len: usize) -> usize {
-    (ENTRY_HEADER_LEN + key_len).next_multiple_of(8)
+/// Bytes an entry with a key of `key_len` bytes takes; a timed entry has a word more.
+pub(crate) fn entry_len(key_len: usize, timed: bool) -> usize {
+    (ENTRY_HEADER_LEN + key_len).next_multiple_of(8) + if timed { 8 } else { 0 }
 }
 
 /// The 64-byte header of a new file.

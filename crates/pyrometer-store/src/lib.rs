@@ -34,7 +34,7 @@ mod writer;
 pub use directory::{Reaped, Snapshot, StoreDir};
 pub use error::{Error, FileProblem, Problem};
 pub use layout::MAX_KEY_LEN;
-pub use merge::Merge;
+pub use merge::{Merge, Value};
 pub use reader::{Entry, FileEntries, read_file};
 pub use series::{DirectoryCollector, series_key};
 pub use writer::{ProcessFile, Slot};

@@ -22,6 +22,11 @@ pub enum Merge {
     All = 6,
     /// One series per live process (`liveall`).
     LiveAll = 7,
+    /// The value last written by any process, dead ones included (`mostrecent`): each write is
+    /// stamped with the time it was made.
+    MostRecent = 8,
+    /// The value last written by a live process (`livemostrecent`).
+    LiveMostRecent = 9,
 }
 
 impl Merge {
@@ -35,6 +40,8 @@ impl Merge {
             5 => Self::LiveMax,
             6 => Self::All,
             7 => Self::LiveAll,
+            8 => Self::MostRecent,
+            9 => Self::LiveMostRecent,
             _ => return None,
         })
     }
@@ -42,20 +49,60 @@ impl Merge {
     /// Whether a dead process's value is archived rather than dropped.
     #[must_use]
     pub fn survives_death(self) -> bool {
-        matches!(self, Self::Sum | Self::Min | Self::Max | Self::All)
+        matches!(self, Self::Sum | Self::Min | Self::Max | Self::All | Self::MostRecent)
     }
 
-    /// Two values of one key combined.
+    /// Whether each write carries the time it was made.
     #[must_use]
-    pub fn combine(self, a: f64, b: f64) -> f64 {
-        match self {
-            Self::Sum | Self::LiveSum => a + b,
-            Self::Min | Self::LiveMin => a.min(b),
-            Self::Max | Self::LiveMax => a.max(b),
-            // Per-process keys do not collide; should they, the later value stands.
-            Self::All | Self::LiveAll => b,
-        }
+    pub fn is_timed(self) -> bool {
+        matches!(self, Self::MostRecent | Self::LiveMostRecent)
     }
+
+    /// Two values of one key combined, each with the time it was written (for timed rules).
+    #[must_use]
+    pub fn combine(self, a: Value, b: Value) -> Value {
+        let value = match self {
+            Self::Sum | Self::LiveSum => a.value + b.value,
+            Self::Min | Self::LiveMin => a.value.min(b.value),
+            Self::Max | Self::LiveMax => a.value.max(b.value),
+            // Per-process keys do not collide; should they, the later value stands.
+            Self::All | Self::LiveAll => b.value,
+            Self::MostRecent | Self::LiveMostRecent => return if b.written > a.written { b } else { a },
+        };
+        Value { value, written: a.written.max(b.written) }
+    }
+}
+
+/// A value and, under a timed rule, when it was written (Unix nanoseconds; 0 otherwise).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Value {
+    /// The value.
+    pub value: f64,
+    /// When it was written.
+    pub written: u64,
+}
+
+impl From<f64> for Value {
+    fn from(value: f64) -> Self {
+        Self { value, written: 0 }
+    }
+}
+
+impl Merge {
+    /// Every rule, by its byte.
+    #[cfg(test)]
+    pub(crate) const ALL: [Self; 10] = [
+        Self::Sum,
+        Self::LiveSum,
+        Self::Min,
+        Self::LiveMin,
+        Self::Max,
+        Self::LiveMax,
+        Self::All,
+        Self::LiveAll,
+        Self::MostRecent,
+        Self::LiveMostRecent,
+    ];
 }
 
 #[cfg(test)]
@@ -64,16 +111,20 @@ mod tests {
 
     #[test]
     fn every_rule_round_trips_through_its_byte() {
-        for byte in 0..=7u8 {
-            assert_eq!(Merge::from_byte(byte).map(|m| m as u8), Some(byte));
+        for (byte, rule) in Merge::ALL.iter().enumerate() {
+            assert_eq!(Merge::from_byte(byte as u8), Some(*rule));
         }
-        assert_eq!(Merge::from_byte(8), None);
+        assert_eq!(Merge::from_byte(10), None);
     }
 
     #[test]
     fn live_rules_drop_with_their_process() {
         assert!(Merge::Sum.survives_death() && !Merge::LiveSum.survives_death());
-        assert_eq!(Merge::Min.combine(2.0, -1.0), -1.0);
-        assert_eq!(Merge::LiveMax.combine(2.0, -1.0), 2.0);
+        assert_eq!(Merge::Min.combine(2.0.into(), (-1.0).into()).value, -1.0);
+        assert_eq!(Merge::LiveMax.combine(2.0.into(), (-1.0).into()).value, 2.0);
+        let (old, new) = (Value { value: 5.0, written: 10 }, Value { value: 1.0, written: 20 });
+        assert_eq!(Merge::MostRecent.combine(new, old), new);
+        assert_eq!(Merge::LiveMostRecent.combine(old, new), new);
+        assert!(Merge::MostRecent.survives_death() && !Merge::LiveMostRecent.survives_death());
     }
 }

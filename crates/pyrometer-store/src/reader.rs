@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 use crate::error::Problem;
+use crate::layout::entry_len as entry_len_for;
 use crate::layout::{
     CREATED_OFFSET, ENTRY_HEADER_LEN, HEADER_LEN, MAGIC, MERGED_FILE, MIN_ENTRY_LEN, PADDING, PID_OFFSET, USED_OFFSET,
     VALUE_OFFSET, VERSION, read_u16, read_u32,
 };
-use crate::merge::Merge;
+use crate::merge::{Merge, Value};
 use crate::shared_memory::Region;
 
 /// One series as read from a file.
@@ -22,6 +23,8 @@ pub struct Entry {
     pub merge: Merge,
     /// Its value when read.
     pub value: f64,
+    /// Under a timed rule, when the value was last written (Unix nanoseconds); else 0.
+    pub written: u64,
 }
 
 /// What one file holds.
@@ -58,7 +61,10 @@ pub fn read_file(path: &Path) -> Result<FileEntries, Problem> {
                 offset: entry.at as u64,
                 reason: "a merged-file name that is not UTF-8",
             })?),
-            Kind::Series(merge) => out.entries.push(Entry { key: entry.key, merge, value: file.value(entry.value_at) }),
+            Kind::Series(merge) => {
+                let value = file.value_of(&entry);
+                out.entries.push(Entry { key: entry.key, merge, value: value.value, written: value.written });
+            }
         }
         Ok(())
     })?;
@@ -87,6 +93,8 @@ pub(crate) struct RawEntry {
     pub(crate) key: Vec<u8>,
     /// Where its value word is, for [`OpenFile::value`].
     pub(crate) value_at: usize,
+    /// Under a timed rule, where the word saying when it was written is.
+    pub(crate) written_at: Option<usize>,
 }
 
 impl OpenFile {
@@ -134,6 +142,16 @@ impl OpenFile {
         f64::from_bits(self.region.atomic(at).load(Ordering::Relaxed))
     }
 
+    /// A value and when it was written, from the words at `value_at` and `written_at`.
+    pub(crate) fn timed_value(&self, value_at: usize, written_at: Option<usize>) -> Value {
+        let written = written_at.map_or(0, |at| self.region.atomic(at).load(Ordering::Relaxed));
+        Value { value: self.value(value_at), written }
+    }
+
+    fn value_of(&self, entry: &RawEntry) -> Value {
+        self.timed_value(entry.value_at, entry.written_at)
+    }
+
     /// Calls `found` with each entry from `from` (an entry boundary) to `used`.
     pub(crate) fn scan(
         &self,
@@ -163,8 +181,13 @@ impl OpenFile {
                     MERGED_FILE => Kind::MergedFile,
                     other => Kind::Series(Merge::from_byte(other).ok_or_else(|| torn("an unknown merge rule"))?),
                 };
+                let timed = matches!(kind, Kind::Series(merge) if merge.is_timed());
+                if entry_len < entry_len_for(key_len, timed) {
+                    return Err(torn("a timed entry without its time"));
+                }
                 let key = self.region.read(at + ENTRY_HEADER_LEN, key_len);
-                found(RawEntry { at, kind, key, value_at: at + VALUE_OFFSET })?;
+                let written_at = timed.then_some(at + entry_len - 8);
+                found(RawEntry { at, kind, key, value_at: at + VALUE_OFFSET, written_at })?;
             }
             at += entry_len;
         }

@@ -10,7 +10,7 @@ use pyrometer_core::{Label, LabelSet, MetricFamily, MetricType, Sample};
 
 use crate::error::{FileProblem, Problem};
 use crate::layout::HEADER_LEN;
-use crate::merge::Merge;
+use crate::merge::{Merge, Value};
 use crate::reader::{Kind, OpenFile};
 
 type Fast = foldhash::fast::RandomState;
@@ -21,8 +21,8 @@ struct FileView {
     /// The inode, to notice a file replaced under the same name (the archive).
     inode: u64,
     parsed: usize,
-    /// Interned series and where their values are.
-    values: Vec<(usize, usize)>,
+    /// Interned series, where their values are, and (timed rules) when they were written.
+    values: Vec<(usize, usize, Option<usize>)>,
 }
 
 /// Where a series' value goes when families are built.
@@ -99,16 +99,16 @@ impl Views {
         let mut found = Vec::new();
         view.file.scan(view.parsed, used, |entry| {
             if let Kind::Series(merge) = entry.kind {
-                found.push((entry.key, merge, entry.value_at));
+                found.push((entry.key, merge, entry.value_at, entry.written_at));
             }
             Ok(())
         })?;
         view.parsed = used;
-        for (key, merge, value_at) in found {
+        for (key, merge, value_at, written_at) in found {
             if let Some(id) = self.intern(key, merge)
                 && let Some(view) = self.files.get_mut(path)
             {
-                view.values.push((id, value_at));
+                view.values.push((id, value_at, written_at));
             }
         }
         Ok(())
@@ -166,14 +166,15 @@ impl Views {
     /// Every series' value over the files of `paths` (in that order), each combined by its
     /// rule, as families in the order their first series were seen.
     pub(crate) fn families(&self, paths: &[PathBuf]) -> Vec<MetricFamily> {
-        let mut totals: Vec<Option<f64>> = vec![None; self.interned.len()];
+        let mut combined: Vec<Option<Value>> = vec![None; self.interned.len()];
         for view in paths.iter().filter_map(|p| self.files.get(p)) {
-            for &(id, at) in &view.values {
-                let value = view.file.value(at);
-                let total = &mut totals[id];
+            for &(id, value_at, written_at) in &view.values {
+                let value = view.file.timed_value(value_at, written_at);
+                let total = &mut combined[id];
                 *total = Some(total.map_or(value, |t| self.interned[id].merge.combine(t, value)));
             }
         }
+        let totals: Vec<Option<f64>> = combined.iter().map(|v| v.map(|v| v.value)).collect();
         let mut out = Vec::with_capacity(self.families.len());
         for family in &self.families {
             let mut samples = Vec::new();

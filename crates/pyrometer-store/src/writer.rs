@@ -23,6 +23,8 @@ const FIRST_CHUNK: usize = 64 * 1024;
 pub struct Slot {
     region: Arc<Region>,
     at: usize,
+    /// Under a timed rule, the word that says when the value was last written.
+    written_at: Option<usize>,
 }
 
 impl Slot {
@@ -33,12 +35,28 @@ impl Slot {
         // The closure never refuses, so `fetch_update` cannot fail.
         let _ = cell
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| Some((f64::from_bits(bits) + amount).to_bits()));
+        self.stamp(None);
     }
 
     /// Sets the value.
     #[inline]
     pub fn set(&self, value: f64) {
         self.region.atomic(self.at).store(value.to_bits(), Ordering::Relaxed);
+        self.stamp(None);
+    }
+
+    /// Sets the value as written at `written` (Unix nanoseconds), which a timed rule keeps.
+    pub fn set_written(&self, value: f64, written: u64) {
+        self.region.atomic(self.at).store(value.to_bits(), Ordering::Relaxed);
+        self.stamp(Some(written));
+    }
+
+    /// Records when the value was written, under a timed rule: now, unless told.
+    #[inline]
+    fn stamp(&self, written: Option<u64>) {
+        if let Some(at) = self.written_at {
+            self.region.atomic(at).store(written.unwrap_or_else(crate::directory::now_nanos), Ordering::Relaxed);
+        }
     }
 
     /// The value.
@@ -126,17 +144,17 @@ impl ProcessFile {
         if let Some((_, slot)) = state.slots.get(key).and_then(|rules| rules.iter().find(|(m, _)| *m == merge)) {
             return Ok(slot.clone());
         }
-        let slot = self.append(&mut state, key, merge as u8)?;
+        let slot = self.append(&mut state, key, merge as u8, merge.is_timed())?;
         state.slots.entry(key.to_vec()).or_default().push((merge, slot.clone()));
         Ok(slot)
     }
 
     /// Writes an entry at the end and publishes it.
-    fn append(&self, state: &mut State, key: &[u8], kind: u8) -> Result<Slot, Error> {
+    fn append(&self, state: &mut State, key: &[u8], kind: u8, timed: bool) -> Result<Slot, Error> {
         if key.len() > MAX_KEY_LEN {
             return Err(Error::KeyTooLong { len: key.len() });
         }
-        let len = entry_len(key.len());
+        let len = entry_len(key.len(), timed);
         if state.used + len > state.chunk_start + state.chunk.len() {
             self.grow(state, len)?;
         }
@@ -145,7 +163,9 @@ impl ProcessFile {
         state.chunk.write(at + crate::layout::ENTRY_HEADER_LEN, key);
         state.used += len;
         self.publish(state.used);
-        Ok(Slot { region: Arc::clone(&state.chunk), at: at + VALUE_OFFSET })
+        // A timed entry's last word, zero until the first write, says when it was written.
+        let written_at = timed.then_some(at + len - 8);
+        Ok(Slot { region: Arc::clone(&state.chunk), at: at + VALUE_OFFSET, written_at })
     }
 
     /// Fills the rest of the current chunk with padding and maps a new chunk after it, at least
@@ -174,6 +194,6 @@ impl ProcessFile {
     /// Records, in an archive being built, that the process file `name` is merged into it.
     pub(crate) fn record_merged(&self, name: &str) -> Result<(), Error> {
         let mut state = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner);
-        self.append(&mut state, name.as_bytes(), MERGED_FILE).map(drop)
+        self.append(&mut state, name.as_bytes(), MERGED_FILE, false).map(drop)
     }
 }

@@ -262,3 +262,29 @@ fn the_collector_follows_files_that_grow_die_and_appear_between_scrapes() {
     assert!(collector.problems().is_empty());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_most_recent_write_wins_and_live_rules_forget_the_dead() {
+    let _serial = serial();
+    let dir = scratch("recent");
+    let store = StoreDir::open(&dir).unwrap();
+    let first = store.create_process_file().unwrap();
+    let second = store.create_process_file().unwrap();
+    first.slot(b"recent", Merge::MostRecent).unwrap().set(1.0);
+    first.slot(b"live_recent", Merge::LiveMostRecent).unwrap().set(1.0);
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    second.slot(b"recent", Merge::MostRecent).unwrap().set(2.0);
+    second.slot(b"live_recent", Merge::LiveMostRecent).unwrap().set(2.0);
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    first.slot(b"recent", Merge::MostRecent).unwrap().add(10.0); // 11, written last
+    assert_eq!(value(&store, b"recent"), Some(11.0));
+    assert_eq!(value(&store, b"live_recent"), Some(2.0));
+    drop(first);
+    // Merged into the archive with its time: still the most recent.
+    assert_eq!(value(&store, b"recent"), Some(11.0));
+    assert_eq!(value(&store, b"live_recent"), Some(2.0));
+    drop(second);
+    assert_eq!(value(&store, b"recent"), Some(11.0));
+    assert_eq!(value(&store, b"live_recent"), None);
+    std::fs::remove_dir_all(dir).unwrap();
+}
