@@ -64,6 +64,12 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A summary was asked for quantiles it cannot report.
+    #[error("Invalid summary quantiles: {reason}")]
+    InvalidQuantile {
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// A state set was built without states.
     #[error("No states provided for Enum metric: {name}")]
     NoStates {

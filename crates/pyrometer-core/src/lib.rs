@@ -37,6 +37,7 @@ mod metric {
     pub(crate) mod info;
     pub(crate) mod kind;
     pub(crate) mod metadata;
+    pub(crate) mod sketch;
     pub(crate) mod state_set;
     pub(crate) mod summary;
 }
@@ -60,8 +61,9 @@ pub use metric::histogram::Histogram;
 pub use metric::info::Info;
 pub use metric::kind::{Metric, SeriesContext};
 pub use metric::metadata::{FamilyMeta, Metadata};
+pub use metric::sketch::Sketch;
 pub use metric::state_set::{StateSet, States};
-pub use metric::summary::Summary;
+pub use metric::summary::{Quantiles, Summary};
 pub use registry::{CollectorId, Registry, RegistryOptions};
 pub use snapshot::exemplar::{EXEMPLAR_MAX_LABEL_CHARS, Exemplar};
 pub use snapshot::family::MetricFamily;

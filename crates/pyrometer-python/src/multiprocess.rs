@@ -72,7 +72,7 @@ impl StoreLayout for Histogram {
 }
 
 impl StoreLayout for Summary {
-    fn slots((): &()) -> Vec<(&'static str, Option<Label>)> {
+    fn slots(_: &Option<pyrometer_core::Quantiles>) -> Vec<(&'static str, Option<Label>)> {
         vec![("_count", None), ("_sum", None)]
     }
 }

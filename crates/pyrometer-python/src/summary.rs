@@ -1,12 +1,18 @@
 //! `Summary`.
 
 use pyo3::prelude::*;
-use pyrometer_core::Summary;
+use pyrometer_core::{Quantiles, Summary};
 
 use crate::context_managers::Timer;
 use crate::metric_class::metric_class;
 
-metric_class!(PySummary, "Summary", Summary, "summary", {
+/// `prometheus_client`'s `Summary` reports no quantiles.
+#[allow(clippy::unnecessary_wraps)]
+fn no_quantiles(_py: Python<'_>, _args: &crate::family_handle::MetricArgs) -> PyResult<Option<Quantiles>> {
+    Ok(None)
+}
+
+metric_class!(PySummary, "Summary", Summary, "summary", options() => no_quantiles, {
     /// Records one observation.
     fn observe(&self, amount: f64) -> PyResult<()> {
         self.observe_value(amount)
