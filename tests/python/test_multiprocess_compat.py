@@ -145,3 +145,28 @@ def test_the_sidecar_serves_the_directory(tmp_path):
         sidecar.send_signal(signal.SIGTERM)
         assert sidecar.wait(TIMEOUT) == 0
     assert 'requests_total{method="GET"} 6.0' in body
+
+
+_SET_FUNCTION = textwrap.dedent(
+    """
+    import sys
+    import pyrometer
+    from pyrometer.multiprocess import MultiProcessCollector
+    own = pyrometer.CollectorRegistry()
+    g = pyrometer.Gauge("queue", "Q.", multiprocess_mode="max", registry=own)
+    g.set(3)
+    g.set_function(lambda: 7)
+    merged = pyrometer.CollectorRegistry()
+    MultiProcessCollector(merged, path=sys.argv[1])
+    print(own.get_sample_value("queue"), merged.get_sample_value("queue"))
+    """
+)
+
+
+def test_set_function_is_answered_by_the_process_itself(tmp_path):
+    """The rule (docs/compat.md): a function is called by its own process's registry; the store,
+    which other processes read, keeps what was set, raised and lowered."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", _SET_FUNCTION, str(tmp_path)], env=env, capture_output=True,
+                         text=True, check=True, timeout=TIMEOUT).stdout.split()
+    assert out == ["7.0", "3.0"]
