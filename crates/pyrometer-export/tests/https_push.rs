@@ -15,82 +15,30 @@ fn openssl(dir: &Path, args: &[&str]) -> bool {
     Command::new("openssl").args(args).current_dir(dir).output().is_ok_and(|o| o.status.success())
 }
 
+/// A new EC key in `<name>.key`, and a request for a certificate for it in `<name>.csr`.
+fn key_and_request(dir: &Path, name: &str) -> bool {
+    let (key, csr, subject) = (format!("{name}.key"), format!("{name}.csr"), format!("/CN={name}"));
+    let args = ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", &key];
+    openssl(dir, &[&args[..], &["-out", &csr, "-subj", &subject]].concat())
+}
+
+/// `<name>.pem`, signed by the CA with the extensions of `<name>.ext`.
+fn signed(dir: &Path, name: &str) -> bool {
+    let (csr, pem, ext) = (format!("{name}.csr"), format!("{name}.pem"), format!("{name}.ext"));
+    let ca = ["-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1"];
+    key_and_request(dir, name)
+        && openssl(dir, &[&["x509", "-req", "-in", &csr, "-out", &pem, "-extfile", &ext][..], &ca].concat())
+}
+
 /// A CA, a server certificate for 127.0.0.1 and a client certificate, both signed by the CA.
 fn certificates() -> Option<PathBuf> {
     let dir = std::env::temp_dir().join(format!("pyrometer-https-push-{}", std::process::id()));
     std::fs::create_dir_all(&dir).ok()?;
     std::fs::write(dir.join("server.ext"), "subjectAltName=IP:127.0.0.1\n").ok()?;
     std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").ok()?;
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    let steps: [&[&str]; 5] = [
-        &[
-            "req", "-x509", ec[0], ec[1], ec[2], ec[3], ec[4], "-keyout", "ca.key", "-out", "ca.pem", "-days", "1",
-            "-subj", "/CN=ca",
-        ],
-        &[
-            "req",
-            ec[0],
-            ec[1],
-            ec[2],
-            ec[3],
-            ec[4],
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=server",
-        ],
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "server.pem",
-            "-days",
-            "1",
-            "-extfile",
-            "server.ext",
-        ],
-        &[
-            "req",
-            ec[0],
-            ec[1],
-            ec[2],
-            ec[3],
-            ec[4],
-            "-keyout",
-            "client.key",
-            "-out",
-            "client.csr",
-            "-subj",
-            "/CN=client",
-        ],
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "client.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "client.pem",
-            "-days",
-            "1",
-            "-extfile",
-            "client.ext",
-        ],
-    ];
-    steps.iter().all(|args| openssl(&dir, args)).then_some(dir)
+    let ca = key_and_request(&dir, "ca")
+        && openssl(&dir, &["x509", "-req", "-in", "ca.csr", "-key", "ca.key", "-out", "ca.pem", "-days", "1"]);
+    (ca && signed(&dir, "server") && signed(&dir, "client")).then_some(dir)
 }
 
 #[tokio::test]
