@@ -170,3 +170,41 @@ def test_set_function_is_answered_by_the_process_itself(tmp_path):
     out = subprocess.run([sys.executable, "-c", _SET_FUNCTION, str(tmp_path)], env=env, capture_output=True,
                          text=True, check=True, timeout=TIMEOUT).stdout.split()
     assert out == ["7.0", "3.0"]
+
+
+_INFO_AND_ENUM = textwrap.dedent(
+    """
+    import sys, pyrometer as p
+    r = p.CollectorRegistry()
+    build = p.Info("build", "B.", registry=r)
+    build.info({"version": "1.0"})
+    build.info({"version": sys.argv[1]})  # replaces the pairs: 1.0 is no longer a series
+    p.Enum("phase", "P.", states=["idle", "busy", "done"], registry=r).state(sys.argv[2])
+    print("ready", flush=True)
+    sys.stdin.read()
+    """
+)
+
+
+def test_info_and_enum_merge_over_live_processes(tmp_path):
+    """Not in upstream's multiprocess mode: an Info's pairs and an Enum's states show if some live
+    process holds them, and leave with the last process that did."""
+    import pyrometer
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    workers = [subprocess.Popen([sys.executable, "-c", _INFO_AND_ENUM, version, state], env=env, text=True,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+               for version, state in (("2.0", "busy"), ("2.0", "idle"))]
+    try:
+        for worker in workers:
+            assert worker.stdout.readline().strip() == "ready"
+        samples = _scrape(pyrometer, tmp_path)
+    finally:
+        _stop(workers)
+    assert samples == {
+        ("build_info", (("version", "2.0"),), 1.0),
+        ("phase", (("phase", "idle"),), 1.0),
+        ("phase", (("phase", "busy"),), 1.0),
+        ("phase", (("phase", "done"),), 0.0),
+    }
+    assert _scrape(pyrometer, tmp_path) == set()

@@ -44,49 +44,57 @@ fn store_error(err: pyrometer_store::Error) -> PyErr {
     PyOSError::new_err(err.to_string())
 }
 
-/// The slots of one series of a metric type in the store: each one's sample suffix and the
-/// extra label it carries, in slot order.
+/// The slots of one series of a metric type in the store: each one's sample suffix, the extra
+/// label it carries and its first value, in slot order.
 pub(crate) trait StoreLayout: pyrometer_core::Metric {
-    fn slots(options: &Self::Options) -> Vec<(&'static str, Option<Label>)>;
+    fn slots(meta: &FamilyMeta, options: &Self::Options) -> Vec<(&'static str, Option<Label>, f64)>;
 }
 
 impl StoreLayout for Counter {
-    fn slots((): &()) -> Vec<(&'static str, Option<Label>)> {
-        vec![("_total", None)]
+    fn slots(_: &FamilyMeta, (): &()) -> Vec<(&'static str, Option<Label>, f64)> {
+        vec![("_total", None, 0.0)]
     }
 }
 
 impl StoreLayout for Gauge {
-    fn slots((): &()) -> Vec<(&'static str, Option<Label>)> {
-        vec![("", None)]
+    fn slots(_: &FamilyMeta, (): &()) -> Vec<(&'static str, Option<Label>, f64)> {
+        vec![("", None, 0.0)]
     }
 }
 
 impl StoreLayout for Histogram {
-    fn slots(buckets: &pyrometer_core::Buckets) -> Vec<(&'static str, Option<Label>)> {
+    fn slots(_: &FamilyMeta, buckets: &pyrometer_core::Buckets) -> Vec<(&'static str, Option<Label>, f64)> {
         let mut slots: Vec<_> =
-            buckets.bounds().iter().map(|b| ("_bucket", Some(Label::new("le", go_float(*b))))).collect();
-        slots.push(("_sum", None));
+            buckets.bounds().iter().map(|b| ("_bucket", Some(Label::new("le", go_float(*b))), 0.0)).collect();
+        slots.push(("_sum", None, 0.0));
         slots
     }
 }
 
 impl StoreLayout for Summary {
-    fn slots(_: &Option<pyrometer_core::Quantiles>) -> Vec<(&'static str, Option<Label>)> {
-        vec![("_count", None), ("_sum", None)]
+    fn slots(_: &FamilyMeta, _: &Option<pyrometer_core::Quantiles>) -> Vec<(&'static str, Option<Label>, f64)> {
+        vec![("_count", None, 0.0), ("_sum", None, 0.0)]
     }
 }
 
-/// Info and Enum keep to their own process for now.
+/// An Info's series depends on the pairs it holds; see [`StoredSeries::set_info`].
 impl StoreLayout for Info {
-    fn slots((): &()) -> Vec<(&'static str, Option<Label>)> {
+    fn slots(_: &FamilyMeta, (): &()) -> Vec<(&'static str, Option<Label>, f64)> {
         Vec::new()
     }
 }
 
+/// One slot per state, named by the metric as its label; the first state holds at first.
 impl StoreLayout for StateSet {
-    fn slots(_: &pyrometer_core::States) -> Vec<(&'static str, Option<Label>)> {
-        Vec::new()
+    fn slots(meta: &FamilyMeta, states: &pyrometer_core::States) -> Vec<(&'static str, Option<Label>, f64)> {
+        states
+            .names()
+            .iter()
+            .enumerate()
+            .map(|(i, state)| {
+                ("", Some(Label { name: meta.name.clone(), value: state.clone() }), if i == 0 { 1.0 } else { 0.0 })
+            })
+            .collect()
     }
 }
 
@@ -96,6 +104,16 @@ pub(crate) struct StoredSeries {
     /// A histogram's bounds, `+Inf` last: slot `i` counts the observations of bucket `i`
     /// alone, and the last slot is the sum.
     bounds: Option<Arc<[f64]>>,
+    /// An Info's: what makes its key, and the slot of the pairs it holds now.
+    info: Option<InfoSlot>,
+}
+
+struct InfoSlot {
+    file: ProcessFile,
+    meta: FamilyMeta,
+    labels: Vec<(Arc<str>, Arc<str>)>,
+    rule: Merge,
+    current: Mutex<Option<Slot>>,
 }
 
 impl StoredSeries {
@@ -107,10 +125,6 @@ impl StoredSeries {
         rule: Merge,
     ) -> PyResult<Option<Self>> {
         let Some(dir) = directory() else { return Ok(None) };
-        let layout = M::slots(options);
-        if layout.is_empty() {
-            return Ok(None);
-        }
         let file = process_file(dir)?;
         let mut labels: Vec<(Arc<str>, Arc<str>)> =
             meta.label_names.iter().cloned().zip(labelvalues.iter().map(|v| Arc::from(v.as_str()))).collect();
@@ -118,17 +132,53 @@ impl StoredSeries {
         if matches!(rule, Merge::All | Merge::LiveAll) {
             labels.push((Arc::from("pid"), Arc::from(std::process::id().to_string())));
         }
+        if M::TYPE == MetricType::Info {
+            // The same pairs in several live processes are one series.
+            let rule = Merge::LiveMax;
+            let current = Mutex::new(None);
+            let info = InfoSlot { file, meta: meta.clone(), labels, rule, current };
+            return Ok(Some(Self { slots: Vec::new(), bounds: None, info: Some(info) }));
+        }
+        let layout = M::slots(meta, options);
         let slots = layout
             .iter()
-            .map(|(suffix, extra)| {
+            .map(|(suffix, extra, first)| {
                 let key = series_key(meta, suffix, &labels, extra.as_ref());
-                file.slot(&key, rule).map_err(store_error)
+                let slot = file.slot(&key, rule).map_err(store_error)?;
+                if *first != 0.0 {
+                    slot.set(*first);
+                }
+                Ok(slot)
             })
             .collect::<PyResult<Vec<_>>>()?;
         let bounds = (M::TYPE == MetricType::Histogram).then(|| {
-            layout.iter().filter_map(|(_, le)| le.as_ref().map(|l| le_value(&l.value))).collect::<Vec<_>>().into()
+            layout.iter().filter_map(|(_, le, _)| le.as_ref().map(|l| le_value(&l.value))).collect::<Vec<_>>().into()
         });
-        Ok(Some(Self { slots, bounds }))
+        Ok(Some(Self { slots, bounds, info: None }))
+    }
+
+    /// An Info's new pairs: their series holds 1, the one it replaces 0 (and is left out).
+    pub(crate) fn set_info(&self, pairs: &std::collections::HashMap<String, String>) -> PyResult<()> {
+        let Some(info) = &self.info else { return Ok(()) };
+        let mut labels = info.labels.clone();
+        let mut sorted: Vec<_> = pairs.iter().collect();
+        sorted.sort();
+        labels.extend(sorted.into_iter().map(|(k, v)| (Arc::from(k.as_str()), Arc::from(v.as_str()))));
+        let slot = info.file.slot(&series_key(&info.meta, "_info", &labels, None), info.rule).map_err(store_error)?;
+        let mut current = info.current.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(old) = current.take() {
+            old.set(0.0);
+        }
+        slot.set(1.0);
+        *current = Some(slot);
+        Ok(())
+    }
+
+    /// A state set's state `index` now holds, and no other.
+    pub(crate) fn select(&self, index: usize) {
+        for (i, slot) in self.slots.iter().enumerate() {
+            slot.set(if i == index { 1.0 } else { 0.0 });
+        }
     }
 
     /// Adds to the first slot (a counter, a gauge).

@@ -9,7 +9,9 @@ use crate::family_handle::MetricArgs;
 use crate::metric_class::metric_class;
 
 /// The states, with upstream's checks and messages.
-fn checked_states(_py: Python<'_>, args: &MetricArgs, states: Option<Vec<String>>) -> PyResult<States> {
+fn checked_states(_py: Python<'_>, args: &mut MetricArgs, states: Option<Vec<String>>) -> PyResult<States> {
+    // Across processes, a state holds if it holds in some live process.
+    args.store_rule = pyrometer_store::Merge::LiveMax;
     if args.labelnames.contains(&args.name) {
         return Err(PyValueError::new_err(format!("Overlapping labels for Enum metric: {}", args.name)));
     }
@@ -26,10 +28,17 @@ metric_class!(
         /// Makes `state` the current state.
         fn state(&self, state: &Bound<'_, PyString>) -> PyResult<()> {
             // Upstream looks the state up with `list.index`, whose error this is.
+            let name = state.to_str()?;
             self.0
                 .series()?
-                .set_exclusive(state.to_str()?)
-                .map_err(|_| state.repr().map_or_else(|e| e, |r| PyValueError::new_err(format!("{r} is not in list"))))
+                .set_exclusive(name)
+                .map_err(|_| state.repr().map_or_else(|e| e, |r| PyValueError::new_err(format!("{r} is not in list"))))?;
+            if let Some(stored) = &self.0.stored
+                && let Some(index) = self.0.family.options().names().iter().position(|s| &**s == name)
+            {
+                stored.select(index);
+            }
+            Ok(())
         }
     }
 );

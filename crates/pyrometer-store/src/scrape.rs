@@ -193,6 +193,10 @@ impl Views {
                 }
                 for &id in &series.plain {
                     if let (Some(value), Part::Plain(suffix)) = (totals[id], &self.interned[id].part) {
+                        // An Info's replaced pairs read 0: they are no longer its series.
+                        if family.metric_type == MetricType::Info && value == 0.0 {
+                            continue;
+                        }
                         samples.push(Sample::new(suffix, series.labels.clone(), value));
                     }
                 }

@@ -76,6 +76,8 @@ pub(crate) fn static_suffix(suffix: &str) -> &'static str {
         "_count" => "_count",
         "_sum" => "_sum",
         "_bucket" => "_bucket",
+        "_info" => "_info",
+        "_created" => "_created",
         _ => "",
     }
 }

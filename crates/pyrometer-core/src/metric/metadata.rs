@@ -107,7 +107,7 @@ impl Metadata {
 }
 
 /// The checked, shared description of a built family.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct FamilyMeta {
     /// The full name.
     pub name: Arc<str>,
