@@ -54,12 +54,16 @@ def _run_workers(lib_name, directory, count, keep_alive=0):
     return alive
 
 
-def _scrape(lib, directory):
+def _scrape(lib, directory, created=False):
+    """The merged samples, `pid` labels masked; `_created` samples (which only pyrometer's
+    multiprocess mode writes) left out unless asked for."""
     registry = lib.CollectorRegistry()
     import_module(f"{lib.__name__}.multiprocess").MultiProcessCollector(registry, path=str(directory))
     samples = set()
     for metric in registry.collect():
         for s in metric.samples:
+            if s.name.endswith("_created") and not created:
+                continue
             labels = tuple(sorted((k, "PID" if k == "pid" else v) for k, v in s.labels.items()))
             samples.add((s.name, labels, float(s.value)))
     return samples
@@ -208,3 +212,22 @@ def test_info_and_enum_merge_over_live_processes(tmp_path):
         ("phase", (("phase", "done"),), 0.0),
     }
     assert _scrape(pyrometer, tmp_path) == set()
+
+
+def test_created_is_the_earliest_creation_and_can_be_disabled(tmp_path):
+    import time
+
+    import pyrometer
+
+    before = time.time()
+    _run_workers("pyrometer", tmp_path, count=2)
+    created = {(name, labels): value for name, labels, value in _scrape(pyrometer, tmp_path, created=True)
+               if name.endswith("_created")}
+    assert set(created) == {("requests_created", (("method", "GET"),)), ("requests_created", (("method", "POST"),)),
+                            ("latency_created", (("path", "/"),)), ("size_created", ())}
+    assert all(before <= value <= time.time() for value in created.values())
+    pyrometer.disable_created_metrics()
+    try:
+        assert not any(name.endswith("_created") for name, _, _ in _scrape(pyrometer, tmp_path, created=True))
+    finally:
+        pyrometer.enable_created_metrics()

@@ -50,9 +50,15 @@ pub(crate) trait StoreLayout: pyrometer_core::Metric {
     fn slots(meta: &FamilyMeta, options: &Self::Options) -> Vec<(&'static str, Option<Label>, f64)>;
 }
 
+/// The last slot of a counter, histogram or summary: when the series was first created in any
+/// process (merged by [`Merge::Min`]).
+fn created() -> (&'static str, Option<Label>, f64) {
+    ("_created", None, pyrometer_core::now_seconds())
+}
+
 impl StoreLayout for Counter {
     fn slots(_: &FamilyMeta, (): &()) -> Vec<(&'static str, Option<Label>, f64)> {
-        vec![("_total", None, 0.0)]
+        vec![("_total", None, 0.0), created()]
     }
 }
 
@@ -67,13 +73,14 @@ impl StoreLayout for Histogram {
         let mut slots: Vec<_> =
             buckets.bounds().iter().map(|b| ("_bucket", Some(Label::new("le", go_float(*b))), 0.0)).collect();
         slots.push(("_sum", None, 0.0));
+        slots.push(created());
         slots
     }
 }
 
 impl StoreLayout for Summary {
     fn slots(_: &FamilyMeta, _: &Option<pyrometer_core::Quantiles>) -> Vec<(&'static str, Option<Label>, f64)> {
-        vec![("_count", None, 0.0), ("_sum", None, 0.0)]
+        vec![("_count", None, 0.0), ("_sum", None, 0.0), created()]
     }
 }
 
@@ -102,7 +109,7 @@ impl StoreLayout for StateSet {
 pub(crate) struct StoredSeries {
     slots: Vec<Slot>,
     /// A histogram's bounds, `+Inf` last: slot `i` counts the observations of bucket `i`
-    /// alone, and the last slot is the sum.
+    /// alone, and the slot after the buckets is the sum.
     bounds: Option<Arc<[f64]>>,
     /// An Info's: what makes its key, and the slot of the pairs it holds now.
     info: Option<InfoSlot>,
@@ -144,6 +151,7 @@ impl StoredSeries {
             .iter()
             .map(|(suffix, extra, first)| {
                 let key = series_key(meta, suffix, &labels, extra.as_ref());
+                let rule = if *suffix == "_created" { Merge::Min } else { rule };
                 let slot = file.slot(&key, rule).map_err(store_error)?;
                 if *first != 0.0 {
                     slot.set(*first);
@@ -198,7 +206,7 @@ impl StoredSeries {
     pub(crate) fn observe(&self, value: f64) {
         let (count, sum) = match &self.bounds {
             Some(bounds) => match bounds.iter().position(|b| value <= *b) {
-                Some(i) => (i, self.slots.len() - 1),
+                Some(i) => (i, bounds.len()),
                 None => return,
             },
             None => (0, 1),

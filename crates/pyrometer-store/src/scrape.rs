@@ -164,8 +164,9 @@ impl Views {
     }
 
     /// Every series' value over the files of `paths` (in that order), each combined by its
-    /// rule, as families in the order their first series were seen.
-    pub(crate) fn families(&self, paths: &[PathBuf]) -> Vec<MetricFamily> {
+    /// rule, as families in the order their first series were seen; `_created` samples only
+    /// when `created`.
+    pub(crate) fn families(&self, paths: &[PathBuf], created: bool) -> Vec<MetricFamily> {
         let mut combined: Vec<Option<Value>> = vec![None; self.interned.len()];
         for view in paths.iter().filter_map(|p| self.files.get(p)) {
             for &(id, value_at, written_at) in &view.values {
@@ -195,6 +196,9 @@ impl Views {
                     if let (Some(value), Part::Plain(suffix)) = (totals[id], &self.interned[id].part) {
                         // An Info's replaced pairs read 0: they are no longer its series.
                         if family.metric_type == MetricType::Info && value == 0.0 {
+                            continue;
+                        }
+                        if *suffix == "_created" && !created {
                             continue;
                         }
                         samples.push(Sample::new(suffix, series.labels.clone(), value));

@@ -56,7 +56,7 @@ impl DirectoryCollector {
 }
 
 impl Collector for DirectoryCollector {
-    fn collect(&self, _: &CollectOptions, out: &mut Vec<MetricFamily>) -> Result<(), Error> {
+    fn collect(&self, options: &CollectOptions, out: &mut Vec<MetricFamily>) -> Result<(), Error> {
         let store = StoreDir::open(&self.dir).map_err(Error::collect)?;
         let reaped = store.reap().map_err(Error::collect)?;
         let paths = store.scrape_paths().map_err(Error::collect)?;
@@ -64,7 +64,7 @@ impl Collector for DirectoryCollector {
         let problems = views.refresh(&paths);
         *self.problems.lock().unwrap_or_else(PoisonError::into_inner) =
             reaped.problems.iter().chain(&problems).map(ToString::to_string).collect();
-        out.extend(views.families(&paths));
+        out.extend(views.families(&paths, options.created));
         Ok(())
     }
 }
