@@ -48,6 +48,11 @@ fn store_error(err: pyrometer_store::Error) -> PyErr {
 /// label it carries and its first value, in slot order.
 pub(crate) trait StoreLayout: pyrometer_core::Metric {
     fn slots(meta: &FamilyMeta, options: &Self::Options) -> Vec<(&'static str, Option<Label>, f64)>;
+
+    /// A histogram's bucket bounds, `+Inf` last: its first slots count their buckets.
+    fn bounds(_options: &Self::Options) -> Option<Arc<[f64]>> {
+        None
+    }
 }
 
 /// The last slot of a counter, histogram or summary: when the series was first created in any
@@ -75,6 +80,10 @@ impl StoreLayout for Histogram {
         slots.push(("_sum", None, 0.0));
         slots.push(created());
         slots
+    }
+
+    fn bounds(buckets: &pyrometer_core::Buckets) -> Option<Arc<[f64]>> {
+        Some(buckets.bounds().into())
     }
 }
 
@@ -159,10 +168,7 @@ impl StoredSeries {
                 Ok(slot)
             })
             .collect::<PyResult<Vec<_>>>()?;
-        let bounds = (M::TYPE == MetricType::Histogram).then(|| {
-            layout.iter().filter_map(|(_, le, _)| le.as_ref().map(|l| le_value(&l.value))).collect::<Vec<_>>().into()
-        });
-        Ok(Some(Self { slots, bounds, info: None }))
+        Ok(Some(Self { slots, bounds: M::bounds(options), info: None }))
     }
 
     /// An Info's new pairs: their series holds 1, the one it replaces 0 (and is left out).
@@ -214,10 +220,6 @@ impl StoredSeries {
         self.slots[count].add(1.0);
         self.slots[sum].add(value);
     }
-}
-
-fn le_value(le: &str) -> f64 {
-    if le == "+Inf" { f64::INFINITY } else { le.parse().unwrap_or(f64::NAN) }
 }
 
 /// How a gauge's `multiprocess_mode` combines processes.
