@@ -84,18 +84,25 @@ impl Views {
 
     fn refresh_file(&mut self, path: &Path) -> Result<(), Problem> {
         let inode = std::fs::metadata(path).map_err(Problem::Io)?.ino();
-        let stale = self.files.get(path).is_none_or(|view| view.inode != inode || view.file.outgrown());
-        if stale {
-            let file = OpenFile::open(path)?;
-            // A remapped file keeps what was parsed: entries never move.
-            let (parsed, values) = match self.files.remove(path) {
-                Some(old) if old.inode == inode => (old.parsed, old.values),
-                _ => (HEADER_LEN, Vec::new()),
-            };
-            self.files.insert(path.to_owned(), FileView { file, inode, parsed, values });
-        }
+        let mut stale = self.files.get(path).is_none_or(|view| view.inode != inode || view.file.outgrown());
+        // A writer may grow the file between the check and the read: then map it once more.
+        let used = loop {
+            if stale {
+                let file = OpenFile::open(path)?;
+                // A remapped file keeps what was parsed: entries never move.
+                let (parsed, values) = match self.files.remove(path) {
+                    Some(old) if old.inode == inode => (old.parsed, old.values),
+                    _ => (HEADER_LEN, Vec::new()),
+                };
+                self.files.insert(path.to_owned(), FileView { file, inode, parsed, values });
+            }
+            let Some(view) = self.files.get(path) else { return Ok(()) };
+            match view.file.used() {
+                Err(Problem::Truncated { .. }) if !stale => stale = true,
+                used => break used?,
+            }
+        };
         let Some(view) = self.files.get_mut(path) else { return Ok(()) };
-        let used = view.file.used()?;
         let mut found = Vec::new();
         view.file.scan(view.parsed, used, |entry| {
             if let Kind::Series(merge) = entry.kind {
