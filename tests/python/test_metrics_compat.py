@@ -116,3 +116,7 @@ def test_random_values_are_spelled_alike(both):
             g.labels(str(i)).set(value)
         outputs.append(lib.generate_latest(registry))
     assert outputs[1] == outputs[0]
+
+
+def test_an_unknown_multiprocess_mode_is_refused_alike(raises_alike):
+    raises_alike(lambda lib, r: lib.Gauge("g", "G.", multiprocess_mode="newest", registry=r))

@@ -13,18 +13,12 @@ use crate::metric_class::metric_class;
 use crate::multiprocess::gauge_rule;
 use crate::value::Value;
 
-/// How values of several processes combine; accepted with upstream's check, applied by the
-/// multiprocess store.
-const MULTIPROCESS_MODES: [&str; 10] =
-    ["all", "liveall", "min", "livemin", "max", "livemax", "sum", "livesum", "mostrecent", "livemostrecent"];
-
+/// Checks `multiprocess_mode` as upstream does: the modes are those the multiprocess store
+/// knows how to combine ([`gauge_rule`]).
 fn checked_mode(_py: Python<'_>, args: &mut MetricArgs, multiprocess_mode: String) -> PyResult<()> {
-    if !MULTIPROCESS_MODES.contains(&multiprocess_mode.as_str()) {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!("Invalid multiprocess mode: {multiprocess_mode}")));
-    }
-    if let Some(rule) = gauge_rule(&multiprocess_mode) {
-        args.store_rule = rule;
-    }
+    args.store_rule = gauge_rule(&multiprocess_mode).ok_or_else(|| {
+        pyo3::exceptions::PyValueError::new_err(format!("Invalid multiprocess mode: {multiprocess_mode}"))
+    })?;
     Ok(())
 }
 
