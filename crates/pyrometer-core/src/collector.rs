@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::metric::family::Family;
+use crate::metric::counter::Counter;
 use crate::metric::kind::Metric;
+use crate::registry::Registry;
 use crate::snapshot::family::MetricFamily;
 use crate::snapshot::metric_type::MetricType;
 
@@ -60,6 +62,30 @@ pub trait Collector: Send + Sync + std::fmt::Debug + 'static {
     fn describe(&self) -> Option<Vec<Description>> {
         None
     }
+
+    /// Called once the collector is registered, for families to take the registry's default
+    /// series limit and count their folds in its self-metric. Other collectors ignore it.
+    fn guard_series(&self, _guard: &SeriesGuard<'_>) {}
+}
+
+/// What a registry offers a family it registers: see [`Collector::guard_series`].
+#[derive(Debug)]
+pub struct SeriesGuard<'a> {
+    pub(crate) default_limit: Option<usize>,
+    pub(crate) registry: &'a Registry,
+}
+
+impl SeriesGuard<'_> {
+    /// The registry's default series limit for families without their own.
+    #[must_use]
+    pub fn default_limit(&self) -> Option<usize> {
+        self.default_limit
+    }
+
+    /// The registry's counter of folds for the family `name`.
+    pub fn overflow_counter(&self, name: &str) -> Counter {
+        self.registry.overflow_counter(name)
+    }
 }
 
 impl<M: Metric> Collector for Family<M> {
@@ -71,5 +97,9 @@ impl<M: Metric> Collector for Family<M> {
     fn describe(&self) -> Option<Vec<Description>> {
         let meta = self.meta();
         Some(vec![Description { name: meta.name.clone(), metric_type: meta.metric_type }])
+    }
+
+    fn guard_series(&self, guard: &SeriesGuard<'_>) {
+        self.attach_series_guard(guard.default_limit(), || guard.overflow_counter(&self.meta().name));
     }
 }

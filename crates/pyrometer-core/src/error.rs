@@ -64,6 +64,12 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A family's series limit was zero.
+    #[error("A series limit must be at least 1")]
+    InvalidSeriesLimit,
+    /// A sampled counter's rate was not in (0, 1].
+    #[error("Sample rate must be in (0, 1]")]
+    InvalidSampleRate,
     /// A summary was asked for quantiles it cannot report.
     #[error("Invalid summary quantiles: {reason}")]
     InvalidQuantile {

@@ -37,6 +37,8 @@ mod metric {
     pub(crate) mod info;
     pub(crate) mod kind;
     pub(crate) mod metadata;
+    pub(crate) mod rate_limited_gauge;
+    pub(crate) mod sampled_counter;
     pub(crate) mod sketch;
     pub(crate) mod state_set;
     pub(crate) mod summary;
@@ -51,20 +53,22 @@ mod snapshot {
     pub(crate) mod timestamp;
 }
 
-pub use collector::{CollectOptions, Collector, Description};
+pub use collector::{CollectOptions, Collector, Description, SeriesGuard};
 pub use error::{CollectError, Error};
 pub use metric::buckets::{Buckets, DEFAULT_BUCKETS};
 pub use metric::counter::Counter;
-pub use metric::family::Family;
+pub use metric::family::{Family, OVERFLOW_LABEL_VALUE};
 pub use metric::gauge::{Gauge, ValueFunction};
 pub use metric::histogram::Histogram;
 pub use metric::info::Info;
 pub use metric::kind::{Metric, SeriesContext};
 pub use metric::metadata::{FamilyMeta, Metadata};
+pub use metric::rate_limited_gauge::RateLimitedGauge;
+pub use metric::sampled_counter::{SampleRate, SampledCounter};
 pub use metric::sketch::Sketch;
 pub use metric::state_set::{StateSet, States};
 pub use metric::summary::{Quantiles, Summary};
-pub use registry::{CollectorId, Registry, RegistryOptions};
+pub use registry::{CollectorId, Registry, RegistryOptions, SERIES_OVERFLOW_METRIC};
 pub use snapshot::exemplar::{EXEMPLAR_MAX_LABEL_CHARS, Exemplar};
 pub use snapshot::family::MetricFamily;
 pub use snapshot::labels::{Label, LabelSet};

@@ -2,10 +2,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
-use crate::collector::{CollectOptions, Collector, Description};
+use crate::collector::{CollectOptions, Collector, Description, SeriesGuard};
 use crate::error::Error;
+use crate::metric::counter::Counter;
+use crate::metric::family::Family;
+use crate::metric::metadata::Metadata;
 use crate::snapshot::family::MetricFamily;
 use crate::snapshot::labels::LabelSet;
 use crate::snapshot::metric_type::MetricType;
@@ -39,7 +42,12 @@ struct Inner {
     state: RwLock<State>,
     created_disabled: AtomicBool,
     options: RegistryOptions,
+    /// `pyrometer_series_overflow_total{family}`, registered once a family has a series limit.
+    overflow: OnceLock<Option<Family<Counter>>>,
 }
+
+/// The name of the self-metric that counts label sets folded into overflow series.
+pub const SERIES_OVERFLOW_METRIC: &str = "pyrometer_series_overflow";
 
 /// How a registry treats collectors that do not say up front which families they produce.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -51,6 +59,10 @@ pub struct RegistryOptions {
     /// (`support_collectors_without_names` in `prometheus_client`); by default a restricted
     /// collection asks only the collectors that own one of the names.
     pub restricted_includes_unnamed: bool,
+    /// The series limit of every registered family that has none of its own (see
+    /// [`Family::set_series_limit`]). Folds are counted in `pyrometer_series_overflow_total`,
+    /// labelled with the family's name, once any registered family has a limit.
+    pub max_series_per_family: Option<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -108,6 +120,28 @@ impl Registry {
 
     /// Adds a collector that is shared with other owners.
     pub fn register_shared(&self, collector: Arc<dyn Collector>) -> Result<CollectorId, Error> {
+        if self.inner.options.max_series_per_family == Some(0) {
+            return Err(Error::InvalidSeriesLimit);
+        }
+        let id = self.insert(collector.clone())?;
+        collector.guard_series(&SeriesGuard { default_limit: self.inner.options.max_series_per_family, registry: self });
+        Ok(id)
+    }
+
+    /// The counter of label sets folded in the family `name`: a series of the registry's
+    /// overflow self-metric, registered on first use (a counter of its own if that name is taken).
+    pub(crate) fn overflow_counter(&self, name: &str) -> Counter {
+        let overflow = self.inner.overflow.get_or_init(|| {
+            let help = "Label sets folded into a family's overflow series once it reached its series limit.";
+            let family = Family::<Counter>::new(Metadata::new(SERIES_OVERFLOW_METRIC, help).label_names(["family"]))
+                .expect("the self-metric's name and labels are valid");
+            self.insert(Arc::new(family.clone())).ok().map(|_| family)
+        });
+        overflow.as_ref().and_then(|f| f.labels(&[name]).ok()).unwrap_or_default()
+    }
+
+    /// Adds a collector under its names, or fails on a clash.
+    fn insert(&self, collector: Arc<dyn Collector>) -> Result<CollectorId, Error> {
         let names = self.names_of(&*collector)?;
         let mut state = self.write();
         let mut clashes: Vec<String> = names.iter().filter(|n| state.owners.contains_key(*n)).cloned().collect();
@@ -416,5 +450,41 @@ mod tests {
         r.register(Family::<Gauge>::new(Metadata::new("mem", "h").unit("bytes")).unwrap()).unwrap();
         let names: HashSet<String> = ["mem_bytes".to_owned()].into();
         assert_eq!(&*r.collect_restricted(&names).unwrap()[0].unit, "bytes");
+    }
+
+    #[test]
+    fn the_default_series_limit_folds_and_the_self_metric_counts() {
+        let r = Registry::with_options(RegistryOptions { max_series_per_family: Some(2), ..Default::default() });
+        let paths = Family::<Counter>::new(Metadata::new("hits", "h").label_names(["path"])).unwrap();
+        let own = Family::<Counter>::new(Metadata::new("own", "h").label_names(["k"])).unwrap();
+        own.set_series_limit(5).unwrap();
+        r.register(paths.clone()).unwrap();
+        r.register(own.clone()).unwrap();
+        for i in 0..10 {
+            paths.labels(&[&format!("/{i}")]).unwrap().inc();
+            own.labels(&[&i.to_string()]).unwrap().inc();
+        }
+        assert_eq!(paths.series_limit(), Some(2));
+        assert_eq!(own.series_limit(), Some(5), "a family's own limit wins over the default");
+        let folded = |family: &str| {
+            r.get_sample_value("pyrometer_series_overflow_total", &LabelSet::new([("family", family)])).unwrap()
+        };
+        assert_eq!(folded("hits"), Some(8.0));
+        assert_eq!(folded("own"), Some(5.0));
+        let overflow = LabelSet::new([("path", crate::OVERFLOW_LABEL_VALUE)]);
+        assert_eq!(r.get_sample_value("hits_total", &overflow).unwrap(), Some(8.0));
+        let invalid = Registry::with_options(RegistryOptions { max_series_per_family: Some(0), ..Default::default() });
+        assert_eq!(invalid.register(paths).unwrap_err(), Error::InvalidSeriesLimit);
+    }
+
+    #[test]
+    fn a_registry_without_limits_has_no_self_metric() {
+        let r = Registry::new();
+        let paths = Family::<Counter>::new(Metadata::new("hits", "h").label_names(["path"])).unwrap();
+        r.register(paths.clone()).unwrap();
+        for i in 0..10 {
+            paths.labels(&[&format!("/{i}")]).unwrap().inc();
+        }
+        assert_eq!(r.collect().unwrap().len(), 1);
     }
 }

@@ -185,15 +185,26 @@ impl PyCollectorRegistry {
 #[pymethods]
 impl PyCollectorRegistry {
     #[new]
-    #[pyo3(signature = (auto_describe = false, target_info = None, support_collectors_without_names = false))]
+    #[pyo3(signature = (
+        auto_describe = false,
+        target_info = None,
+        support_collectors_without_names = false,
+        *,
+        max_series_per_family = None,
+    ))]
     fn new(
         auto_describe: bool,
         target_info: Option<HashMap<String, String>>,
         support_collectors_without_names: bool,
+        max_series_per_family: Option<usize>,
     ) -> PyResult<Self> {
+        if max_series_per_family == Some(0) {
+            return Err(to_py(pyrometer_core::Error::InvalidSeriesLimit));
+        }
         let inner = Registry::with_options(RegistryOptions {
             auto_describe,
             restricted_includes_unnamed: support_collectors_without_names,
+            max_series_per_family,
         });
         inner.set_target_info(target_info.map(LabelSet::new)).map_err(to_py)?;
         Ok(Self { inner, members: Mutex::default() })

@@ -2,12 +2,14 @@
 
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use foldhash::fast::RandomState;
 use indexmap::IndexMap;
 use indexmap::map::raw_entry_v1::{RawEntryApiV1, RawEntryMut};
 
+use super::counter::Counter;
 use super::kind::{Metric, SeriesContext};
 use super::metadata::{FamilyMeta, Metadata};
 use crate::error::Error;
@@ -38,7 +40,15 @@ struct FamilyInner<M: Metric> {
     meta: Arc<FamilyMeta>,
     options: M::Options,
     children: RwLock<IndexMap<LabelValues, Child<M>, RandomState>>,
+    /// Most series before new label sets fold into the overflow series; 0 when unlimited.
+    series_limit: AtomicUsize,
+    /// Counts label sets folded into the overflow series; a registry installs one of its own.
+    folded: OnceLock<Counter>,
 }
+
+/// The value every per-child label takes in the series that label sets beyond a family's
+/// [series limit](Family::set_series_limit) fold into.
+pub const OVERFLOW_LABEL_VALUE: &str = "__overflow__";
 
 struct Child<M> {
     labels: LabelSet,
@@ -145,7 +155,13 @@ impl<M: Metric> Family<M> {
         let meta = FamilyMeta::build(&meta, M::TYPE, M::RESERVED_LABELS)?;
         M::validate(&options, &meta)?;
         let family = Self {
-            inner: Arc::new(FamilyInner { meta: Arc::new(meta), options, children: RwLock::new(IndexMap::default()) }),
+            inner: Arc::new(FamilyInner {
+                meta: Arc::new(meta),
+                options,
+                children: RwLock::new(IndexMap::default()),
+                series_limit: AtomicUsize::new(0),
+                folded: OnceLock::new(),
+            }),
         };
         if family.inner.meta.label_names.is_empty() {
             family.labels(&[])?;
@@ -165,8 +181,51 @@ impl<M: Metric> Family<M> {
         &self.inner.options
     }
 
+    /// Bounds the number of series: once the family holds `max` series, a new set of label
+    /// values gets the overflow series (every per-child label set to [`OVERFLOW_LABEL_VALUE`])
+    /// and is counted in [`Family::folded`]. Existing series keep working. A registry built with
+    /// a default limit applies it to families that have none.
+    pub fn set_series_limit(&self, max: usize) -> Result<(), Error> {
+        if max == 0 {
+            return Err(Error::InvalidSeriesLimit);
+        }
+        // Relaxed: read under the children's write lock, which orders it with every creation.
+        self.inner.series_limit.store(max, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The series limit, if one is set.
+    #[must_use]
+    pub fn series_limit(&self) -> Option<usize> {
+        Some(self.inner.series_limit.load(Ordering::Relaxed)).filter(|&max| max != 0)
+    }
+
+    /// How many lookups of new label sets folded into the overflow series.
+    #[must_use]
+    pub fn folded(&self) -> f64 {
+        self.inner.folded.get().map_or(0.0, Counter::get)
+    }
+
+    /// Takes the registry's default series limit unless the family has its own, and counts
+    /// folds in `counter` (the registry's self-metric) from now on.
+    pub(crate) fn attach_series_guard(&self, default_limit: Option<usize>, counter: impl FnOnce() -> Counter) {
+        if let Some(max) = default_limit {
+            // Only a family without its own limit takes the default.
+            let _ = self.inner.series_limit.compare_exchange(0, max, Ordering::Relaxed, Ordering::Relaxed);
+        }
+        if self.series_limit().is_some() && self.inner.folded.get().is_none() {
+            let _ = self.inner.folded.set(counter());
+        }
+    }
+
     /// The child for these label values, in label-name order; created on first use.
     pub fn labels(&self, values: &[&str]) -> Result<M, Error> {
+        self.labels_or_overflow(values).map(|(metric, _)| metric)
+    }
+
+    /// The child for these label values, and whether it is the overflow series because the
+    /// family reached its [series limit](Family::set_series_limit).
+    pub fn labels_or_overflow(&self, values: &[&str]) -> Result<(M, bool), Error> {
         let expected = self.inner.meta.label_names.len();
         if values.len() != expected {
             return Err(Error::LabelCount { expected, got: values.len() });
@@ -175,19 +234,39 @@ impl<M: Metric> Family<M> {
             let children = self.read();
             let hash = hash_values(children.hasher(), values);
             if let Some((_, child)) = children.raw_entry_v1().from_hash(hash, |k| k.matches(values)) {
-                return Ok(child.metric.clone());
+                return Ok((child.metric.clone(), false));
             }
         }
         let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
         let hash = hash_values(children.hasher(), values);
         // Another thread may have created it between the two locks.
+        let limit = self.inner.series_limit.load(Ordering::Relaxed);
+        let full = limit != 0 && children.len() >= limit;
         match children.raw_entry_mut_v1().from_hash(hash, |k| k.matches(values)) {
-            RawEntryMut::Occupied(entry) => Ok(entry.get().metric.clone()),
+            RawEntryMut::Occupied(entry) => Ok((entry.get().metric.clone(), false)),
+            RawEntryMut::Vacant(_) if full => Ok((self.fold(&mut children), true)),
             RawEntryMut::Vacant(entry) => {
                 let metric = M::build(&self.inner.options, &self.inner.meta);
                 let labels = series_labels(&self.inner.meta, values);
                 entry.insert_hashed_nocheck(hash, LabelValues::new(values), Child { labels, metric: metric.clone() });
-                Ok(metric)
+                Ok((metric, false))
+            }
+        }
+    }
+
+    /// The overflow series, created if need be (it may take the family one over its limit),
+    /// with the fold counted.
+    fn fold(&self, children: &mut IndexMap<LabelValues, Child<M>, RandomState>) -> M {
+        self.inner.folded.get_or_init(Counter::default).inc();
+        let values = vec![OVERFLOW_LABEL_VALUE; self.inner.meta.label_names.len()];
+        let hash = hash_values(children.hasher(), &values);
+        match children.raw_entry_mut_v1().from_hash(hash, |k| k.matches(&values)) {
+            RawEntryMut::Occupied(entry) => entry.get().metric.clone(),
+            RawEntryMut::Vacant(entry) => {
+                let metric = M::build(&self.inner.options, &self.inner.meta);
+                let labels = series_labels(&self.inner.meta, &values);
+                entry.insert_hashed_nocheck(hash, LabelValues::new(&values), Child { labels, metric: metric.clone() });
+                metric
             }
         }
     }
@@ -412,6 +491,33 @@ mod tests {
         let values: Vec<f64> = family.collect(false).unwrap().samples.iter().map(|s| s.value).collect();
         assert_eq!(values, [2.0]);
         assert_eq!(family.collect(false).unwrap().samples.len(), 2);
+    }
+
+    #[test]
+    fn label_sets_beyond_the_limit_fold_into_one_overflow_series() {
+        let f = requests();
+        assert_eq!(f.set_series_limit(0), Err(Error::InvalidSeriesLimit));
+        f.set_series_limit(2).unwrap();
+        f.labels(&["GET", "200"]).unwrap().inc();
+        f.labels(&["GET", "500"]).unwrap().inc();
+        for code in 0..100 {
+            let (series, folded) = f.labels_or_overflow(&["GET", &code.to_string()]).unwrap();
+            assert!(folded);
+            series.inc();
+        }
+        // Existing series still get their own.
+        let (existing, folded) = f.labels_or_overflow(&["GET", "200"]).unwrap();
+        assert!(!folded);
+        existing.inc();
+        assert_eq!(f.len(), 3);
+        assert_eq!(f.folded(), 100.0);
+        let overflow = f.labels(&[OVERFLOW_LABEL_VALUE, OVERFLOW_LABEL_VALUE]).unwrap();
+        assert_eq!(overflow.get(), 100.0);
+        assert_eq!(f.labels(&["GET", "200"]).unwrap().get(), 2.0);
+        // Removing a series makes room again.
+        f.remove(&["GET", "500"]).unwrap();
+        f.remove(&[OVERFLOW_LABEL_VALUE, OVERFLOW_LABEL_VALUE]).unwrap();
+        assert!(!f.labels_or_overflow(&["PUT", "201"]).unwrap().1);
     }
 
     #[test]
