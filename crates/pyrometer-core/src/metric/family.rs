@@ -236,6 +236,16 @@ impl<M: Metric> Family<M> {
             if let Some((_, child)) = children.raw_entry_v1().from_hash(hash, |k| k.matches(values)) {
                 return Ok((child.metric.clone(), false));
             }
+            // A full family answers new label sets from its overflow series under the read lock.
+            let limit = self.inner.series_limit.load(Ordering::Relaxed);
+            if limit != 0 && children.len() >= limit {
+                let overflow = vec![OVERFLOW_LABEL_VALUE; values.len()];
+                let hash = hash_values(children.hasher(), &overflow);
+                if let Some((_, child)) = children.raw_entry_v1().from_hash(hash, |k| k.matches(&overflow)) {
+                    self.inner.folded.get_or_init(Counter::default).inc();
+                    return Ok((child.metric.clone(), true));
+                }
+            }
         }
         let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
         let hash = hash_values(children.hasher(), values);
