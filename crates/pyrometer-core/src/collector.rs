@@ -4,9 +4,8 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::metric::family::Family;
-use crate::metric::counter::Counter;
 use crate::metric::kind::Metric;
-use crate::registry::Registry;
+use crate::registry::{Registry, RegistryLink};
 use crate::snapshot::family::MetricFamily;
 use crate::snapshot::metric_type::MetricType;
 
@@ -82,9 +81,8 @@ impl SeriesGuard<'_> {
         self.default_limit
     }
 
-    /// The registry's counter of folds for the family `name`.
-    pub fn overflow_counter(&self, name: &str) -> Counter {
-        self.registry.overflow_counter(name)
+    pub(crate) fn link(&self) -> RegistryLink {
+        self.registry.link()
     }
 }
 
@@ -100,6 +98,6 @@ impl<M: Metric> Collector for Family<M> {
     }
 
     fn guard_series(&self, guard: &SeriesGuard<'_>) {
-        self.attach_series_guard(guard.default_limit(), || guard.overflow_counter(&self.meta().name));
+        self.attach_series_guard(guard.default_limit(), guard.link());
     }
 }

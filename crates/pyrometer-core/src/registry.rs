@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock, Weak};
 
 use crate::collector::{CollectOptions, Collector, Description, SeriesGuard};
 use crate::error::Error;
@@ -44,6 +44,17 @@ struct Inner {
     options: RegistryOptions,
     /// `pyrometer_series_overflow_total{family}`, registered once a family has a series limit.
     overflow: OnceLock<Option<Family<Counter>>>,
+}
+
+/// A weak handle to a registry: what a registered family keeps of it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RegistryLink(Weak<Inner>);
+
+impl RegistryLink {
+    /// The registry's counter of folds for the family `name`, while the registry lives.
+    pub(crate) fn overflow_counter(&self, name: &str) -> Option<Counter> {
+        self.0.upgrade().map(|inner| Registry { inner }.overflow_counter(name))
+    }
 }
 
 /// The name of the self-metric that counts label sets folded into overflow series.
@@ -126,6 +137,11 @@ impl Registry {
         let id = self.insert(collector.clone())?;
         collector.guard_series(&SeriesGuard { default_limit: self.inner.options.max_series_per_family, registry: self });
         Ok(id)
+    }
+
+    /// A handle that does not keep the registry alive, for a family to reach it later.
+    pub(crate) fn link(&self) -> RegistryLink {
+        RegistryLink(Arc::downgrade(&self.inner))
     }
 
     /// The counter of label sets folded in the family `name`: a series of the registry's
@@ -457,9 +473,10 @@ mod tests {
         let r = Registry::with_options(RegistryOptions { max_series_per_family: Some(2), ..Default::default() });
         let paths = Family::<Counter>::new(Metadata::new("hits", "h").label_names(["path"])).unwrap();
         let own = Family::<Counter>::new(Metadata::new("own", "h").label_names(["k"])).unwrap();
-        own.set_series_limit(5).unwrap();
         r.register(paths.clone()).unwrap();
         r.register(own.clone()).unwrap();
+        // A limit set after registration is counted in the registry all the same.
+        own.set_series_limit(5).unwrap();
         for i in 0..10 {
             paths.labels(&[&format!("/{i}")]).unwrap().inc();
             own.labels(&[&i.to_string()]).unwrap().inc();

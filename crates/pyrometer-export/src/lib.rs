@@ -5,10 +5,12 @@
 //! - [`pushgateway`] (feature `pushgateway`): push, push-add and delete groups on a Pushgateway.
 //! - [`textfile`]: an atomic file for the node exporter's textfile collector.
 //! - [`graphite`]: pushes to Graphite's plaintext listener, once or on an interval.
+//! - [`statsd`]: counters, gauges and observations as `StatsD`/`DogStatsD` lines over UDP.
 
 pub mod graphite;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "pushgateway")]
 pub mod pushgateway;
+pub mod statsd;
 pub mod textfile;

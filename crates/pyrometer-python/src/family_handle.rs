@@ -152,9 +152,22 @@ impl<M: StoreLayout> FamilyHandle<M> {
                 label_strings(args.iter())?
             }
         };
-        let key = PyTuple::new(py, &strings)?;
+        let mut key = PyTuple::new(py, &strings)?;
         if let Some(child) = children.get_item(&key)? {
             return Ok(child.unbind());
+        }
+        let mut strings = strings;
+        if self.family.series_limit().is_some() {
+            let values: Vec<&str> = strings.iter().map(|s| s.to_str()).collect::<PyResult<_>>()?;
+            // Beyond the series limit, every new label set shares the one overflow child: neither
+            // the family nor this cache grows.
+            if self.family.labels_or_overflow(&values).map_err(to_py)?.1 {
+                strings = vec![PyString::new(py, pyrometer_core::OVERFLOW_LABEL_VALUE); names.len()];
+                key = PyTuple::new(py, &strings)?;
+                if let Some(child) = children.get_item(&key)? {
+                    return Ok(child.unbind());
+                }
+            }
         }
         let child = self.new_child(object, &strings)?;
         // Two threads may build the same child at once; both share the one series, and the

@@ -15,6 +15,7 @@ mod multiprocess;
 mod parser;
 mod python_collector;
 mod registry;
+mod sampled_counter;
 mod server;
 mod state_set;
 mod summary;
@@ -45,6 +46,8 @@ mod _native {
     use super::parser::{parse_openmetrics, parse_text};
     #[pymodule_export]
     use super::registry::{PyCollectorRegistry, disable_created_metrics, enable_created_metrics, set_default_registry};
+    #[pymodule_export]
+    use super::sampled_counter::PySampledCounter;
     #[pymodule_export]
     use super::server::PyMetricsServer;
     #[pymodule_export]

@@ -122,6 +122,13 @@ macro_rules! metric_class {
                 self.0.clear(py)
             }
 
+            /// Bounds the number of labelled children: new label sets beyond `max_series` share
+            /// one overflow child (every label `__overflow__`), counted in the registry's
+            /// `pyrometer_series_overflow_total`.
+            fn set_series_limit(&self, max_series: usize) -> pyo3::PyResult<()> {
+                self.0.family.set_series_limit(max_series).map_err(crate::errors::to_py)
+            }
+
             /// The metric's family with its current samples, as a one-element list.
             fn collect<'py>(&self, py: pyo3::Python<'py>) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::types::PyList>> {
                 let family = self.0.family.collect(crate::registry::created_enabled()).map_err(crate::errors::to_py)?;
@@ -196,6 +203,7 @@ pub(crate) fn native_collector(
         .or_else(|| of::<crate::gauge::PyGauge>(object))
         .or_else(|| of::<crate::histogram::PyHistogram>(object))
         .or_else(|| of::<crate::summary::PySummary>(object))
+        .or_else(|| of::<crate::sampled_counter::PySampledCounter>(object))
         .or_else(|| of::<crate::info::PyInfo>(object))
         .or_else(|| of::<crate::state_set::PyEnum>(object))
         .or_else(|| of::<crate::multiprocess::PyMultiProcessCollector>(object))

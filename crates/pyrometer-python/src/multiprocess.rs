@@ -11,7 +11,8 @@ use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyrometer_core::float_text::go_float;
 use pyrometer_core::{
-    CollectOptions, Collector, Counter, FamilyMeta, Gauge, Histogram, Info, Label, MetricType, StateSet, Summary,
+    CollectOptions, Collector, Counter, FamilyMeta, Gauge, Histogram, Info, Label, MetricType, SampleRate,
+    SampledCounter, StateSet, Summary,
 };
 use pyrometer_store::{DirectoryCollector, Merge, ProcessFile, Slot, StoreDir, series_key};
 
@@ -64,6 +65,13 @@ fn created() -> (&'static str, Option<Label>, f64) {
 impl StoreLayout for Counter {
     fn slots(_: &FamilyMeta, (): &()) -> Vec<(&'static str, Option<Label>, f64)> {
         vec![("_total", None, 0.0), created()]
+    }
+}
+
+/// A sampled counter stores the scaled increments it records, as a counter.
+impl StoreLayout for SampledCounter {
+    fn slots(meta: &FamilyMeta, _: &SampleRate) -> Vec<(&'static str, Option<Label>, f64)> {
+        Counter::slots(meta, &())
     }
 }
 

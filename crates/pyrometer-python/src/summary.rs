@@ -1,18 +1,45 @@
 //! `Summary`.
 
+use std::time::Duration;
+
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyrometer_core::{Quantiles, Summary};
 
 use crate::context_managers::Timer;
 use crate::metric_class::metric_class;
 
-/// `prometheus_client`'s `Summary` reports no quantiles.
-#[allow(clippy::unnecessary_wraps)]
-fn no_quantiles(_py: Python<'_>, _args: &crate::family_handle::MetricArgs) -> PyResult<Option<Quantiles>> {
-    Ok(None)
+/// `prometheus_client`'s `Summary` reports no quantiles; given `quantiles`, this one does, over
+/// a sliding window of `max_age_seconds` in `age_buckets` steps, each step keeping at most
+/// `max_samples` bins of values within 1% of each other.
+fn window_options(
+    _py: Python<'_>,
+    _args: &mut crate::family_handle::MetricArgs,
+    quantiles: Option<Vec<f64>>,
+    max_age_seconds: f64,
+    age_buckets: usize,
+    max_samples: usize,
+) -> PyResult<Option<Quantiles>> {
+    let Some(quantiles) = quantiles else { return Ok(None) };
+    let max_age = Duration::try_from_secs_f64(max_age_seconds)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| PyValueError::new_err(format!("max_age_seconds must be positive, got {max_age_seconds}")))?;
+    if age_buckets == 0 || max_samples == 0 {
+        return Err(PyValueError::new_err("age_buckets and max_samples must be at least 1"));
+    }
+    Ok(Some(Quantiles { max_age, age_buckets, max_bins: max_samples, ..Quantiles::new(quantiles) }))
 }
 
-metric_class!(PySummary, "Summary", Summary, "summary", options() => no_quantiles, {
+metric_class!(
+    PySummary, "Summary", Summary, "summary",
+    options(
+        quantiles: Option<Vec<f64>> = None,
+        max_age_seconds: f64 = 600.0,
+        age_buckets: usize = 5,
+        max_samples: usize = 2048
+    ) => window_options,
+    {
     /// Records one observation.
     fn observe(&self, amount: f64) -> PyResult<()> {
         self.observe_value(amount)
@@ -21,6 +48,15 @@ metric_class!(PySummary, "Summary", Summary, "summary", options() => no_quantile
     /// Observes the duration of a block or function, in seconds.
     fn time(slf: &Bound<'_, Self>) -> Timer {
         Timer::observing(slf.as_any())
+    }
+
+    /// The `q` quantile of the observations in the window, within the stated relative error;
+    /// `None` when the window is empty or the summary was made without `quantiles`.
+    fn quantile(&self, q: f64) -> PyResult<Option<f64>> {
+        if !(0.0..=1.0).contains(&q) {
+            return Err(PyValueError::new_err(format!("quantile must lie between 0 and 1, got {q}")));
+        }
+        Ok(self.0.series()?.quantile(q))
     }
 });
 

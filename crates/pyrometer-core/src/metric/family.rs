@@ -13,6 +13,7 @@ use super::counter::Counter;
 use super::kind::{Metric, SeriesContext};
 use super::metadata::{FamilyMeta, Metadata};
 use crate::error::Error;
+use crate::registry::RegistryLink;
 use crate::snapshot::family::MetricFamily;
 use crate::snapshot::labels::{Label, LabelSet};
 
@@ -42,8 +43,11 @@ struct FamilyInner<M: Metric> {
     children: RwLock<IndexMap<LabelValues, Child<M>, RandomState>>,
     /// Most series before new label sets fold into the overflow series; 0 when unlimited.
     series_limit: AtomicUsize,
-    /// Counts label sets folded into the overflow series; a registry installs one of its own.
+    /// Counts label sets folded into the overflow series: the registry's self-metric when the
+    /// family is registered, made at the first fold.
     folded: OnceLock<Counter>,
+    /// The registry the family was registered in.
+    registry: OnceLock<RegistryLink>,
 }
 
 /// The value every per-child label takes in the series that label sets beyond a family's
@@ -161,6 +165,7 @@ impl<M: Metric> Family<M> {
                 children: RwLock::new(IndexMap::default()),
                 series_limit: AtomicUsize::new(0),
                 folded: OnceLock::new(),
+                registry: OnceLock::new(),
             }),
         };
         if family.inner.meta.label_names.is_empty() {
@@ -206,16 +211,23 @@ impl<M: Metric> Family<M> {
         self.inner.folded.get().map_or(0.0, Counter::get)
     }
 
-    /// Takes the registry's default series limit unless the family has its own, and counts
-    /// folds in `counter` (the registry's self-metric) from now on.
-    pub(crate) fn attach_series_guard(&self, default_limit: Option<usize>, counter: impl FnOnce() -> Counter) {
+    /// Takes the registry's default series limit unless the family has its own, and keeps a
+    /// link to the registry, whose self-metric will count the family's folds.
+    pub(crate) fn attach_series_guard(&self, default_limit: Option<usize>, registry: RegistryLink) {
         if let Some(max) = default_limit {
             // Only a family without its own limit takes the default.
             let _ = self.inner.series_limit.compare_exchange(0, max, Ordering::Relaxed, Ordering::Relaxed);
         }
-        if self.series_limit().is_some() && self.inner.folded.get().is_none() {
-            let _ = self.inner.folded.set(counter());
-        }
+        let _ = self.inner.registry.set(registry);
+    }
+
+    /// Counts one fold, in the registry's self-metric if the family is registered.
+    fn count_fold(&self) {
+        let counter = self.inner.folded.get_or_init(|| {
+            let registry = self.inner.registry.get();
+            registry.and_then(|r| r.overflow_counter(&self.inner.meta.name)).unwrap_or_default()
+        });
+        counter.inc();
     }
 
     /// The child for these label values, in label-name order; created on first use.
@@ -242,7 +254,7 @@ impl<M: Metric> Family<M> {
                 let overflow = vec![OVERFLOW_LABEL_VALUE; values.len()];
                 let hash = hash_values(children.hasher(), &overflow);
                 if let Some((_, child)) = children.raw_entry_v1().from_hash(hash, |k| k.matches(&overflow)) {
-                    self.inner.folded.get_or_init(Counter::default).inc();
+                    self.count_fold();
                     return Ok((child.metric.clone(), true));
                 }
             }
@@ -267,7 +279,7 @@ impl<M: Metric> Family<M> {
     /// The overflow series, created if need be (it may take the family one over its limit),
     /// with the fold counted.
     fn fold(&self, children: &mut IndexMap<LabelValues, Child<M>, RandomState>) -> M {
-        self.inner.folded.get_or_init(Counter::default).inc();
+        self.count_fold();
         let values = vec![OVERFLOW_LABEL_VALUE; self.inner.meta.label_names.len()];
         let hash = hash_values(children.hasher(), &values);
         match children.raw_entry_mut_v1().from_hash(hash, |k| k.matches(&values)) {

@@ -32,6 +32,13 @@ impl SampleRate {
     pub fn get(self) -> f64 {
         self.0
     }
+
+    /// A random draw that is true with probability `rate`, from this thread's generator.
+    #[inline]
+    #[must_use]
+    pub fn draw(self) -> bool {
+        self.0 >= 1.0 || random_u64() < (self.0 * 2f64.powi(64)) as u64
+    }
 }
 
 impl Default for SampleRate {
@@ -78,11 +85,23 @@ impl SampledCounter {
     /// Adds `amount`, if sampled, scaled by `1 / rate`. Negative and NaN amounts are ignored.
     #[inline]
     pub fn inc_by(&self, amount: f64) {
-        if self.threshold == u64::MAX {
-            self.counter.inc_by(amount);
+        let _ = self.record(amount);
+    }
+
+    /// Adds `amount` if sampled, and tells what was added (`amount / rate`), for callers that
+    /// mirror the counter elsewhere.
+    #[inline]
+    #[must_use = "use `inc_by` when what was added does not matter"]
+    pub fn record(&self, amount: f64) -> Option<f64> {
+        let added = if self.threshold == u64::MAX {
+            amount
         } else if random_u64() < self.threshold {
-            self.counter.inc_by(amount * self.scale);
-        }
+            amount * self.scale
+        } else {
+            return None;
+        };
+        self.counter.inc_by(added);
+        Some(added)
     }
 
     /// The estimated total.
