@@ -16,6 +16,19 @@ from .process_collector import PROCESS_COLLECTOR, ProcessCollector
 from .registry import REGISTRY, CollectorRegistry
 
 if TYPE_CHECKING:
+    from .prometheus_registry import (
+        HistogramBucket,
+        MetricCollector,
+        MetricsBackend,
+        MetricSpec,
+        MetricsRegistry,
+        MetricType,
+        MetricValue,
+        RateLimitedGauge,
+        SampledCounter,
+        VLLMMetrics,
+        get_metrics,
+    )
     from .exposition import (
         MetricsHandler,
         delete_from_gateway,
@@ -28,23 +41,43 @@ if TYPE_CHECKING:
         start_wsgi_server,
     )
 
-# Servers and the Pushgateway client load slow standard-library modules; they come on first use.
+# Servers and the Pushgateway client load slow standard-library modules; they come on first use,
+# as does the MetricsRegistry layer (whose names prometheus_client does not have, so they stay out
+# of ``__all__``: ``from pyrometer import *`` brings what ``from prometheus_client import *`` does).
 __getattr__, __dir__ = lazy_names(
     globals(),
-    dict.fromkeys(
-        (
-            "MetricsHandler",
-            "delete_from_gateway",
-            "instance_ip_grouping_key",
-            "make_asgi_app",
-            "make_wsgi_app",
-            "push_to_gateway",
-            "pushadd_to_gateway",
-            "start_http_server",
-            "start_wsgi_server",
+    {
+        **dict.fromkeys(
+            (
+                "MetricsHandler",
+                "delete_from_gateway",
+                "instance_ip_grouping_key",
+                "make_asgi_app",
+                "make_wsgi_app",
+                "push_to_gateway",
+                "pushadd_to_gateway",
+                "start_http_server",
+                "start_wsgi_server",
+            ),
+            ".exposition",
         ),
-        ".exposition",
-    ),
+        **dict.fromkeys(
+            (
+                "HistogramBucket",
+                "MetricCollector",
+                "MetricSpec",
+                "MetricType",
+                "MetricValue",
+                "MetricsBackend",
+                "MetricsRegistry",
+                "RateLimitedGauge",
+                "SampledCounter",
+                "VLLMMetrics",
+                "get_metrics",
+            ),
+            ".prometheus_registry",
+        ),
+    },
 )
 
 __all__ = (

@@ -24,6 +24,8 @@ __all__ = [
     "disable_created_metrics",
     "enable_created_metrics",
     "Enum",
+    "SampledCounter",
+    "StatsdClient",
     "Summary",
     "Timer",
     "Value",
@@ -62,6 +64,7 @@ class _Metric:
     def remove(self, *args: Any) -> None: ...
     def remove_by_labels(self, labels: Any) -> None: ...
     def clear(self) -> None: ...
+    def set_series_limit(self, max_series: int) -> None: ...
     def collect(self) -> List[Metric]: ...
     def describe(self) -> List[Metric]: ...
     @property
@@ -123,8 +126,97 @@ class Gauge(_Metric):
 
 @disjoint_base
 class Summary(_Metric):
+    def __new__(
+        cls,
+        name: str,
+        documentation: str,
+        labelnames: Iterable[str] = ...,
+        namespace: str = ...,
+        subsystem: str = ...,
+        unit: str = ...,
+        registry: Optional[Any] = None,
+        _labelvalues: Optional[Sequence[str]] = None,
+        _parent: Optional[Any] = None,
+        quantiles: Optional[Sequence[float]] = None,
+        max_age_seconds: float = 600.0,
+        age_buckets: int = 5,
+        max_samples: int = 2048,
+    ) -> Self: ...
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: Iterable[str] = ...,
+        namespace: str = ...,
+        subsystem: str = ...,
+        unit: str = ...,
+        registry: Optional[Any] = ...,
+        _labelvalues: Optional[Sequence[str]] = ...,
+        _parent: Optional[Any] = ...,
+        quantiles: Optional[Sequence[float]] = ...,
+        max_age_seconds: Optional[float] = ...,
+        age_buckets: Optional[int] = ...,
+        max_samples: Optional[int] = ...,
+    ) -> None: ...
     def observe(self, amount: float) -> None: ...
     def time(self) -> Timer: ...
+    def quantile(self, q: float) -> Optional[float]: ...
+
+@disjoint_base
+class SampledCounter(_Metric):
+    def __new__(
+        cls,
+        name: str,
+        documentation: str,
+        labelnames: Iterable[str] = ...,
+        namespace: str = ...,
+        subsystem: str = ...,
+        unit: str = ...,
+        registry: Optional[Any] = None,
+        _labelvalues: Optional[Sequence[str]] = None,
+        _parent: Optional[Any] = None,
+        sample_rate: float = 1.0,
+    ) -> Self: ...
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: Iterable[str] = ...,
+        namespace: str = ...,
+        subsystem: str = ...,
+        unit: str = ...,
+        registry: Optional[Any] = ...,
+        _labelvalues: Optional[Sequence[str]] = ...,
+        _parent: Optional[Any] = ...,
+        sample_rate: Optional[float] = ...,
+    ) -> None: ...
+    def inc(self, amount: float = 1.0) -> None: ...
+    def _get(self) -> float: ...
+    @property
+    def sample_rate(self) -> float: ...
+
+@final
+class StatsdClient:
+    def __new__(
+        cls,
+        host: str = "localhost",
+        port: int = 8125,
+        *,
+        prefix: str = "",
+        tags: Optional[Dict[str, str]] = None,
+        dogstatsd: bool = True,
+        max_packet_size: int = 1432,
+        flush_interval: float = 1.0,
+    ) -> Self: ...
+    def count(self, name: str, value: float = 1.0, tags: Optional[Dict[str, str]] = None, sample_rate: float = 1.0) -> None: ...
+    def gauge(self, name: str, value: float, tags: Optional[Dict[str, str]] = None, min_interval: Optional[float] = None) -> None: ...
+    def observe(self, name: str, value: float, tags: Optional[Dict[str, str]] = None) -> None: ...
+    def flush(self) -> None: ...
+    def close(self) -> None: ...
+    @property
+    def dropped(self) -> int: ...
+    @property
+    def packets(self) -> int: ...
 
 @disjoint_base
 class Histogram(_Metric):
@@ -201,6 +293,8 @@ class CollectorRegistry:
         auto_describe: bool = False,
         target_info: Optional[Dict[str, str]] = None,
         support_collectors_without_names: bool = False,
+        *,
+        max_series_per_family: Optional[int] = None,
     ) -> Self: ...
     def register(self, collector: Any) -> None: ...
     def unregister(self, collector: Any) -> None: ...

@@ -18,6 +18,7 @@ mod registry;
 mod sampled_counter;
 mod server;
 mod state_set;
+mod statsd;
 mod summary;
 mod value;
 
@@ -52,6 +53,8 @@ mod _native {
     use super::server::PyMetricsServer;
     #[pymodule_export]
     use super::state_set::PyEnum;
+    #[pymodule_export]
+    use super::statsd::PyStatsdClient;
     #[pymodule_export]
     use super::summary::PySummary;
     #[pymodule_export]
