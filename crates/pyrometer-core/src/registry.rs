@@ -135,7 +135,8 @@ impl Registry {
             return Err(Error::InvalidSeriesLimit);
         }
         let id = self.insert(collector.clone())?;
-        collector.guard_series(&SeriesGuard { default_limit: self.inner.options.max_series_per_family, registry: self });
+        collector
+            .guard_series(&SeriesGuard { default_limit: self.inner.options.max_series_per_family, registry: self });
         Ok(id)
     }
 

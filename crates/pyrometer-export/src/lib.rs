@@ -3,13 +3,18 @@
 //! - [`http`] (feature `http`): a scrape endpoint with content negotiation and `name[]`
 //!   filtering, as a hyper service you can mount or as a ready server.
 //! - [`pushgateway`] (feature `pushgateway`): push, push-add and delete groups on a Pushgateway.
+//! - [`otlp`] (feature `otlp`): exports to an OpenTelemetry collector over OTLP/HTTP.
 //! - [`textfile`]: an atomic file for the node exporter's textfile collector.
 //! - [`graphite`]: pushes to Graphite's plaintext listener, once or on an interval.
 //! - [`statsd`]: counters, gauges and observations as `StatsD`/`DogStatsD` lines over UDP.
 
+#[cfg(feature = "client")]
+mod client;
 pub mod graphite;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 #[cfg(feature = "pushgateway")]
 pub mod pushgateway;
 pub mod statsd;

@@ -10,13 +10,13 @@ use base64::engine::general_purpose::URL_SAFE;
 use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HOST};
-use hyper::{Method, Request, Uri};
-use hyper_util::rt::TokioIo;
+use hyper::{Method, Request};
 use pyrometer_core::Registry;
 use pyrometer_expo::{CONTENT_TYPE_TEXT_0_0_4, Escaping, text_to_bytes};
-use tokio::net::TcpStream;
+
+use crate::client::{Endpoint, ExchangeError};
 
 /// Why a push failed.
 #[derive(Debug, thiserror::Error)]
@@ -64,18 +64,10 @@ pub enum PushError {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Pushgateway {
-    /// The path the gateway lives under, without a trailing slash (usually empty).
-    path: String,
-    authority: String,
-    host: String,
-    port: u16,
+    endpoint: Endpoint,
     timeout: Duration,
     gzip: bool,
     authorization: Option<String>,
-    /// Set for an `https://` gateway.
-    #[cfg(feature = "tls")]
-    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
-    https: bool,
 }
 
 impl Pushgateway {
@@ -84,28 +76,8 @@ impl Pushgateway {
     /// # Errors
     /// A URL that does not parse, or one with a scheme other than http.
     pub fn new(url: &str) -> Result<Self, PushError> {
-        let invalid = |reason: &str| PushError::Url { url: url.to_owned(), reason: reason.to_owned() };
-        let full = if url.contains("://") { url.to_owned() } else { format!("http://{url}") };
-        let uri: Uri = full.parse().map_err(|e: hyper::http::uri::InvalidUri| invalid(&e.to_string()))?;
-        let https = match uri.scheme_str() {
-            Some("http") => false,
-            Some("https") if cfg!(feature = "tls") => true,
-            Some("https") => return Err(invalid("https:// gateways need the feature `tls`")),
-            _ => return Err(invalid("only http:// and https:// gateways are supported")),
-        };
-        let authority = uri.authority().ok_or_else(|| invalid("no host"))?.clone();
-        Ok(Self {
-            path: uri.path().trim_end_matches('/').to_owned(),
-            authority: authority.to_string(),
-            host: authority.host().trim_start_matches('[').trim_end_matches(']').to_owned(),
-            port: authority.port_u16().unwrap_or(if https { 443 } else { 80 }),
-            timeout: Duration::from_secs(30),
-            gzip: false,
-            authorization: None,
-            #[cfg(feature = "tls")]
-            tls: None,
-            https,
-        })
+        let endpoint = Endpoint::parse(url).map_err(|reason| PushError::Url { url: url.to_owned(), reason })?;
+        Ok(Self { endpoint, timeout: Duration::from_secs(30), gzip: false, authorization: None })
     }
 
     /// How long a push may take in all (default 30 s).
@@ -128,7 +100,7 @@ impl Pushgateway {
     #[cfg(feature = "tls")]
     #[must_use]
     pub fn tls(mut self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
-        self.tls = Some(config);
+        self.endpoint.tls = Some(config);
         self
     }
 
@@ -173,13 +145,12 @@ impl Pushgateway {
     /// base64-encoded under `<label>@base64` when it is empty or holds `/` or a space.
     #[must_use]
     pub fn group_url(&self, job: &str, grouping_key: &[(&str, &str)]) -> String {
-        let scheme = if self.https { "https" } else { "http" };
-        format!("{scheme}://{}{}", self.authority, self.group_path(job, grouping_key))
+        self.endpoint.url(&self.group_path(job, grouping_key))
     }
 
     /// The path part of [`group_url`](Self::group_url): what the request line carries.
     fn group_path(&self, job: &str, grouping_key: &[(&str, &str)]) -> String {
-        let mut url = format!("{}/metrics", self.path);
+        let mut url = format!("{}/metrics", self.endpoint.path);
         for (key, value) in std::iter::once(&("job", job)).chain(grouping_key) {
             let (key, value) = escape_grouping_key(key, value);
             url.push('/');
@@ -204,7 +175,7 @@ impl Pushgateway {
         let mut request = Request::builder()
             .method(method)
             .uri(self.group_path(job, grouping_key))
-            .header(HOST, &self.authority)
+            .header(HOST, &self.endpoint.authority)
             .header(CONTENT_TYPE, CONTENT_TYPE_TEXT_0_0_4);
         if let Some(authorization) = &self.authorization {
             request = request.header(AUTHORIZATION, authorization);
@@ -224,37 +195,16 @@ impl Pushgateway {
     }
 
     async fn exchange(&self, request: Request<Full<Bytes>>) -> Result<(), PushError> {
-        let stream = TcpStream::connect((self.host.as_str(), self.port)).await?;
-        #[cfg(feature = "tls")]
-        if self.https {
-            let config = self.tls.clone().ok_or_else(|| PushError::Url {
-                url: self.group_url("", &[]),
-                reason: "an https:// gateway needs a TLS configuration (Pushgateway::tls)".into(),
-            })?;
-            let name = rustls::pki_types::ServerName::try_from(self.host.clone())
-                .map_err(|e| PushError::Url { url: self.group_url("", &[]), reason: e.to_string() })?;
-            let stream = tokio_rustls::TlsConnector::from(config).connect(name, stream).await?;
-            return self.exchange_over(stream, request).await;
-        }
-        self.exchange_over(stream, request).await
-    }
-
-    async fn exchange_over<IO>(&self, stream: IO, request: Request<Full<Bytes>>) -> Result<(), PushError>
-    where
-        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-    {
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-        let connection = tokio::spawn(connection);
-        let response = sender.send_request(request).await?;
-        let status = response.status();
-        let body = response.into_body().collect().await?.to_bytes();
-        drop(sender);
-        let _ = connection.await;
-        if status.is_success() {
+        let (answer, body) = self.endpoint.exchange(request).await.map_err(|e| match e {
+            ExchangeError::Io(e) => PushError::Io(e),
+            ExchangeError::Http(e) => PushError::Http(e),
+            ExchangeError::Tls(reason) => PushError::Url { url: self.endpoint.url(""), reason },
+        })?;
+        if answer.status.is_success() {
             return Ok(());
         }
         let body = String::from_utf8_lossy(&body[..body.len().min(512)]).trim().to_owned();
-        Err(PushError::Status { status: status.as_u16(), body })
+        Err(PushError::Status { status: answer.status.as_u16(), body })
     }
 }
 
@@ -285,7 +235,7 @@ mod tests {
     fn only_http_gateways_are_accepted() {
         assert!(matches!(Pushgateway::new("ftp://x"), Err(PushError::Url { .. })));
         assert_eq!(Pushgateway::new("https://x").is_ok(), cfg!(feature = "tls"));
-        assert_eq!(Pushgateway::new("http://[::1]:9091").unwrap().host, "::1");
+        assert_eq!(Pushgateway::new("http://[::1]:9091").unwrap().endpoint.host, "::1");
     }
 
     #[tokio::test]

@@ -37,11 +37,7 @@ fn quiet() -> StatsdOptions {
 #[test]
 fn dogstatsd_lines_carry_tags_type_and_prefix() {
     let (socket, address) = server();
-    let options = StatsdOptions {
-        prefix: "app".into(),
-        constant_tags: vec![("env".into(), "prod".into())],
-        ..quiet()
-    };
+    let options = StatsdOptions { prefix: "app".into(), constant_tags: vec![("env".into(), "prod".into())], ..quiet() };
     let client = StatsdClient::connect(&address, options).unwrap();
     client.count("vllm:prompt_tokens", 12.0, &[("model_name", "m|1"), ("engine", "0")]);
     client.gauge("queue", 2.5, &[]);
@@ -61,8 +57,7 @@ fn dogstatsd_lines_carry_tags_type_and_prefix() {
 #[test]
 fn plain_statsd_folds_label_values_into_the_name() {
     let (socket, address) = server();
-    let client =
-        StatsdClient::connect(&address, StatsdOptions { tag_format: TagFormat::Plain, ..quiet() }).unwrap();
+    let client = StatsdClient::connect(&address, StatsdOptions { tag_format: TagFormat::Plain, ..quiet() }).unwrap();
     client.count("requests", 1.0, &[("method", "GET"), ("path", "/x y")]);
     client.observe("latency", 5.0, &[]);
     client.close();

@@ -66,7 +66,13 @@ impl PyStatsdClient {
     /// Sets a gauge; with `min_interval` (seconds), at most once per interval, never losing the
     /// last value.
     #[pyo3(signature = (name, value, tags = None, min_interval = None))]
-    fn gauge(&self, name: &str, value: f64, tags: Option<HashMap<String, String>>, min_interval: Option<f64>) -> PyResult<()> {
+    fn gauge(
+        &self,
+        name: &str,
+        value: f64,
+        tags: Option<HashMap<String, String>>,
+        min_interval: Option<f64>,
+    ) -> PyResult<()> {
         let tags = pairs(tags.as_ref());
         match min_interval {
             None => self.0.gauge(name, value, &tags),

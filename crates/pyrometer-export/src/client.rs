@@ -1,0 +1,117 @@
+//! The HTTP client side the push transports share: where a server is, and one request to it
+//! over a fresh HTTP/1.1 connection, plain or TLS.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, Uri};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// Why a request failed before an answer came.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ExchangeError {
+    /// The server could not be reached, or the connection broke off.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The HTTP exchange failed.
+    #[error(transparent)]
+    Http(#[from] hyper::Error),
+    /// TLS is needed and not configured, or the host is no TLS server name.
+    #[error("{0}")]
+    Tls(String),
+}
+
+/// A server's address, parsed from an `http://` or `https://` URL.
+#[derive(Clone, Debug)]
+pub(crate) struct Endpoint {
+    /// `host:port` as given, for the `Host` header.
+    pub(crate) authority: String,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    /// The URL's path without a trailing slash (often empty).
+    pub(crate) path: String,
+    pub(crate) https: bool,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+}
+
+impl Endpoint {
+    /// Parses `url`, assuming `http://` when it has no scheme. The error says what is wrong.
+    pub(crate) fn parse(url: &str) -> Result<Self, String> {
+        let full = if url.contains("://") { url.to_owned() } else { format!("http://{url}") };
+        let uri: Uri = full.parse().map_err(|e: hyper::http::uri::InvalidUri| e.to_string())?;
+        let https = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") if cfg!(feature = "tls") => true,
+            Some("https") => return Err("https:// URLs need the feature `tls`".into()),
+            _ => return Err("only http:// and https:// URLs are supported".into()),
+        };
+        let authority = uri.authority().ok_or("no host")?.clone();
+        Ok(Self {
+            authority: authority.to_string(),
+            host: authority.host().trim_start_matches('[').trim_end_matches(']').to_owned(),
+            port: authority.port_u16().unwrap_or(if https { 443 } else { 80 }),
+            path: uri.path().trim_end_matches('/').to_owned(),
+            https,
+            #[cfg(feature = "tls")]
+            tls: None,
+        })
+    }
+
+    /// The URL of `path` on this server.
+    pub(crate) fn url(&self, path: &str) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}{path}", self.authority)
+    }
+
+    /// Sends `request` over a new connection; the answer's status, headers and body.
+    pub(crate) async fn exchange(
+        &self,
+        request: Request<Full<Bytes>>,
+    ) -> Result<(hyper::http::response::Parts, Bytes), ExchangeError> {
+        let stream = TcpStream::connect((self.host.as_str(), self.port)).await?;
+        #[cfg(feature = "tls")]
+        if self.https {
+            let config = self.tls.clone().ok_or_else(|| {
+                ExchangeError::Tls(format!("{} is https:// and needs a TLS configuration", self.url("")))
+            })?;
+            let name = rustls::pki_types::ServerName::try_from(self.host.clone())
+                .map_err(|e| ExchangeError::Tls(e.to_string()))?;
+            let stream = tokio_rustls::TlsConnector::from(config).connect(name, stream).await?;
+            return exchange_over(stream, request).await;
+        }
+        exchange_over(stream, request).await
+    }
+}
+
+async fn exchange_over<IO>(
+    stream: IO,
+    request: Request<Full<Bytes>>,
+) -> Result<(hyper::http::response::Parts, Bytes), ExchangeError>
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    let connection = tokio::spawn(connection);
+    let response = sender.send_request(request).await?;
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await?.to_bytes();
+    drop(sender);
+    let _ = connection.await;
+    Ok((parts, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_with_or_without_scheme() {
+        let e = Endpoint::parse("127.0.0.1:9091/prefix/").unwrap();
+        assert_eq!((e.host.as_str(), e.port, e.path.as_str(), e.https), ("127.0.0.1", 9091, "/prefix", false));
+        assert_eq!(Endpoint::parse("http://[::1]:4318").unwrap().host, "::1");
+        assert_eq!(Endpoint::parse("http://collector").unwrap().port, 80);
+        assert!(Endpoint::parse("ftp://x").is_err());
+        assert_eq!(Endpoint::parse("https://x").is_ok(), cfg!(feature = "tls"));
+    }
+}
