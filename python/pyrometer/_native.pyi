@@ -18,6 +18,7 @@ __all__ = [
     "Info",
     "MetricsServer",
     "MultiProcessCollector",
+    "OtlpExporter",
     "parse_openmetrics",
     "parse_text",
     "CollectorRegistry",
@@ -194,6 +195,28 @@ class SampledCounter(_Metric):
     def _get(self) -> float: ...
     @property
     def sample_rate(self) -> float: ...
+
+@final
+class OtlpExporter:
+    def __new__(
+        cls,
+        registry: CollectorRegistry,
+        endpoint: str,
+        *,
+        interval: float = 60.0,
+        resource: Optional[Dict[str, str]] = None,
+        headers: Optional[Dict[str, str]] = None,
+        timeout: float = 10.0,
+        max_retries: int = 5,
+    ) -> Self: ...
+    def export(self) -> None: ...
+    def close(self) -> None: ...
+    @property
+    def exports(self) -> int: ...
+    @property
+    def failures(self) -> int: ...
+    @property
+    def last_error(self) -> Optional[str]: ...
 
 @final
 class StatsdClient:

@@ -506,6 +506,7 @@ class MetricsRegistry:
         max_packet_size: int = 1432,
         flush_interval: float = 1.0,
         otlp_endpoint: Optional[str] = None,
+        otlp_headers: Optional[Mapping[str, str]] = None,
         export_interval: float = 60.0,
         resource_attributes: Optional[Mapping[str, str]] = None,
     ) -> None:
@@ -538,6 +539,7 @@ class MetricsRegistry:
             _otlp_endpoint(otlp_endpoint),
             export_interval,
             dict(resource_attributes or {"service.name": "pyrometer"}),
+            dict(otlp_headers or {}),
         )
         if MetricsBackend.OPENTELEMETRY in self.backends:
             self._start_otlp()
@@ -546,8 +548,10 @@ class MetricsRegistry:
     def _start_otlp(self) -> None:
         if self._otlp is not None:
             self._otlp.close()
-        endpoint, interval, resource = self._otlp_settings
-        self._otlp = _native.OtlpExporter(self._scrape_registry(), endpoint, interval=interval, resource=resource)
+        endpoint, interval, resource, headers = self._otlp_settings
+        self._otlp = _native.OtlpExporter(
+            self._scrape_registry(), endpoint, interval=interval, resource=resource, headers=headers
+        )
 
     @classmethod
     def get_instance(cls, backend: Optional[BackendArg] = None) -> "MetricsRegistry":
@@ -616,7 +620,7 @@ class MetricsRegistry:
                 spec_limit = self.default_max_series
             else:
                 spec_limit = None
-            collector = cls(spec, _backends=self._backends, **options)  # type: ignore[call-arg]
+            collector = cls(spec, _backends=self._backends, **options)
             if spec_limit is not None:
                 collector._metric.set_series_limit(spec_limit)
             collector._options = options  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ mod info;
 mod metric_class;
 mod metric_objects;
 mod multiprocess;
+mod otlp;
 mod parser;
 mod python_collector;
 mod registry;
@@ -43,6 +44,8 @@ mod _native {
     use super::info::PyInfo;
     #[pymodule_export]
     use super::multiprocess::PyMultiProcessCollector;
+    #[pymodule_export]
+    use super::otlp::PyOtlpExporter;
     #[pymodule_export]
     use super::parser::{parse_openmetrics, parse_text};
     #[pymodule_export]

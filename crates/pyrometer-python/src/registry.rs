@@ -309,12 +309,16 @@ impl PyCollectorRegistry {
             };
             let mut families = Vec::new();
             py.detach(|| native.collect(&options, &mut families)).map_err(to_py)?;
-            for family in &families {
-                if let Some(sample) =
-                    family.samples.iter().find(|s| s.name.full(&family.name) == name && s.all_labels() == wanted)
-                {
-                    return Ok(Some(value_to_py(py, family.metric_type, sample.value).unbind()));
-                }
+            if let Some((metric_type, value)) = find_sample(&families, name, &wanted) {
+                return Ok(Some(value_to_py(py, metric_type, value).unbind()));
+            }
+        }
+        // The registry's own self-metric belongs to no member.
+        if name.starts_with(pyrometer_core::SERIES_OVERFLOW_METRIC) {
+            let mut families = py.detach(|| self.inner.collect()).map_err(to_py)?;
+            families.retain(|f| &*f.name == pyrometer_core::SERIES_OVERFLOW_METRIC);
+            if let Some((metric_type, value)) = find_sample(&families, name, &wanted) {
+                return Ok(Some(value_to_py(py, metric_type, value).unbind()));
             }
         }
         Ok(None)
@@ -368,4 +372,12 @@ impl PyCollectorRegistry {
             .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
         Ok(PyBytes::new(py, &bytes))
     }
+}
+
+/// The type and value of the sample called `name` with exactly `labels`, if any family has it.
+fn find_sample(families: &[MetricFamily], name: &str, labels: &LabelSet) -> Option<(pyrometer_core::MetricType, f64)> {
+    families.iter().find_map(|family| {
+        let sample = family.samples.iter().find(|s| s.name.full(&family.name) == name && s.all_labels() == *labels)?;
+        Some((family.metric_type, sample.value))
+    })
 }
