@@ -143,6 +143,8 @@ class MetricCollector(ABC):
 
     spec: MetricSpec
     _metric: Any
+    #: The sample `get_all` reports: the total, the value, or the count of observations.
+    _primary_suffix: ClassVar[str] = ""
 
     def __init__(self, spec: MetricSpec, _backends: Optional[_Backends] = None) -> None:
         self.spec = spec
@@ -178,6 +180,11 @@ class MetricCollector(ABC):
     def get(self, labels: Labels = None) -> float:
         """The current value (a histogram's or summary's count)."""
 
+    def get_all(self) -> Dict[Tuple[str, ...], float]:
+        """Every series' value (a counter's total, a histogram's or summary's count), by label
+        values in label-name order."""
+        return self._values_by_labels(self._primary_suffix)
+
     def samples(self) -> List[MetricValue]:
         """Every sample the metric exposes now."""
         metric_type = self.spec.metric_type
@@ -205,6 +212,8 @@ class MetricCollector(ABC):
 
 class Counter(MetricCollector):
     """A total that only goes up."""
+
+    _primary_suffix = "_total"
 
     def __init__(self, spec: MetricSpec, _backends: Optional[_Backends] = None) -> None:
         super().__init__(spec, _backends)
@@ -235,10 +244,6 @@ class Counter(MetricCollector):
 
     def get(self, labels: Labels = None) -> float:
         return float(self._child(labels)._get())
-
-    def get_all(self) -> Dict[Tuple[str, ...], float]:
-        """Every series' total, by label values in label-name order."""
-        return self._values_by_labels("_total")
 
 
 class SampledCounter(Counter):
@@ -312,10 +317,6 @@ class Gauge(MetricCollector):
     def get(self, labels: Labels = None) -> float:
         return float(self._child(labels)._get())
 
-    def get_all(self) -> Dict[Tuple[str, ...], float]:
-        """Every series' value, by label values in label-name order."""
-        return self._values_by_labels("")
-
 
 class RateLimitedGauge(Gauge):
     """A gauge written far more often than anyone needs it sent: every write is kept (a scrape
@@ -336,6 +337,8 @@ class RateLimitedGauge(Gauge):
 
 class Histogram(MetricCollector):
     """Observations counted in buckets (``spec.buckets``, or prometheus_client's defaults)."""
+
+    _primary_suffix = "_count"
 
     def __init__(self, spec: MetricSpec, _backends: Optional[_Backends] = None) -> None:
         super().__init__(spec, _backends)
@@ -382,7 +385,10 @@ class Histogram(MetricCollector):
 class Summary(MetricCollector):
     """Observations with their count, sum and quantiles over a sliding window of
     ``max_age_seconds`` (quantiles within 1% of the exact ones; memory bounded by
-    ``max_samples`` bins per age bucket)."""
+    ``max_samples`` bins per age bucket). In multiprocess mode, count and sum merge across
+    processes; quantiles are those of this process."""
+
+    _primary_suffix = "_count"
 
     def __init__(
         self,
@@ -435,6 +441,8 @@ class Summary(MetricCollector):
 
 class Info(MetricCollector):
     """Constant key-value pairs, exposed as a ``_info`` metric with value 1."""
+
+    _primary_suffix = "_info"
 
     def __init__(self, spec: MetricSpec, _backends: Optional[_Backends] = None) -> None:
         super().__init__(spec, _backends)

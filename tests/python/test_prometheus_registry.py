@@ -133,6 +133,7 @@ def test_histogram_sum_and_buckets_match_the_observations():
     assert [b.count for b in buckets] == [sum(v <= le for v in values) for le in (0.1, 0.5, 1.0, math.inf)]
     with pytest.raises(TypeError):
         h.set(1, labels)
+    assert h.get_all() == {("/",): 1000}
 
 
 def exact_quantile(values, q):
