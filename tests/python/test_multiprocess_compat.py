@@ -231,3 +231,82 @@ def test_created_is_the_earliest_creation_and_can_be_disabled(tmp_path):
         assert not any(name.endswith("_created") for name, _, _ in _scrape(pyrometer, tmp_path, created=True))
     finally:
         pyrometer.enable_created_metrics()
+
+
+_REMOVE_AND_CLEAR = textwrap.dedent(
+    """
+    import sys, pyrometer as p
+    from pyrometer.multiprocess import MultiProcessCollector
+    r = p.CollectorRegistry()
+    merged = p.CollectorRegistry()
+    MultiProcessCollector(merged)
+    def seen():
+        return sorted((s.name, tuple(sorted(s.labels.items())), s.value)
+                      for m in merged.collect() for s in m.samples if not s.name.endswith("_created"))
+    requests = p.Counter("requests", "R.", ["method"], registry=r)
+    latency = p.Histogram("latency", "L.", ["path"], buckets=[1.0], registry=r)
+    requests.labels("GET").inc(2)
+    requests.labels("POST").inc(3)
+    latency.labels("/").observe(0.5)
+    print(seen())
+    requests.remove("GET")
+    print(seen())
+    latency.remove_by_labels({"path": "/"})
+    requests.clear()
+    print(seen())
+    requests.labels("GET").inc()  # a new series, counting from zero
+    print(seen())
+    """
+)
+
+
+def test_remove_and_clear_take_the_process_share_out_of_the_merged_view(tmp_path):
+    """Not in upstream's multiprocess mode, where a removed series stays in its file and keeps being
+    scraped: here `remove`, `remove_by_labels` and `clear` mark the process's series removed in its
+    file, so other processes' scrapes and the archive leave them out."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", _REMOVE_AND_CLEAR], env=env, capture_output=True, text=True,
+                         check=True, timeout=TIMEOUT).stdout.splitlines()
+    first, after_remove, after_clear, recreated = (eval(line) for line in out)
+    assert ("requests_total", (("method", "GET"),), 2.0) in first
+    assert ("latency_count", (("path", "/"),), 1.0) in first
+    assert after_remove == [s for s in first if s[:2] != ("requests_total", (("method", "GET"),))]
+    assert after_clear == []
+    assert recreated == [("requests_total", (("method", "GET"),), 1.0)]
+    # The process has ended: the archive holds what it left, and nothing it removed.
+    import pyrometer
+
+    assert _scrape(pyrometer, tmp_path) == {("requests_total", (("method", "GET"),), 1.0)}
+
+
+_EXEMPLARS = textwrap.dedent(
+    """
+    import sys, pyrometer as p
+    r = p.CollectorRegistry()
+    p.Counter("requests", "R.", registry=r).inc(exemplar={"trace_id": sys.argv[1]})
+    p.Histogram("latency", "L.", buckets=[0.5, 1.0], registry=r).observe(0.7, {"trace_id": sys.argv[1]})
+    """
+)
+
+
+def test_exemplars_reach_other_processes_scrapes(tmp_path):
+    """Not in upstream's multiprocess mode, which drops exemplars: the latest exemplar any process
+    wrote for a series is exposed with it, the way one process's registry exposes its own."""
+    import pyrometer
+    from pyrometer.openmetrics.exposition import generate_latest
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    for trace in ("first", "second"):
+        subprocess.run([sys.executable, "-c", _EXEMPLARS, trace], env=env, check=True, timeout=TIMEOUT)
+    registry = pyrometer.CollectorRegistry()
+    pyrometer.multiprocess.MultiProcessCollector(registry, str(tmp_path))
+    lines = generate_latest(registry).decode().splitlines()
+    total = next(line for line in lines if line.startswith("requests_total "))
+    bucket = next(line for line in lines if line.startswith('latency_bucket{le="1.0"}'))
+    assert total.startswith('requests_total 2.0 # {trace_id="second"} 1.0 '), total
+    assert bucket.startswith('latency_bucket{le="1.0"} 2.0 # {trace_id="second"} 0.7 '), bucket
+    # The same line as one process's own registry writes, but for the counts and the time.
+    single = pyrometer.CollectorRegistry()
+    pyrometer.Counter("requests", "R.", registry=single).inc(exemplar={"trace_id": "second"})
+    own = next(line for line in generate_latest(single).decode().splitlines() if line.startswith("requests_total"))
+    assert own.split(" # ")[1].rsplit(" ", 1)[0] == total.split(" # ")[1].rsplit(" ", 1)[0]

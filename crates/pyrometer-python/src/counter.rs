@@ -19,13 +19,17 @@ metric_class!(PyCounter, "Counter", Counter, "counter", {
         if amount < 0.0 {
             return Err(PyValueError::new_err("Counters can only be incremented by non-negative amounts."));
         }
-        if let Some(exemplar) = exemplar_arg(exemplar.as_ref(), amount)? {
-            series.inc_with_exemplar(amount, exemplar).map_err(to_py)?;
+        let exemplar = exemplar_arg(exemplar.as_ref(), amount)?;
+        if let Some(exemplar) = &exemplar {
+            series.inc_with_exemplar(amount, exemplar.clone()).map_err(to_py)?;
         } else {
             series.inc_by(amount);
         }
         if let Some(stored) = &self.0.stored {
             stored.add(amount);
+            if let Some(exemplar) = &exemplar {
+                stored.exemplar(0, exemplar)?;
+            }
         }
         Ok(())
     }

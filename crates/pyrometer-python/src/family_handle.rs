@@ -1,6 +1,9 @@
 //! What every native metric class shares: its family, its own series when it has one, the
 //! Python objects of its children, and how `labels()`, `remove()` and `clear()` work on them.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
@@ -34,7 +37,10 @@ pub(crate) struct FamilyHandle<M: Metric> {
     /// strings' cached hashes, so a repeated `labels("GET", "200")` allocates nothing.
     children: Option<Py<PyDict>>,
     /// In multiprocess mode, the series' slots in this process's store file.
-    pub(crate) stored: Option<StoredSeries>,
+    pub(crate) stored: Option<Arc<StoredSeries>>,
+    /// In multiprocess mode, a parent's children's slots by label values, for `remove()` and
+    /// `clear()` to mark them removed in the file.
+    stored_children: Mutex<HashMap<Vec<String>, Arc<StoredSeries>>>,
     store_rule: Merge,
 }
 
@@ -65,12 +71,13 @@ impl<M: StoreLayout> FamilyHandle<M> {
         let family = Family::<M>::with_options(meta, options).map_err(to_py)?;
         let store_rule = args.store_rule;
         let (series, children, stored) = if family.meta().label_names.is_empty() {
-            let stored = StoredSeries::open::<M>(family.meta(), family.options(), &[], store_rule)?;
+            let stored = StoredSeries::open::<M>(family.meta(), family.options(), &[], store_rule)?.map(Arc::new);
             (Some(family.without_labels().map_err(to_py)?), None, stored)
         } else {
             (None, Some(PyDict::new(py).unbind()), None)
         };
-        Ok(Self { family, series, labelvalues: Vec::new(), children, stored, store_rule })
+        let stored_children = Mutex::default();
+        Ok(Self { family, series, labelvalues: Vec::new(), children, stored, stored_children, store_rule })
     }
 
     /// The child of `parent` for `labelvalues`.
@@ -78,9 +85,18 @@ impl<M: StoreLayout> FamilyHandle<M> {
         let values: Vec<&str> = labelvalues.iter().map(String::as_str).collect();
         let series = parent.family.labels(&values).map_err(to_py)?;
         let family = parent.family.clone();
-        let stored = StoredSeries::open::<M>(family.meta(), family.options(), &labelvalues, parent.store_rule)?;
+        let stored =
+            StoredSeries::open::<M>(family.meta(), family.options(), &labelvalues, parent.store_rule)?.map(Arc::new);
+        if let Some(stored) = &stored {
+            parent.stored_children().insert(labelvalues.clone(), Arc::clone(stored));
+        }
         let store_rule = parent.store_rule;
-        Ok(Self { family, series: Some(series), labelvalues, children: None, stored, store_rule })
+        let stored_children = Mutex::default();
+        Ok(Self { family, series: Some(series), labelvalues, children: None, stored, stored_children, store_rule })
+    }
+
+    fn stored_children(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<String>, Arc<StoredSeries>>> {
+        self.stored_children.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The series to update, or upstream's error for a parent that has labels.
@@ -207,6 +223,10 @@ impl<M: StoreLayout> FamilyHandle<M> {
         let strings = label_strings(args.iter())?;
         let values: Vec<&str> = strings.iter().map(|s| s.to_str()).collect::<PyResult<_>>()?;
         self.family.remove(&values).map_err(to_py)?;
+        let owned: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+        if let Some(stored) = self.stored_children().remove(&owned) {
+            stored.remove();
+        }
         let key = PyTuple::new(py, &strings)?;
         if children.bind(py).contains(&key)? {
             children.bind(py).del_item(key)?;
@@ -245,6 +265,13 @@ impl<M: StoreLayout> FamilyHandle<M> {
         }
         let pairs: Vec<(&str, &str)> = partial.iter().map(|(at, v)| (&*names[*at], v.as_str())).collect();
         self.family.remove_by_labels(&pairs).map_err(to_py)?;
+        self.stored_children().retain(|values, stored| {
+            let removed = partial.iter().all(|(at, value)| values.get(*at) == Some(value));
+            if removed {
+                stored.remove();
+            }
+            !removed
+        });
         let children = children.bind(py);
         for key in children.keys() {
             let key = key.cast_into::<PyTuple>()?;
@@ -265,6 +292,9 @@ impl<M: StoreLayout> FamilyHandle<M> {
             return Err(self.no_label_names());
         }
         self.family.clear();
+        for (_, stored) in self.stored_children().drain() {
+            stored.remove();
+        }
         if let Some(children) = &self.children {
             children.bind(py).clear();
         }

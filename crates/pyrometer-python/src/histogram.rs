@@ -26,12 +26,16 @@ metric_class!(
         #[pyo3(signature = (amount, exemplar = None))]
         fn observe(&self, amount: f64, exemplar: Option<Bound<'_, PyDict>>) -> PyResult<()> {
             let series = self.0.series()?;
-            match exemplar_arg(exemplar.as_ref(), amount)? {
-                Some(exemplar) => series.observe_with_exemplar(amount, exemplar),
+            let exemplar = exemplar_arg(exemplar.as_ref(), amount)?;
+            match &exemplar {
+                Some(exemplar) => series.observe_with_exemplar(amount, exemplar.clone()),
                 None => series.observe(amount),
             }
             if let Some(stored) = &self.0.stored {
                 stored.observe(amount);
+                if let (Some(exemplar), Some(bucket)) = (&exemplar, stored.bucket_of(amount)) {
+                    stored.exemplar(bucket, exemplar)?;
+                }
             }
             Ok(())
         }

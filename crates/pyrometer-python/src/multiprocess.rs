@@ -125,6 +125,9 @@ impl StoreLayout for StateSet {
 /// A series' slots in this process's file.
 pub(crate) struct StoredSeries {
     slots: Vec<Slot>,
+    /// The file and the key of each slot, for exemplars (kept in entries of their own).
+    file: ProcessFile,
+    keys: Vec<Vec<u8>>,
     /// A histogram's bounds, `+Inf` last: slot `i` counts the observations of bucket `i`
     /// alone, and the slot after the buckets is the sum.
     bounds: Option<Arc<[f64]>>,
@@ -160,23 +163,24 @@ impl StoredSeries {
             // The same pairs in several live processes are one series.
             let rule = Merge::LiveMax;
             let current = Mutex::new(None);
-            let info = InfoSlot { file, meta: meta.clone(), labels, rule, current };
-            return Ok(Some(Self { slots: Vec::new(), bounds: None, info: Some(info) }));
+            let info = InfoSlot { file: file.clone(), meta: meta.clone(), labels, rule, current };
+            return Ok(Some(Self { slots: Vec::new(), file, keys: Vec::new(), bounds: None, info: Some(info) }));
         }
         let layout = M::slots(meta, options);
-        let slots = layout
-            .iter()
-            .map(|(suffix, extra, first)| {
-                let key = series_key(meta, suffix, &labels, extra.as_ref());
-                let rule = if *suffix == "_created" { Merge::Min } else { rule };
-                let slot = file.slot(&key, rule).map_err(store_error)?;
-                if *first != 0.0 {
-                    slot.set(*first);
-                }
-                Ok(slot)
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        Ok(Some(Self { slots, bounds: M::bounds(options), info: None }))
+        let mut slots = Vec::with_capacity(layout.len());
+        let mut keys = Vec::with_capacity(layout.len());
+        for (suffix, extra, first) in &layout {
+            let key = series_key(meta, suffix, &labels, extra.as_ref());
+            let rule = if *suffix == "_created" { Merge::Min } else { rule };
+            let slot = file.slot(&key, rule).map_err(store_error)?;
+            // A series removed before starts afresh.
+            if *first != 0.0 || slot.is_removed() {
+                slot.set(*first);
+            }
+            slots.push(slot);
+            keys.push(key);
+        }
+        Ok(Some(Self { slots, file, keys, bounds: M::bounds(options), info: None }))
     }
 
     /// An Info's new pairs: their series holds 1, the one it replaces 0 (and is left out).
@@ -194,6 +198,32 @@ impl StoredSeries {
         slot.set(1.0);
         *current = Some(slot);
         Ok(())
+    }
+
+    /// Marks the series removed in the file: other processes' scrapes and the archive leave
+    /// this process's share out.
+    pub(crate) fn remove(&self) {
+        for slot in &self.slots {
+            slot.remove();
+        }
+        if let Some(info) = &self.info
+            && let Some(current) = info.current.lock().unwrap_or_else(PoisonError::into_inner).take()
+        {
+            current.remove();
+        }
+    }
+
+    /// Keeps `exemplar` as the one of slot `index` (a counter's total, a histogram's bucket),
+    /// for other processes' scrapes; the latest written in any process is shown.
+    pub(crate) fn exemplar(&self, index: usize, exemplar: &pyrometer_core::Exemplar) -> PyResult<()> {
+        let Some(key) = self.keys.get(index) else { return Ok(()) };
+        self.file.exemplar_slot(key).map_err(store_error)?.write(exemplar);
+        Ok(())
+    }
+
+    /// The slot index of the bucket `value` falls in, for a histogram.
+    pub(crate) fn bucket_of(&self, value: f64) -> Option<usize> {
+        self.bounds.as_ref()?.iter().position(|b| value <= *b)
     }
 
     /// A state set's state `index` now holds, and no other.

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, FileProblem};
+use crate::exemplar::StoredExemplar;
 use crate::merge::{Merge, Value};
 use crate::reader::{Entry, FileEntries, read_file};
 use crate::writer::ProcessFile;
@@ -132,9 +133,11 @@ impl StoreDir {
         let mut totals = Totals::default();
         if let Some(archive) = &archive {
             totals.add_all(&archive.entries, |_| true);
+            totals.add_exemplars(&archive.exemplars);
         }
         for entries in &read {
             totals.add_all(&entries.entries, |e| e.merge.survives_death());
+            totals.add_exemplars(&entries.exemplars);
         }
         self.write_archive(&totals, &merged_names)?;
         for (path, _) in &dead {
@@ -213,6 +216,9 @@ impl StoreDir {
             for ((key, merge), value) in totals.iter() {
                 archive.slot(key, merge)?.set_written(value.value, value.written);
             }
+            for (key, stored) in &totals.exemplars {
+                archive.exemplar_slot(key)?.write_at(&stored.exemplar, stored.written);
+            }
             for name in merged_names {
                 archive.record_merged(name)?;
             }
@@ -231,9 +237,20 @@ impl StoreDir {
 struct Totals<'a> {
     combined: Vec<(&'a [u8], Merge, Value)>,
     index: HashMap<(&'a [u8], Merge), usize, foldhash::fast::RandomState>,
+    /// The latest exemplar of each series, dead processes' included.
+    exemplars: HashMap<&'a [u8], &'a StoredExemplar, foldhash::fast::RandomState>,
 }
 
 impl<'a> Totals<'a> {
+    fn add_exemplars(&mut self, exemplars: &'a [(Vec<u8>, StoredExemplar)]) {
+        for (key, exemplar) in exemplars {
+            let kept = self.exemplars.entry(key.as_slice()).or_insert(exemplar);
+            if kept.written < exemplar.written {
+                *kept = exemplar;
+            }
+        }
+    }
+
     fn add_all(&mut self, entries: &'a [Entry], keep: impl Fn(&Entry) -> bool) {
         for entry in entries.iter().filter(|e| keep(e)) {
             let id = (entry.key.as_slice(), entry.merge);

@@ -19,6 +19,12 @@
 //! | 8 | the value: `f64` bits (`u64`, atomic) |
 //! | 16 | the key, then zeros to a multiple of 8 |
 //! | len - 8 | for a timed rule only: when the value was last written, Unix nanoseconds (`u64`, atomic) |
+//!
+//! An exemplar entry has the same header and key, then a payload of fixed size (see
+//! `exemplar.rs`); its value word is the payload's sequence number.
+//!
+//! A value word holding [`REMOVED`] marks a series its process removed (`remove()`, `clear()`):
+//! readers and the archive leave it out until the process writes it again.
 
 pub(crate) const MAGIC: [u8; 8] = *b"PYRSTOR1";
 pub(crate) const VERSION: u32 = 1;
@@ -34,6 +40,11 @@ pub(crate) const MIN_ENTRY_LEN: usize = 8;
 pub(crate) const PADDING: u8 = 0xff;
 /// Kind of an archive's record of a process file already merged into it (the key is its name).
 pub(crate) const MERGED_FILE: u8 = 0xfe;
+/// Kind of the entry holding the exemplar of the series whose key it has (see `exemplar.rs`).
+pub(crate) const EXEMPLAR: u8 = 0xfd;
+/// The bits of a removed series' value: a quiet NaN with a payload no arithmetic produces.
+pub const REMOVED: u64 = 0x7ff8_dead_0000_0001;
+
 /// The longest key.
 pub const MAX_KEY_LEN: usize = u16::MAX as usize;
 

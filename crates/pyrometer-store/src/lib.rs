@@ -23,6 +23,7 @@
 
 mod directory;
 mod error;
+mod exemplar;
 mod layout;
 mod merge;
 mod reader;
@@ -33,8 +34,9 @@ mod writer;
 
 pub use directory::{Reaped, Snapshot, StoreDir};
 pub use error::{Error, FileProblem, Problem};
-pub use layout::MAX_KEY_LEN;
+pub use exemplar::StoredExemplar;
+pub use layout::{MAX_KEY_LEN, REMOVED};
 pub use merge::{Merge, Value};
 pub use reader::{Entry, FileEntries, read_file};
 pub use series::{DirectoryCollector, series_key};
-pub use writer::{ProcessFile, Slot};
+pub use writer::{ExemplarSlot, ProcessFile, Slot};

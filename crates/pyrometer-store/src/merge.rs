@@ -82,6 +82,14 @@ pub struct Value {
     pub written: u64,
 }
 
+impl Value {
+    /// Whether this is a removed series' value ([`REMOVED`](crate::layout::REMOVED)).
+    #[must_use]
+    pub fn is_removed(&self) -> bool {
+        self.value.to_bits() == crate::layout::REMOVED
+    }
+}
+
 impl From<f64> for Value {
     fn from(value: f64) -> Self {
         Self { value, written: 0 }

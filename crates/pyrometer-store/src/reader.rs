@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 use crate::error::Problem;
+use crate::exemplar::{PAYLOAD_WORDS, StoredExemplar};
 use crate::layout::entry_len as entry_len_for;
 use crate::layout::{
-    CREATED_OFFSET, ENTRY_HEADER_LEN, HEADER_LEN, MAGIC, MERGED_FILE, MIN_ENTRY_LEN, PADDING, PID_OFFSET, USED_OFFSET,
-    VALUE_OFFSET, VERSION, read_u16, read_u32,
+    CREATED_OFFSET, ENTRY_HEADER_LEN, EXEMPLAR, HEADER_LEN, MAGIC, MERGED_FILE, MIN_ENTRY_LEN, PADDING, PID_OFFSET,
+    USED_OFFSET, VALUE_OFFSET, VERSION, read_u16, read_u32,
 };
 use crate::merge::{Merge, Value};
 use crate::shared_memory::Region;
@@ -40,9 +41,11 @@ pub struct FileEntries {
     pub entries: Vec<Entry>,
     /// For an archive: the names of the process files merged into it.
     pub merged_files: Vec<String>,
+    /// Exemplars, by the key of their series.
+    pub exemplars: Vec<(Vec<u8>, StoredExemplar)>,
 }
 
-/// Reads every published entry of the file at `path`.
+/// Reads every published entry of the file at `path`, but for removed series.
 ///
 /// # Errors
 /// What is wrong with the file, if anything is.
@@ -54,6 +57,7 @@ pub fn read_file(path: &Path) -> Result<FileEntries, Problem> {
         created_nanos: file.created_nanos,
         entries: Vec::new(),
         merged_files: Vec::new(),
+        exemplars: Vec::new(),
     };
     file.scan(HEADER_LEN, file.used()?, |entry| {
         match entry.kind {
@@ -61,9 +65,16 @@ pub fn read_file(path: &Path) -> Result<FileEntries, Problem> {
                 offset: entry.at as u64,
                 reason: "a merged-file name that is not UTF-8",
             })?),
+            Kind::Exemplar { payload_at } => {
+                if let Some(exemplar) = file.exemplar(entry.value_at, payload_at) {
+                    out.exemplars.push((entry.key, exemplar));
+                }
+            }
             Kind::Series(merge) => {
                 let value = file.value_of(&entry);
-                out.entries.push(Entry { key: entry.key, merge, value: value.value, written: value.written });
+                if !value.is_removed() {
+                    out.entries.push(Entry { key: entry.key, merge, value: value.value, written: value.written });
+                }
             }
         }
         Ok(())
@@ -83,6 +94,10 @@ pub(crate) struct OpenFile {
 pub(crate) enum Kind {
     Series(Merge),
     MergedFile,
+    /// An exemplar: its sequence word is the entry's value word, its payload at `payload_at`.
+    Exemplar {
+        payload_at: usize,
+    },
 }
 
 /// One published entry, as a scan meets it.
@@ -148,6 +163,11 @@ impl OpenFile {
         Value { value: self.value(value_at), written }
     }
 
+    /// The exemplar whose sequence word is at `seq` and payload at `payload`, if one is written.
+    pub(crate) fn exemplar(&self, seq: usize, payload: usize) -> Option<StoredExemplar> {
+        crate::exemplar::read(&self.region, seq, payload)
+    }
+
     fn value_of(&self, entry: &RawEntry) -> Value {
         self.timed_value(entry.value_at, entry.written_at)
     }
@@ -179,6 +199,13 @@ impl OpenFile {
                 }
                 let kind = match kind {
                     MERGED_FILE => Kind::MergedFile,
+                    EXEMPLAR => {
+                        let payload_at = at + entry_len_for(key_len, false);
+                        if entry_len < entry_len_for(key_len, false) + 8 * PAYLOAD_WORDS {
+                            return Err(torn("an exemplar entry shorter than its payload"));
+                        }
+                        Kind::Exemplar { payload_at }
+                    }
                     other => Kind::Series(Merge::from_byte(other).ok_or_else(|| torn("an unknown merge rule"))?),
                 };
                 let timed = matches!(kind, Kind::Series(merge) if merge.is_timed());

@@ -5,10 +5,12 @@
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use pyrometer_core::{Label, LabelSet, MetricFamily, MetricType, Sample};
 
 use crate::error::{FileProblem, Problem};
+use crate::exemplar::StoredExemplar;
 use crate::layout::HEADER_LEN;
 use crate::merge::{Merge, Value};
 use crate::reader::{Kind, OpenFile};
@@ -23,6 +25,8 @@ struct FileView {
     parsed: usize,
     /// Interned series, where their values are, and (timed rules) when they were written.
     values: Vec<(usize, usize, Option<usize>)>,
+    /// Interned series with an exemplar, and where its sequence word and payload are.
+    exemplars: Vec<(usize, usize, usize)>,
 }
 
 /// Where a series' value goes when families are built.
@@ -90,11 +94,11 @@ impl Views {
             if stale {
                 let file = OpenFile::open(path)?;
                 // A remapped file keeps what was parsed: entries never move.
-                let (parsed, values) = match self.files.remove(path) {
-                    Some(old) if old.inode == inode => (old.parsed, old.values),
-                    _ => (HEADER_LEN, Vec::new()),
+                let (parsed, values, exemplars) = match self.files.remove(path) {
+                    Some(old) if old.inode == inode => (old.parsed, old.values, old.exemplars),
+                    _ => (HEADER_LEN, Vec::new(), Vec::new()),
                 };
-                self.files.insert(path.to_owned(), FileView { file, inode, parsed, values });
+                self.files.insert(path.to_owned(), FileView { file, inode, parsed, values, exemplars });
             }
             let Some(view) = self.files.get(path) else { return Ok(()) };
             match view.file.used() {
@@ -104,9 +108,13 @@ impl Views {
         };
         let Some(view) = self.files.get_mut(path) else { return Ok(()) };
         let mut found = Vec::new();
+        let mut exemplars = Vec::new();
         view.file.scan(view.parsed, used, |entry| {
-            if let Kind::Series(merge) = entry.kind {
-                found.push((entry.key, merge, entry.value_at, entry.written_at));
+            match entry.kind {
+                Kind::Series(merge) => found.push((entry.key, merge, entry.value_at, entry.written_at)),
+                // An exemplar belongs to a counter's total or a bucket: keys under `Sum`.
+                Kind::Exemplar { payload_at } => exemplars.push((entry.key, entry.value_at, payload_at)),
+                Kind::MergedFile => {}
             }
             Ok(())
         })?;
@@ -116,6 +124,13 @@ impl Views {
                 && let Some(view) = self.files.get_mut(path)
             {
                 view.values.push((id, value_at, written_at));
+            }
+        }
+        for (key, seq_at, payload_at) in exemplars {
+            if let Some(id) = self.intern(key, Merge::Sum)
+                && let Some(view) = self.files.get_mut(path)
+            {
+                view.exemplars.push((id, seq_at, payload_at));
             }
         }
         Ok(())
@@ -178,11 +193,26 @@ impl Views {
         for view in paths.iter().filter_map(|p| self.files.get(p)) {
             for &(id, value_at, written_at) in &view.values {
                 let value = view.file.timed_value(value_at, written_at);
+                if value.is_removed() {
+                    continue;
+                }
                 let total = &mut combined[id];
                 *total = Some(total.map_or(value, |t| self.interned[id].merge.combine(t, value)));
             }
         }
         let totals: Vec<Option<f64>> = combined.iter().map(|v| v.map(|v| v.value)).collect();
+        // Each series' latest exemplar over every process.
+        let mut exemplars: Vec<Option<StoredExemplar>> = vec![None; self.interned.len()];
+        for view in paths.iter().filter_map(|p| self.files.get(p)) {
+            for &(id, seq_at, payload_at) in &view.exemplars {
+                if let Some(found) = view.file.exemplar(seq_at, payload_at)
+                    && exemplars[id].as_ref().is_none_or(|kept| kept.written < found.written)
+                {
+                    exemplars[id] = Some(found);
+                }
+            }
+        }
+        let exemplar = |id: usize| exemplars[id].as_ref().map(|stored| Arc::new(stored.exemplar.clone()));
         let mut out = Vec::with_capacity(self.families.len());
         for family in &self.families {
             let mut samples = Vec::new();
@@ -194,6 +224,7 @@ impl Views {
                     count = Some(cumulative);
                     let mut sample = Sample::new("_bucket", series.labels.clone(), cumulative);
                     sample.extra_label = Some(Label::new("le", le.as_str()));
+                    sample.exemplar = exemplar(id);
                     samples.push(sample);
                 }
                 if let Some(count) = count {
@@ -208,7 +239,9 @@ impl Views {
                         if *suffix == "_created" && !created {
                             continue;
                         }
-                        samples.push(Sample::new(suffix, series.labels.clone(), value));
+                        let mut sample = Sample::new(suffix, series.labels.clone(), value);
+                        sample.exemplar = exemplar(id);
+                        samples.push(sample);
                     }
                 }
             }

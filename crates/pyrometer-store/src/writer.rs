@@ -6,10 +6,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use pyrometer_core::Exemplar;
+
 use crate::error::Error;
+use crate::exemplar::{PAYLOAD_WORDS, encode_labels};
 use crate::layout::{
-    HEADER_LEN, MAX_KEY_LEN, MERGED_FILE, MIN_ENTRY_LEN, PADDING, USED_OFFSET, VALUE_OFFSET, entry_header, entry_len,
-    header,
+    EXEMPLAR, HEADER_LEN, MAX_KEY_LEN, MERGED_FILE, MIN_ENTRY_LEN, PADDING, USED_OFFSET, VALUE_OFFSET, entry_header,
+    entry_len, header,
 };
 use crate::merge::Merge;
 use crate::shared_memory::Region;
@@ -28,14 +31,17 @@ pub struct Slot {
 }
 
 impl Slot {
-    /// Adds `amount`.
+    /// Adds `amount`, unless the series is [removed](Slot::remove): a stale handle does not
+    /// bring it back.
     #[inline]
     pub fn add(&self, amount: f64) {
         let cell = self.region.atomic(self.at);
-        // The closure never refuses, so `fetch_update` cannot fail.
-        let _ = cell
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| Some((f64::from_bits(bits) + amount).to_bits()));
-        self.stamp(None);
+        let added = cell.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
+            (bits != crate::layout::REMOVED).then(|| (f64::from_bits(bits) + amount).to_bits())
+        });
+        if added.is_ok() {
+            self.stamp(None);
+        }
     }
 
     /// Sets the value.
@@ -59,6 +65,18 @@ impl Slot {
         }
     }
 
+    /// Marks the series removed: readers and the archive leave it out until it is set again.
+    pub fn remove(&self) {
+        self.region.atomic(self.at).store(crate::layout::REMOVED, Ordering::Relaxed);
+        self.stamp(None);
+    }
+
+    /// Whether the series is marked removed.
+    #[must_use]
+    pub fn is_removed(&self) -> bool {
+        self.region.atomic(self.at).load(Ordering::Relaxed) == crate::layout::REMOVED
+    }
+
     /// The value.
     #[must_use]
     pub fn get(&self) -> f64 {
@@ -69,6 +87,39 @@ impl Slot {
 impl std::fmt::Debug for Slot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Slot").field("value", &self.get()).finish()
+    }
+}
+
+/// The exemplar of one series in a process file. Cloning gives another handle to the same one.
+#[derive(Clone)]
+pub struct ExemplarSlot {
+    region: Arc<Region>,
+    /// The sequence word, then the payload.
+    seq: usize,
+    payload: usize,
+    /// One writer at a time: the payload spans many words.
+    writing: Arc<Mutex<()>>,
+}
+
+impl ExemplarSlot {
+    /// Replaces the exemplar; false (and nothing written) when its labels do not fit an entry.
+    #[allow(clippy::must_use_candidate)] // Python's exemplars are checked before; the answer is for others.
+    pub fn write(&self, exemplar: &Exemplar) -> bool {
+        self.write_at(exemplar, crate::directory::now_nanos())
+    }
+
+    /// Replaces the exemplar as written at `written` (Unix nanoseconds).
+    pub(crate) fn write_at(&self, exemplar: &Exemplar, written: u64) -> bool {
+        let Some(text) = encode_labels(&exemplar.labels) else { return false };
+        let _writing = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
+        crate::exemplar::write(&self.region, self.seq, self.payload, exemplar, &text, written);
+        true
+    }
+}
+
+impl std::fmt::Debug for ExemplarSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExemplarSlot").finish_non_exhaustive()
     }
 }
 
@@ -97,6 +148,8 @@ struct State {
     used: usize,
     /// Slots by key, then by rule (a key almost always has one).
     slots: HashMap<Vec<u8>, Vec<(Merge, Slot)>, foldhash::fast::RandomState>,
+    /// Exemplar slots by the key of their series.
+    exemplars: HashMap<Vec<u8>, ExemplarSlot, foldhash::fast::RandomState>,
 }
 
 impl std::fmt::Debug for ProcessFile {
@@ -115,7 +168,13 @@ impl ProcessFile {
         file.set_len(FIRST_CHUNK as u64).map_err(io)?;
         let head = Arc::new(Region::writable(&file, 0, FIRST_CHUNK).map_err(io)?);
         head.write(0, &header(pid, created_nanos));
-        let state = State { chunk: Arc::clone(&head), chunk_start: 0, used: HEADER_LEN, slots: HashMap::default() };
+        let state = State {
+            chunk: Arc::clone(&head),
+            chunk_start: 0,
+            used: HEADER_LEN,
+            slots: HashMap::default(),
+            exemplars: HashMap::default(),
+        };
         let path = Mutex::new(path.to_owned());
         Ok(Self { shared: Arc::new(Shared { path, file, head, state: Mutex::new(state) }) })
     }
@@ -144,17 +203,41 @@ impl ProcessFile {
         if let Some((_, slot)) = state.slots.get(key).and_then(|rules| rules.iter().find(|(m, _)| *m == merge)) {
             return Ok(slot.clone());
         }
-        let slot = self.append(&mut state, key, merge as u8, merge.is_timed())?;
+        let slot = self.append(&mut state, key, merge as u8, merge.is_timed(), 0)?;
         state.slots.entry(key.to_vec()).or_default().push((merge, slot.clone()));
         Ok(slot)
     }
 
-    /// Writes an entry at the end and publishes it.
-    fn append(&self, state: &mut State, key: &[u8], kind: u8, timed: bool) -> Result<Slot, Error> {
+    /// The exemplar slot of the series with `key`, created (empty) on first use.
+    ///
+    /// # Errors
+    /// As for [`slot`](Self::slot).
+    pub fn exemplar_slot(&self, key: &[u8]) -> Result<ExemplarSlot, Error> {
+        let mut state = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(slot) = state.exemplars.get(key) {
+            return Ok(slot.clone());
+        }
+        let entry = self.append(&mut state, key, EXEMPLAR, false, PAYLOAD_WORDS)?;
+        let payload = entry.at - VALUE_OFFSET + entry_len(key.len(), false);
+        let slot = ExemplarSlot { region: entry.region, seq: entry.at, payload, writing: Arc::default() };
+        state.exemplars.insert(key.to_vec(), slot.clone());
+        Ok(slot)
+    }
+
+    /// Writes an entry (with `payload_words` more words after its key) at the end and
+    /// publishes it.
+    fn append(
+        &self,
+        state: &mut State,
+        key: &[u8],
+        kind: u8,
+        timed: bool,
+        payload_words: usize,
+    ) -> Result<Slot, Error> {
         if key.len() > MAX_KEY_LEN {
             return Err(Error::KeyTooLong { len: key.len() });
         }
-        let len = entry_len(key.len(), timed);
+        let len = entry_len(key.len(), timed) + 8 * payload_words;
         if state.used + len > state.chunk_start + state.chunk.len() {
             self.grow(state, len)?;
         }
@@ -194,6 +277,6 @@ impl ProcessFile {
     /// Records, in an archive being built, that the process file `name` is merged into it.
     pub(crate) fn record_merged(&self, name: &str) -> Result<(), Error> {
         let mut state = self.shared.state.lock().unwrap_or_else(PoisonError::into_inner);
-        self.append(&mut state, name.as_bytes(), MERGED_FILE, false).map(drop)
+        self.append(&mut state, name.as_bytes(), MERGED_FILE, false, 0).map(drop)
     }
 }

@@ -288,3 +288,100 @@ fn the_most_recent_write_wins_and_live_rules_forget_the_dead() {
     assert_eq!(value(&store, b"live_recent"), None);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_removed_series_is_left_out_by_readers_the_collector_and_the_archive_until_written_again() {
+    let _serial = serial();
+    let dir = scratch("removed");
+    let store = StoreDir::open(&dir).unwrap();
+    let family = Family::<Counter>::new(Metadata::new("jobs", "Jobs.").label_names(["n"])).unwrap();
+    let key = |n: &str| series_key(family.meta(), "_total", &[(Arc::from("n"), Arc::from(n))], None);
+    let collector = DirectoryCollector::new(dir.clone());
+    let scrape = || {
+        let mut out = Vec::new();
+        collector.collect(&CollectOptions::default(), &mut out).unwrap();
+        let mut samples: Vec<(String, f64)> = out
+            .iter()
+            .flat_map(|f| f.samples.iter().map(|s| (s.labels.get("n").unwrap().to_owned(), s.value)))
+            .collect();
+        samples.sort_by(|a, b| a.0.cmp(&b.0));
+        samples
+    };
+    let live = store.create_process_file().unwrap();
+    let other = store.create_process_file().unwrap();
+    let a = live.slot(&key("a"), Merge::Sum).unwrap();
+    let b = live.slot(&key("b"), Merge::Sum).unwrap();
+    a.add(1.0);
+    b.add(2.0);
+    other.slot(&key("b"), Merge::Sum).unwrap().add(10.0);
+    assert_eq!(scrape(), [("a".into(), 1.0), ("b".into(), 12.0)]);
+    // This process removes its series: only its own share goes.
+    a.remove();
+    b.remove();
+    assert!(a.is_removed());
+    b.add(5.0); // a stale handle's write leaves it removed
+    assert_eq!(scrape(), [("b".into(), 10.0)]);
+    assert_eq!(value(&store, &key("a")), None);
+    // Written again, as a new series.
+    a.set(0.0);
+    a.add(3.0);
+    assert_eq!(scrape(), [("a".into(), 3.0), ("b".into(), 10.0)]);
+    // A dead process's removed series does not reach the archive. (A slot keeps its mapping,
+    // and with it the file's lock: the process is dead once all are gone.)
+    drop((a, b, live, other));
+    assert_eq!(scrape(), [("a".into(), 3.0), ("b".into(), 10.0)]);
+    let left = names(&dir);
+    assert_eq!(left, ["archive.pyrostore"], "{left:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_latest_exemplar_of_any_process_is_shown_and_survives_its_death() {
+    use pyrometer_core::{Exemplar, LabelSet, Timestamp};
+    let _serial = serial();
+    let dir = scratch("exemplars");
+    let store = StoreDir::open(&dir).unwrap();
+    let family = Family::<Counter>::new(Metadata::new("jobs", "Jobs.")).unwrap();
+    let key = series_key(family.meta(), "_total", &[], None);
+    let collector = DirectoryCollector::new(dir.clone());
+    let scrape = || {
+        let mut out = Vec::new();
+        collector.collect(&CollectOptions::default(), &mut out).unwrap();
+        out[0].samples[0].exemplar.as_deref().cloned()
+    };
+    let trace = |id: &str, value: f64| {
+        Exemplar::new(LabelSet::new([("trace_id", id)]), value, Some(Timestamp::Seconds(1.5))).unwrap()
+    };
+    let first = store.create_process_file().unwrap();
+    let second = store.create_process_file().unwrap();
+    first.slot(&key, Merge::Sum).unwrap().add(1.0);
+    second.slot(&key, Merge::Sum).unwrap().add(1.0);
+    assert_eq!(scrape(), None);
+    assert!(first.exemplar_slot(&key).unwrap().write(&trace("aaa", 1.0)));
+    assert_eq!(scrape(), Some(trace("aaa", 1.0)));
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    second.exemplar_slot(&key).unwrap().write(&trace("bbb", 2.0));
+    assert_eq!(scrape(), Some(trace("bbb", 2.0)), "the latest written wins");
+    // Rewritten in place, many times, while a reader reads: never a torn exemplar.
+    let slot = first.exemplar_slot(&key).unwrap();
+    let writer = std::thread::spawn(move || {
+        for i in 0..20_000u32 {
+            let id = format!("{i:0>width$}", width = 1 + i as usize % 40);
+            slot.write(&Exemplar::new(LabelSet::new([("trace_id", id.as_str())]), f64::from(i), None).unwrap());
+        }
+    });
+    for _ in 0..200 {
+        let seen = scrape().unwrap();
+        let id = seen.labels.get("trace_id").unwrap().to_owned();
+        if id != "bbb" {
+            assert_eq!(id.trim_start_matches('0').parse::<f64>().unwrap_or(0.0), seen.value, "{seen:?}");
+        }
+    }
+    writer.join().unwrap();
+    // Both processes end: the archive keeps the latest.
+    let latest = scrape().unwrap();
+    drop(first);
+    drop(second);
+    assert_eq!(scrape(), Some(latest));
+    std::fs::remove_dir_all(dir).unwrap();
+}
