@@ -386,7 +386,8 @@ class Summary(MetricCollector):
     """Observations with their count, sum and quantiles over a sliding window of
     ``max_age_seconds`` (quantiles within 1% of the exact ones; memory bounded by
     ``max_samples`` bins per age bucket). In multiprocess mode, count and sum merge across
-    processes; quantiles are those of this process."""
+    processes, and the exposed quantiles are those of every live process's observations in the
+    window (sketches merge by adding bins); ``get_quantile`` answers for this process alone."""
 
     _primary_suffix = "_count"
 

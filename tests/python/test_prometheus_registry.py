@@ -514,3 +514,47 @@ def test_vllm_metrics_work_across_processes():
     assert 'vllm:prompt_tokens_total{engine="1",model_name="m"} 10.0' in out
     assert 'vllm:num_requests_waiting{engine="1",model_name="m"} 6.0' in out
     assert 'vllm:e2e_request_latency_seconds_count{engine="0",model_name="m"} 1.0' in out
+
+
+def test_summary_quantiles_merge_across_live_processes():
+    out = run_python(
+        """
+        import os, random
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        from pyrometer import MetricsRegistry, CollectorRegistry
+        r = MetricsRegistry(registry=CollectorRegistry())
+        r.setup_multiprocess()
+        values = [random.Random(7).lognormvariate(3, 1) for _ in range(6000)]
+        done_r, done_w = os.pipe()
+        go_r, go_w = os.pipe()
+        children = []
+        for worker in range(2):
+            pid = os.fork()
+            if pid == 0:
+                s = r.summary("latency_ms", "Latency.", ["route"], quantiles=(0.5, 0.99))
+                for v in values[worker::2]:
+                    s.observe(v, {"route": "/"})
+                os.write(done_w, b"x")
+                os.read(go_r, 1)  # stay alive until the parent has scraped
+                os._exit(0)
+            children.append(pid)
+        os.read(done_r, 1); os.read(done_r, 1)
+        print(r.generate_latest().decode())
+        ordered = sorted(values)
+        print("exact", ordered[int(0.5 * 5999)], ordered[int(0.99 * 5999)])
+        os.write(go_w, b"xx")
+        for pid in children:
+            os.waitpid(pid, 0)
+        """
+    )
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(out.split("exact")[0])
+        for s in family.samples
+    }
+    exact_median, exact_p99 = map(float, out.split("exact")[1].split())
+    median = samples[("latency_ms", (("quantile", "0.5"), ("route", "/")))]
+    p99 = samples[("latency_ms", (("quantile", "0.99"), ("route", "/")))]
+    assert abs(median - exact_median) <= 0.01 * exact_median
+    assert abs(p99 - exact_p99) <= 0.01 * exact_p99
+    assert samples[("latency_ms_count", (("route", "/"),))] == 6000

@@ -65,7 +65,7 @@ pub use metric::kind::{Metric, SeriesContext};
 pub use metric::metadata::{FamilyMeta, Metadata};
 pub use metric::rate_limited_gauge::RateLimitedGauge;
 pub use metric::sampled_counter::{SampleRate, SampledCounter};
-pub use metric::sketch::Sketch;
+pub use metric::sketch::{Sketch, SketchBin};
 pub use metric::state_set::{StateSet, States};
 pub use metric::summary::{Quantiles, Summary};
 pub use registry::{CollectorId, Registry, RegistryOptions, SERIES_OVERFLOW_METRIC};

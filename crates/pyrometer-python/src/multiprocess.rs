@@ -14,7 +14,7 @@ use pyrometer_core::{
     CollectOptions, Collector, Counter, FamilyMeta, Gauge, Histogram, Info, Label, MetricType, SampleRate,
     SampledCounter, StateSet, Summary,
 };
-use pyrometer_store::{DirectoryCollector, Merge, ProcessFile, Slot, StoreDir, series_key};
+use pyrometer_store::{DirectoryCollector, Merge, ProcessFile, Slot, StoreDir, StoredSketch, series_key};
 
 /// The environment variables that turn multiprocess mode on, upstream's names.
 const DIRECTORY_VARIABLES: [&str; 2] = ["PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir"];
@@ -52,6 +52,11 @@ pub(crate) trait StoreLayout: pyrometer_core::Metric {
 
     /// A histogram's bucket bounds, `+Inf` last: its first slots count their buckets.
     fn bounds(_options: &Self::Options) -> Option<Arc<[f64]>> {
+        None
+    }
+
+    /// A summary's quantiles, whose sketch the store keeps besides the slots.
+    fn quantiles(_options: &Self::Options) -> Option<&pyrometer_core::Quantiles> {
         None
     }
 }
@@ -99,6 +104,10 @@ impl StoreLayout for Summary {
     fn slots(_: &FamilyMeta, _: &Option<pyrometer_core::Quantiles>) -> Vec<(&'static str, Option<Label>, f64)> {
         vec![("_count", None, 0.0), ("_sum", None, 0.0), created()]
     }
+
+    fn quantiles(options: &Option<pyrometer_core::Quantiles>) -> Option<&pyrometer_core::Quantiles> {
+        options.as_ref()
+    }
 }
 
 /// An Info's series depends on the pairs it holds; see [`StoredSeries::set_info`].
@@ -133,6 +142,8 @@ pub(crate) struct StoredSeries {
     bounds: Option<Arc<[f64]>>,
     /// An Info's: what makes its key, and the slot of the pairs it holds now.
     info: Option<InfoSlot>,
+    /// A summary's quantile sketch, when it reports quantiles.
+    sketch: Option<StoredSketch>,
 }
 
 struct InfoSlot {
@@ -164,7 +175,8 @@ impl StoredSeries {
             let rule = Merge::LiveMax;
             let current = Mutex::new(None);
             let info = InfoSlot { file: file.clone(), meta: meta.clone(), labels, rule, current };
-            return Ok(Some(Self { slots: Vec::new(), file, keys: Vec::new(), bounds: None, info: Some(info) }));
+            let (slots, keys) = (Vec::new(), Vec::new());
+            return Ok(Some(Self { slots, file, keys, bounds: None, info: Some(info), sketch: None }));
         }
         let layout = M::slots(meta, options);
         let mut slots = Vec::with_capacity(layout.len());
@@ -180,7 +192,11 @@ impl StoredSeries {
             slots.push(slot);
             keys.push(key);
         }
-        Ok(Some(Self { slots, file, keys, bounds: M::bounds(options), info: None }))
+        let sketch = M::quantiles(options)
+            .map(|quantiles| StoredSketch::open(&file, meta, &labels, quantiles))
+            .transpose()
+            .map_err(store_error)?;
+        Ok(Some(Self { slots, file, keys, bounds: M::bounds(options), info: None, sketch }))
     }
 
     /// An Info's new pairs: their series holds 1, the one it replaces 0 (and is left out).
@@ -210,6 +226,9 @@ impl StoredSeries {
             && let Some(current) = info.current.lock().unwrap_or_else(PoisonError::into_inner).take()
         {
             current.remove();
+        }
+        if let Some(sketch) = &self.sketch {
+            sketch.remove();
         }
     }
 
@@ -257,6 +276,11 @@ impl StoredSeries {
         };
         self.slots[count].add(1.0);
         self.slots[sum].add(value);
+        if let Some(sketch) = &self.sketch {
+            // A bin that cannot be added (the file cannot grow) leaves the value out of the
+            // quantiles only; count and sum have it.
+            let _ = sketch.observe(value);
+        }
     }
 }
 

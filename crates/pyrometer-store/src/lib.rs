@@ -30,6 +30,7 @@ mod reader;
 mod scrape;
 mod series;
 mod shared_memory;
+mod sketch;
 mod writer;
 
 pub use directory::{Reaped, Snapshot, StoreDir};
@@ -39,4 +40,5 @@ pub use layout::{MAX_KEY_LEN, REMOVED};
 pub use merge::{Merge, Value};
 pub use reader::{Entry, FileEntries, read_file};
 pub use series::{DirectoryCollector, series_key};
+pub use sketch::StoredSketch;
 pub use writer::{ExemplarSlot, ProcessFile, Slot};

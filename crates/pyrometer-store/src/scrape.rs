@@ -7,13 +7,17 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use pyrometer_core::float_text::go_float;
 use pyrometer_core::{Label, LabelSet, MetricFamily, MetricType, Sample};
+
+use crate::directory::now_nanos;
 
 use crate::error::{FileProblem, Problem};
 use crate::exemplar::StoredExemplar;
 use crate::layout::HEADER_LEN;
 use crate::merge::{Merge, Value};
 use crate::reader::{Kind, OpenFile};
+use crate::sketch::Part as SketchPart;
 
 type Fast = foldhash::fast::RandomState;
 
@@ -35,6 +39,8 @@ enum Part {
     Plain(&'static str),
     /// A histogram bucket with this upper bound (`le`).
     Bucket(f64, String),
+    /// A part of a summary's quantile sketch.
+    Sketch(SketchPart),
 }
 
 struct Interned {
@@ -56,6 +62,8 @@ struct SeriesLayout {
     /// Interned ids of its plain samples, in the order written, and of its buckets, by bound.
     plain: Vec<usize>,
     buckets: Vec<usize>,
+    /// Interned ids of its quantile sketch's entries.
+    sketch: Vec<usize>,
 }
 
 /// The decoded keys, families and files of a directory.
@@ -69,6 +77,32 @@ pub(crate) struct Views {
 }
 
 impl Views {
+    /// A series' quantile samples, from its sketch entries in every file.
+    fn quantile_samples(
+        &self,
+        series: &SeriesLayout,
+        values: &HashMap<usize, Vec<(usize, f64)>, Fast>,
+        now: u64,
+    ) -> Vec<Sample> {
+        let mut per_file: std::collections::BTreeMap<usize, Vec<(&SketchPart, f64)>> =
+            std::collections::BTreeMap::new();
+        for &id in &series.sketch {
+            let Part::Sketch(part) = &self.interned[id].part else { continue };
+            for &(file, value) in values.get(&id).into_iter().flatten() {
+                per_file.entry(file).or_default().push((part, value));
+            }
+        }
+        let files: Vec<Vec<(&SketchPart, f64)>> = per_file.into_values().collect();
+        crate::sketch::quantiles(&files, now)
+            .into_iter()
+            .map(|(q, value)| {
+                let mut sample = Sample::new("", series.labels.clone(), value);
+                sample.extra_label = Some(Label::new("quantile", go_float(q)));
+                sample
+            })
+            .collect()
+    }
+
     /// Brings the views up to date with `paths` (the archive first, then live files): new files
     /// are opened, grown ones remapped, replaced ones reread, vanished ones forgotten. Files
     /// that cannot be read are reported and left out.
@@ -143,6 +177,13 @@ impl Views {
             return Some(id);
         }
         let mut decoded = crate::series::decode(&key)?;
+        let is_sketch = decoded.suffix == crate::sketch::SUFFIX;
+        let extra = if decoded.suffix == "_bucket" || is_sketch { decoded.labels.pop().map(|(_, v)| v) } else { None };
+        let part = match extra {
+            Some(text) if is_sketch => Part::Sketch(SketchPart::parse(&text)?),
+            Some(le) => Part::Bucket(crate::series::le_value(&le), le),
+            None => Part::Plain(crate::series::static_suffix(&decoded.suffix)),
+        };
         let family = *self.family_ids.entry((decoded.metric_type, decoded.name.clone())).or_insert_with(|| {
             self.families.push(FamilyLayout {
                 metric_type: decoded.metric_type,
@@ -154,31 +195,28 @@ impl Views {
             });
             self.families.len() - 1
         });
-        let le = if decoded.suffix == "_bucket" { decoded.labels.pop().map(|(_, v)| v) } else { None };
         let layout = &mut self.families[family];
         let series = *layout.series_ids.entry(decoded.labels).or_insert_with_key(|labels| {
             layout.series.push(SeriesLayout {
                 labels: LabelSet::new(labels.clone()),
                 plain: Vec::new(),
                 buckets: Vec::new(),
+                sketch: Vec::new(),
             });
             layout.series.len() - 1
         });
         let id = self.interned.len();
-        let part = match le {
-            Some(le) => Part::Bucket(crate::series::le_value(&le), le),
-            None => Part::Plain(crate::series::static_suffix(&decoded.suffix)),
-        };
         let slots = &mut layout.series[series];
         match &part {
             Part::Bucket(bound, _) => {
                 let at = slots.buckets.partition_point(|other| match &self.interned[*other].part {
                     Part::Bucket(b, _) => b < bound,
-                    Part::Plain(_) => true,
+                    Part::Plain(_) | Part::Sketch(_) => true,
                 });
                 slots.buckets.insert(at, id);
             }
             Part::Plain(_) => slots.plain.push(id),
+            Part::Sketch(_) => slots.sketch.push(id),
         }
         self.interned.push(Interned { merge, part });
         self.ids.insert((key, merge), id);
@@ -190,10 +228,17 @@ impl Views {
     /// when `created`.
     pub(crate) fn families(&self, paths: &[PathBuf], created: bool) -> Vec<MetricFamily> {
         let mut combined: Vec<Option<Value>> = vec![None; self.interned.len()];
-        for view in paths.iter().filter_map(|p| self.files.get(p)) {
+        // Sketch entries are not combined: each file's count only for the steps it says are in
+        // the window. Their values, by file.
+        let mut sketch_values: HashMap<usize, Vec<(usize, f64)>, Fast> = HashMap::default();
+        for (file, view) in paths.iter().filter_map(|p| self.files.get(p)).enumerate() {
             for &(id, value_at, written_at) in &view.values {
                 let value = view.file.timed_value(value_at, written_at);
                 if value.is_removed() {
+                    continue;
+                }
+                if matches!(self.interned[id].part, Part::Sketch(_)) {
+                    sketch_values.entry(id).or_default().push((file, value.value));
                     continue;
                 }
                 let total = &mut combined[id];
@@ -229,6 +274,9 @@ impl Views {
                 }
                 if let Some(count) = count {
                     samples.push(Sample::new("_count", series.labels.clone(), count));
+                }
+                if !series.sketch.is_empty() {
+                    samples.extend(self.quantile_samples(series, &sketch_values, now_nanos()));
                 }
                 for &id in &series.plain {
                     if let (Some(value), Part::Plain(suffix)) = (totals[id], &self.interned[id].part) {

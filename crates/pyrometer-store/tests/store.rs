@@ -385,3 +385,55 @@ fn the_latest_exemplar_of_any_process_is_shown_and_survives_its_death() {
     assert_eq!(scrape(), Some(latest));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn summary_quantiles_merge_over_live_processes_and_follow_the_window() {
+    use pyrometer_core::{Quantiles, Summary};
+    use pyrometer_store::StoredSketch;
+    let _serial = serial();
+    let dir = scratch("sketch");
+    let store = StoreDir::open(&dir).unwrap();
+    let family =
+        Family::<Summary>::with_options(Metadata::new("size", "Size."), Some(Quantiles::new([0.5, 0.9]))).unwrap();
+    let mut window = Quantiles::new([0.5, 0.9]);
+    window.max_age = std::time::Duration::from_millis(600);
+    window.age_buckets = 2;
+    let collector = DirectoryCollector::new(dir.clone());
+    let quantiles = || {
+        let mut out = Vec::new();
+        collector.collect(&CollectOptions::default(), &mut out).unwrap();
+        out.iter()
+            .flat_map(|f| f.samples.iter())
+            .filter_map(|s| Some((s.extra_label.as_ref()?.value.to_string(), s.value)))
+            .collect::<Vec<_>>()
+    };
+    let first = store.create_process_file().unwrap();
+    let second = store.create_process_file().unwrap();
+    let a = StoredSketch::open(&first, family.meta(), &[], &window).unwrap();
+    let b = StoredSketch::open(&second, family.meta(), &[], &window).unwrap();
+    // Values 1..=1000 split between the processes: the merged quantiles are the union's.
+    for v in 1..=1000 {
+        if v % 3 == 0 { a.observe(f64::from(v)).unwrap() } else { b.observe(f64::from(v)).unwrap() }
+    }
+    let merged = quantiles();
+    assert_eq!(merged.len(), 2, "{merged:?}");
+    assert_eq!(merged[0].0, "0.5");
+    assert!((merged[0].1 - 500.0).abs() <= 0.01 * 500.0 + 1.0, "{merged:?}");
+    assert!((merged[1].1 - 900.0).abs() <= 0.01 * 900.0 + 1.0, "{merged:?}");
+    // A removed series' quantiles go with it.
+    a.remove();
+    let only_b = quantiles();
+    assert!((only_b[0].1 - 500.0).abs() <= 0.02 * 500.0 + 2.0, "{only_b:?}");
+    // Past the window, nothing is left to answer from.
+    std::thread::sleep(std::time::Duration::from_millis(1300));
+    let later = quantiles();
+    assert_eq!(later.len(), 2);
+    assert!(later.iter().all(|(_, v)| v.is_nan()), "{later:?}");
+    // New observations count again.
+    b.observe(7.0).unwrap();
+    assert!((quantiles()[0].1 - 7.0).abs() <= 0.07 + 1e-9);
+    // A dead process's observations leave the window with it.
+    drop((b, second, a, first));
+    assert!(quantiles().is_empty(), "no live process reports quantiles");
+    std::fs::remove_dir_all(dir).unwrap();
+}
