@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
@@ -155,6 +155,11 @@ class MetricCollector(ABC):
         if self.spec.max_series is not None:
             self._metric.set_series_limit(self.spec.max_series)
 
+    def _tags(self, child: Any) -> Optional[Dict[str, str]]:
+        """The StatsD tags of a child: its own label values, so that a label set folded into
+        the overflow series is sent folded too."""
+        return dict(zip(self.spec.labels, child._labelvalues)) if self.spec.labels else None
+
     def _child(self, labels: Labels) -> Any:
         if not self.spec.labels:
             if labels:
@@ -226,9 +231,10 @@ class Counter(MetricCollector):
         )
 
     def increment(self, value: float = 1.0, labels: Labels = None) -> None:
-        self._child(labels).inc(value)
+        child = self._child(labels)
+        child.inc(value)
         if self._statsd is not None:
-            self._statsd.count(self._statsd_name, value, _tags(labels))
+            self._statsd.count(self._statsd_name, value, self._tags(child))
 
     def set(self, value: float, labels: Labels = None) -> None:
         """Raises the total to ``value``; a counter cannot go down, so a lower value is an error."""
@@ -268,9 +274,10 @@ class SampledCounter(Counter):
         )
 
     def increment(self, value: float = 1.0, labels: Labels = None) -> None:
-        self._child(labels).inc(value)
+        child = self._child(labels)
+        child.inc(value)
         if self._statsd is not None:
-            self._statsd.count(self._statsd_name, value, _tags(labels), self.sample_rate)
+            self._statsd.count(self._statsd_name, value, self._tags(child), self.sample_rate)
 
 
 class Gauge(MetricCollector):
@@ -290,25 +297,25 @@ class Gauge(MetricCollector):
         )
         self._limit()
 
-    def _ship(self, child: Any, labels: Labels) -> None:
+    def _ship(self, child: Any) -> None:
         if self._statsd is not None:
-            self._statsd.gauge(self._statsd_name, child._get(), _tags(labels))
+            self._statsd.gauge(self._statsd_name, child._get(), self._tags(child))
 
     def increment(self, value: float = 1.0, labels: Labels = None) -> None:
         child = self._child(labels)
         child.inc(value)
-        self._ship(child, labels)
+        self._ship(child)
 
     def decrement(self, value: float = 1.0, labels: Labels = None) -> None:
         """Subtracts ``value``."""
         child = self._child(labels)
         child.dec(value)
-        self._ship(child, labels)
+        self._ship(child)
 
     def set(self, value: float, labels: Labels = None) -> None:
         child = self._child(labels)
         child.set(value)
-        self._ship(child, labels)
+        self._ship(child)
 
     def observe(self, value: float, labels: Labels = None) -> None:
         """Sets the value, as :meth:`set`."""
@@ -330,9 +337,9 @@ class RateLimitedGauge(Gauge):
         self.min_interval = min_interval
         super().__init__(spec, _backends)
 
-    def _ship(self, child: Any, labels: Labels) -> None:
+    def _ship(self, child: Any) -> None:
         if self._statsd is not None:
-            self._statsd.gauge(self._statsd_name, child._get(), _tags(labels), self.min_interval)
+            self._statsd.gauge(self._statsd_name, child._get(), self._tags(child), self.min_interval)
 
 
 class Histogram(MetricCollector):
@@ -357,9 +364,10 @@ class Histogram(MetricCollector):
         raise TypeError(f"{self.spec.full_name()} is a histogram: observe values instead of setting one")
 
     def observe(self, value: float, labels: Labels = None) -> None:
-        self._child(labels).observe(value)
+        child = self._child(labels)
+        child.observe(value)
         if self._statsd is not None:
-            self._statsd.observe(self._statsd_name, value, _tags(labels))
+            self._statsd.observe(self._statsd_name, value, self._tags(child))
 
     def get(self, labels: Labels = None) -> float:
         """The number of observations."""
@@ -422,9 +430,10 @@ class Summary(MetricCollector):
         raise TypeError(f"{self.spec.full_name()} is a summary: observe values instead of setting one")
 
     def observe(self, value: float, labels: Labels = None) -> None:
-        self._child(labels).observe(value)
+        child = self._child(labels)
+        child.observe(value)
         if self._statsd is not None:
-            self._statsd.observe(self._statsd_name, value, _tags(labels))
+            self._statsd.observe(self._statsd_name, value, self._tags(child))
 
     def get(self, labels: Labels = None) -> float:
         """The number of observations."""
@@ -471,10 +480,6 @@ class Info(MetricCollector):
     def get(self, labels: Labels = None) -> float:
         """1 once pairs are set."""
         return self._sample("_info", labels) if self.samples() else 0.0
-
-
-def _tags(labels: Labels) -> Optional[Dict[str, str]]:
-    return dict(labels) if labels else None
 
 
 _COLLECTORS: Dict[MetricType, Type[MetricCollector]] = {
@@ -528,6 +533,8 @@ class MetricsRegistry:
         self.default_max_series = default_max_series
         self._lock = threading.RLock()
         self._collectors: Dict[str, MetricCollector] = {}
+        # The extra arguments each collector was made with (a sampled counter's rate...).
+        self._options: Dict[str, Dict[str, Any]] = {}
         self._multiprocess_dir: Optional[str] = None
         self._merged: Optional[CollectorRegistry] = None
         self._temporary_dir: Optional[tempfile.TemporaryDirectory[str]] = None
@@ -619,28 +626,27 @@ class MetricsRegistry:
         with self._lock:
             existing = self._collectors.get(full_name)
             if existing is not None:
-                if existing.spec == spec and type(existing) is cls and _options(existing) == options:
+                differences = _differences(existing, self._options[full_name], spec, cls, options)
+                if not differences:
                     return existing
                 raise ValueError(
-                    f"metric {full_name!r} is already registered as {_describe(existing)}; "
-                    f"it cannot also be {cls.__name__}({spec!r}{_format_options(options)})"
+                    f"metric {full_name!r} is already registered as {type(existing).__name__}"
+                    f"({existing.spec.description!r}, labels={list(existing.spec.labels)}); "
+                    f"the new definition differs in {'; '.join(differences)}"
                 )
-            if spec.max_series is None and self.default_max_series is not None:
-                spec_limit = self.default_max_series
-            else:
-                spec_limit = None
             collector = cls(spec, _backends=self._backends, **options)
-            if spec_limit is not None:
-                collector._metric.set_series_limit(spec_limit)
-            collector._options = options  # type: ignore[attr-defined]
+            if spec.max_series is None and self.default_max_series is not None:
+                collector._metric.set_series_limit(self.default_max_series)
             self.registry.register(collector._metric)
             self._collectors[full_name] = collector
+            self._options[full_name] = options
             return collector
 
     def unregister(self, name: str) -> None:
         """Removes the metric with this full name; ``KeyError`` if there is none."""
         with self._lock:
             collector = self._collectors.pop(name)
+            del self._options[name]
             self.registry.unregister(collector._metric)
 
     def get(self, name: str) -> Optional[MetricCollector]:
@@ -780,17 +786,25 @@ def _with_type(spec: MetricSpec, metric_type: MetricType) -> MetricSpec:
     return replace(spec, metric_type=metric_type)
 
 
-def _options(collector: MetricCollector) -> Dict[str, Any]:
-    options: Dict[str, Any] = getattr(collector, "_options", {})
-    return options
-
-
-def _format_options(options: Mapping[str, Any]) -> str:
-    return "".join(f", {k}={v!r}" for k, v in sorted(options.items()))
-
-
-def _describe(collector: MetricCollector) -> str:
-    return f"{type(collector).__name__}({collector.spec!r}{_format_options(_options(collector))})"
+def _differences(
+    existing: MetricCollector,
+    existing_options: Mapping[str, Any],
+    spec: MetricSpec,
+    cls: Type[MetricCollector],
+    options: Mapping[str, Any],
+) -> List[str]:
+    """What a new definition changes from the registered one, field by field."""
+    out = []
+    if type(existing) is not cls:
+        out.append(f"class: {type(existing).__name__} != {cls.__name__}")
+    for f in fields(MetricSpec):
+        old, new = getattr(existing.spec, f.name), getattr(spec, f.name)
+        if old != new:
+            out.append(f"{f.name}: {old!r} != {new!r}")
+    for key in sorted(set(existing_options) | set(options)):
+        if existing_options.get(key) != options.get(key):
+            out.append(f"{key}: {existing_options.get(key)!r} != {options.get(key)!r}")
+    return out
 
 
 def _otlp_endpoint(endpoint: Optional[str]) -> str:

@@ -225,7 +225,7 @@ def test_sampled_counter_is_unbiased():
     sd = math.sqrt(n * 0.9 / 0.1)
     assert abs(c.get() - n) < 5 * sd, c.get()
     assert r.sampled_counter(MetricSpec("events", "Events."), sample_rate=0.1) is c
-    with pytest.raises(ValueError, match="sample_rate=0.5"):
+    with pytest.raises(ValueError, match="sample_rate: 0.1 != 0.5"):
         r.sampled_counter(MetricSpec("events", "Events."), sample_rate=0.5)
     with pytest.raises(ValueError, match="Sample rate"):
         pr.SampledCounter(MetricSpec("bad"), sample_rate=0)
@@ -558,3 +558,13 @@ def test_summary_quantiles_merge_across_live_processes():
     assert abs(median - exact_median) <= 0.01 * exact_median
     assert abs(p99 - exact_p99) <= 0.01 * exact_p99
     assert samples[("latency_ms_count", (("route", "/"),))] == 6000
+
+
+def test_statsd_lines_of_folded_label_sets_are_folded_too():
+    sink = UdpSink()
+    r = fresh(backend=MetricsBackend.STATSD, statsd_port=sink.port, statsd_host="127.0.0.1", max_packet_size=65000)
+    c = r.counter("hits", "H.", ["user"], max_series=1)
+    for user in ("a", "b", "c"):
+        c.increment(labels={"user": user})
+    r.close()
+    assert sink.lines() == ["hits:1|c|#user:a", "hits:1|c|#user:__overflow__", "hits:1|c|#user:__overflow__"]
