@@ -430,6 +430,10 @@ impl PeriodicExporter {
             last_error: Mutex::new(None),
         });
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        // The last export, at shutdown, tries once: a process that is exiting does not wait out
+        // a collector that is down.
+        let last =
+            OtlpExporter { options: OtlpOptions { max_retries: 0, ..exporter.options.clone() }, ..exporter.clone() };
         let state = Arc::clone(&shared);
         let thread = std::thread::Builder::new().name("pyrometer-otlp".into()).spawn(move || {
             let mut control = state.control.lock().unwrap_or_else(PoisonError::into_inner);
@@ -441,7 +445,8 @@ impl PeriodicExporter {
                 let requested = control.requested;
                 drop(control);
                 // One last export when stopped, so that nothing recorded is lost.
-                match runtime.block_on(exporter.export(&registry)) {
+                let exporting = if stop { &last } else { &exporter };
+                match runtime.block_on(exporting.export(&registry)) {
                     Ok(()) => state.exports.fetch_add(1, Ordering::Relaxed),
                     Err(e) => {
                         *state.last_error.lock().unwrap_or_else(PoisonError::into_inner) = Some(e.to_string());

@@ -67,6 +67,14 @@ impl Default for StatsdOptions {
     }
 }
 
+/// A rate-limited gauge and what its lines carry.
+#[derive(Debug)]
+struct Limited {
+    gauge: RateLimitedGauge,
+    name: String,
+    tags: Vec<(String, String)>,
+}
+
 /// The largest UDP payload over IPv4.
 const MAX_DATAGRAM: usize = 65_507;
 
@@ -84,7 +92,7 @@ struct Inner {
     /// Constant tags, rendered once: `,k:v,k2:v2` without the leading comma's owner.
     constant_tags: String,
     buffer: Mutex<Vec<u8>>,
-    limited: Mutex<HashMap<String, RateLimitedGauge>>,
+    limited: Mutex<HashMap<Vec<u8>, Limited>>,
     dropped: AtomicU64,
     packets: AtomicU64,
     /// Set at close; the flushing thread waits on it between flushes.
@@ -170,17 +178,20 @@ impl StatsdClient {
     /// interval has passed, at a flush or at close. The interval is fixed by the first call for
     /// a name and tags.
     pub fn gauge_rate_limited(&self, name: &str, value: f64, tags: &[(&str, &str)], min_interval: Duration) {
-        let mut key = String::with_capacity(name.len() + 16);
-        key.push_str(name);
-        for (n, v) in tags {
-            key.push('\0');
-            key.push_str(n);
-            key.push('\0');
-            key.push_str(v);
+        // Each part length-prefixed, so that no two name-and-tags share a key.
+        let mut key = Vec::with_capacity(name.len() + 32);
+        for part in std::iter::once(name).chain(tags.iter().flat_map(|(n, v)| [*n, *v])) {
+            key.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            key.extend_from_slice(part.as_bytes());
         }
         let gauge = {
             let mut limited = self.inner.limited.lock().unwrap_or_else(PoisonError::into_inner);
-            limited.entry(key).or_insert_with(|| RateLimitedGauge::new(min_interval)).clone()
+            let entry = limited.entry(key).or_insert_with(|| Limited {
+                gauge: RateLimitedGauge::new(min_interval),
+                name: name.to_owned(),
+                tags: tags.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect(),
+            });
+            entry.gauge.clone()
         };
         gauge.set(value);
         if let Some(value) = gauge.take_due(Instant::now()) {
@@ -301,21 +312,13 @@ impl Inner {
     }
 
     fn flush_limited(&self, now: Option<Instant>) {
-        let due: Vec<(String, f64)> = {
-            let limited = self.limited.lock().unwrap_or_else(PoisonError::into_inner);
-            limited
-                .iter()
-                .filter_map(|(key, gauge)| {
-                    now.map_or_else(|| gauge.take_pending(), |now| gauge.take_due(now)).map(|v| (key.clone(), v))
-                })
-                .collect()
-        };
-        for (key, value) in due {
-            let mut parts = key.split('\0');
-            let name = parts.next().unwrap_or_default();
-            let rest: Vec<&str> = parts.collect();
-            let tags: Vec<(&str, &str)> = rest.chunks_exact(2).map(|pair| (pair[0], pair[1])).collect();
-            self.line(name, value, "g", None, &tags);
+        let limited = self.limited.lock().unwrap_or_else(PoisonError::into_inner);
+        for entry in limited.values() {
+            let taken = now.map_or_else(|| entry.gauge.take_pending(), |now| entry.gauge.take_due(now));
+            if let Some(value) = taken {
+                let tags: Vec<(&str, &str)> = entry.tags.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+                self.line(&entry.name, value, "g", None, &tags);
+            }
         }
     }
 
