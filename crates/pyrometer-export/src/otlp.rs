@@ -159,7 +159,7 @@ impl OtlpExporter {
                 Err(Attempt::Retry(_, retry_after)) => retry_after.unwrap_or(backoff),
             };
             tokio::time::sleep(wait.min(self.options.max_backoff)).await;
-            backoff = (backoff * 2).min(self.options.max_backoff);
+            backoff = backoff.saturating_mul(2).min(self.options.max_backoff);
             attempt += 1;
         }
     }
