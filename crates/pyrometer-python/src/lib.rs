@@ -1,6 +1,7 @@
 //! The native module `pyrometer._native`: thin wrappers over `pyrometer-core` for the Python
 //! package. This file is only the module's export list.
 
+mod arguments;
 mod context_managers;
 mod counter;
 mod errors;

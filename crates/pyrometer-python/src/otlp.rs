@@ -2,26 +2,13 @@
 //! [`pyrometer_export::otlp`]), for the registry layer's OpenTelemetry backend.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyrometer_export::otlp::{OtlpExporter, OtlpOptions, PeriodicExporter};
 
+use crate::arguments::{positive_seconds, sorted_pairs};
 use crate::registry::PyCollectorRegistry;
-
-fn seconds(name: &str, value: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(value)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| PyValueError::new_err(format!("{name} must be positive, got {value}")))
-}
-
-fn pairs(map: Option<HashMap<String, String>>) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = map.unwrap_or_default().into_iter().collect();
-    pairs.sort();
-    pairs
-}
 
 /// Exports `registry` to `endpoint` (`http://host:4318/v1/metrics`) every `interval` seconds
 /// from a native thread, and once more at `close()`.
@@ -43,15 +30,15 @@ impl PyOtlpExporter {
         max_retries: u32,
     ) -> PyResult<Self> {
         let options = OtlpOptions {
-            resource: pairs(resource),
-            headers: pairs(headers),
-            timeout: seconds("timeout", timeout)?,
+            resource: sorted_pairs(resource),
+            headers: sorted_pairs(headers),
+            timeout: positive_seconds("timeout", timeout)?,
             max_retries,
             ..OtlpOptions::default()
         };
         let exporter = OtlpExporter::new(endpoint, options).map_err(|e| PyValueError::new_err(e.to_string()))?;
         let registry = registry.get().inner.clone();
-        PeriodicExporter::start(exporter, registry, seconds("interval", interval)?)
+        PeriodicExporter::start(exporter, registry, positive_seconds("interval", interval)?)
             .map(Self)
             .map_err(|e| PyOSError::new_err(e.to_string()))
     }

@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyrometer_core::SampleRate;
 use pyrometer_export::statsd::{StatsdClient, StatsdOptions, TagFormat};
 
+use crate::arguments::{positive_seconds, sorted_pairs};
 use crate::errors::to_py;
 
 /// Labels as the client takes them.
@@ -38,12 +39,8 @@ impl PyStatsdClient {
         max_packet_size: usize,
         flush_interval: f64,
     ) -> PyResult<Self> {
-        let flush_interval = Duration::try_from_secs_f64(flush_interval)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| PyValueError::new_err(format!("flush_interval must be positive, got {flush_interval}")))?;
-        let mut constant_tags: Vec<(String, String)> = tags.unwrap_or_default().into_iter().collect();
-        constant_tags.sort();
+        let flush_interval = positive_seconds("flush_interval", flush_interval)?;
+        let constant_tags = sorted_pairs(tags);
         let options = StatsdOptions {
             prefix: prefix.to_owned(),
             constant_tags,

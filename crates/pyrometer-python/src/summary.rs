@@ -1,11 +1,10 @@
 //! `Summary`.
 
-use std::time::Duration;
-
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyrometer_core::{Quantiles, Summary};
 
+use crate::arguments::positive_seconds;
 use crate::context_managers::Timer;
 use crate::metric_class::metric_class;
 
@@ -21,10 +20,7 @@ fn window_options(
     max_samples: usize,
 ) -> PyResult<Option<Quantiles>> {
     let Some(quantiles) = quantiles else { return Ok(None) };
-    let max_age = Duration::try_from_secs_f64(max_age_seconds)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| PyValueError::new_err(format!("max_age_seconds must be positive, got {max_age_seconds}")))?;
+    let max_age = positive_seconds("max_age_seconds", max_age_seconds)?;
     if age_buckets == 0 || max_samples == 0 {
         return Err(PyValueError::new_err("age_buckets and max_samples must be at least 1"));
     }
