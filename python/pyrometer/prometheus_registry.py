@@ -143,6 +143,8 @@ class MetricCollector(ABC):
 
     spec: MetricSpec
     _metric: Any
+    #: The native metric class the values live in.
+    _native_class: ClassVar[Any]
     #: The sample `get_all` reports: the total, the value, or the count of observations.
     _primary_suffix: ClassVar[str] = ""
 
@@ -150,10 +152,22 @@ class MetricCollector(ABC):
         self.spec = spec
         self._statsd = (_backends or _NO_BACKENDS).statsd
         self._statsd_name = spec.full_name()
+        self._metric = self._native_class(
+            spec.name,
+            spec.description,
+            spec.labels,
+            spec.namespace,
+            spec.subsystem,
+            spec.unit,
+            registry=None,
+            **self._native_options(),
+        )
+        if spec.max_series is not None:
+            self._metric.set_series_limit(spec.max_series)
 
-    def _limit(self) -> None:
-        if self.spec.max_series is not None:
-            self._metric.set_series_limit(self.spec.max_series)
+    def _native_options(self) -> Dict[str, Any]:
+        """The native class's own constructor arguments (buckets, mode...)."""
+        return {}
 
     def _tags(self, child: Any) -> Optional[Dict[str, str]]:
         """The StatsD tags of a child: its own label values, so that a label set folded into
@@ -218,17 +232,8 @@ class MetricCollector(ABC):
 class Counter(MetricCollector):
     """A total that only goes up."""
 
+    _native_class: ClassVar[Any] = _native.Counter
     _primary_suffix = "_total"
-
-    def __init__(self, spec: MetricSpec, _backends: Optional[_Backends] = None) -> None:
-        super().__init__(spec, _backends)
-        self._metric = self._native(spec)
-        self._limit()
-
-    def _native(self, spec: MetricSpec) -> Any:
-        return _native.Counter(
-            spec.name, spec.description, spec.labels, spec.namespace, spec.subsystem, spec.unit, registry=None
-        )
 
     def increment(self, value: float = 1.0, labels: Labels = None) -> None:
         child = self._child(labels)
@@ -261,17 +266,10 @@ class SampledCounter(Counter):
         self.sample_rate = sample_rate
         super().__init__(spec, _backends)
 
-    def _native(self, spec: MetricSpec) -> Any:
-        return _native.SampledCounter(
-            spec.name,
-            spec.description,
-            spec.labels,
-            spec.namespace,
-            spec.subsystem,
-            spec.unit,
-            registry=None,
-            sample_rate=self.sample_rate,
-        )
+    _native_class = _native.SampledCounter
+
+    def _native_options(self) -> Dict[str, Any]:
+        return {"sample_rate": self.sample_rate}
 
     def increment(self, value: float = 1.0, labels: Labels = None) -> None:
         child = self._child(labels)
@@ -283,19 +281,10 @@ class SampledCounter(Counter):
 class Gauge(MetricCollector):
     """A value that goes up and down."""
 
-    def __init__(self, spec: MetricSpec, _backends: Optional[_Backends] = None) -> None:
-        super().__init__(spec, _backends)
-        self._metric = _native.Gauge(
-            spec.name,
-            spec.description,
-            spec.labels,
-            spec.namespace,
-            spec.subsystem,
-            spec.unit,
-            registry=None,
-            multiprocess_mode=spec.multiprocess_mode,
-        )
-        self._limit()
+    _native_class: ClassVar[Any] = _native.Gauge
+
+    def _native_options(self) -> Dict[str, Any]:
+        return {"multiprocess_mode": self.spec.multiprocess_mode}
 
     def _ship(self, child: Any) -> None:
         if self._statsd is not None:
@@ -342,26 +331,19 @@ class RateLimitedGauge(Gauge):
             self._statsd.gauge(self._statsd_name, child._get(), self._tags(child), self.min_interval)
 
 
-class Histogram(MetricCollector):
-    """Observations counted in buckets (``spec.buckets``, or prometheus_client's defaults)."""
+class _Observations(MetricCollector):
+    """What histograms and summaries share: observations, their count and their sum."""
 
     _primary_suffix = "_count"
-
-    def __init__(self, spec: MetricSpec, _backends: Optional[_Backends] = None) -> None:
-        super().__init__(spec, _backends)
-        kwargs: Dict[str, Any] = {} if spec.buckets is None else {"buckets": spec.buckets}
-        self._metric = _native.Histogram(
-            spec.name, spec.description, spec.labels, spec.namespace, spec.subsystem, spec.unit, registry=None, **kwargs
-        )
-        self._limit()
 
     def increment(self, value: float = 1.0, labels: Labels = None) -> None:
         """Records ``value`` as an observation."""
         self.observe(value, labels)
 
     def set(self, value: float, labels: Labels = None) -> None:
-        """A histogram has no value to set."""
-        raise TypeError(f"{self.spec.full_name()} is a histogram: observe values instead of setting one")
+        """Observations have no value to set."""
+        kind = type(self).__name__.lower()
+        raise TypeError(f"{self.spec.full_name()} is a {kind}: observe values instead of setting one")
 
     def observe(self, value: float, labels: Labels = None) -> None:
         child = self._child(labels)
@@ -376,6 +358,15 @@ class Histogram(MetricCollector):
     def get_sum(self, labels: Labels = None) -> float:
         """The sum of the observations."""
         return self._sample("_sum", labels)
+
+
+class Histogram(_Observations):
+    """Observations counted in buckets (``spec.buckets``, or prometheus_client's defaults)."""
+
+    _native_class = _native.Histogram
+
+    def _native_options(self) -> Dict[str, Any]:
+        return {} if self.spec.buckets is None else {"buckets": self.spec.buckets}
 
     def get_buckets(self, labels: Labels = None) -> List[HistogramBucket]:
         """The cumulative buckets, ``+Inf`` last."""
@@ -390,14 +381,14 @@ class Histogram(MetricCollector):
         return out
 
 
-class Summary(MetricCollector):
+class Summary(_Observations):
     """Observations with their count, sum and quantiles over a sliding window of
     ``max_age_seconds`` (quantiles within 1% of the exact ones; memory bounded by
     ``max_samples`` bins per age bucket). In multiprocess mode, count and sum merge across
     processes, and the exposed quantiles are those of every live process's observations in the
     window (sketches merge by adding bins); ``get_quantile`` answers for this process alone."""
 
-    _primary_suffix = "_count"
+    _native_class = _native.Summary
 
     def __init__(
         self,
@@ -406,42 +397,16 @@ class Summary(MetricCollector):
         max_samples: Optional[int] = None,
         _backends: Optional[_Backends] = None,
     ) -> None:
+        self.max_age_seconds = spec.max_age_seconds if max_age_seconds is None else max_age_seconds
+        self.max_samples = spec.max_samples if max_samples is None else max_samples
         super().__init__(spec, _backends)
-        self._metric = _native.Summary(
-            spec.name,
-            spec.description,
-            spec.labels,
-            spec.namespace,
-            spec.subsystem,
-            spec.unit,
-            registry=None,
-            quantiles=spec.quantiles,
-            max_age_seconds=spec.max_age_seconds if max_age_seconds is None else max_age_seconds,
-            max_samples=spec.max_samples if max_samples is None else max_samples,
-        )
-        self._limit()
 
-    def increment(self, value: float = 1.0, labels: Labels = None) -> None:
-        """Records ``value`` as an observation."""
-        self.observe(value, labels)
-
-    def set(self, value: float, labels: Labels = None) -> None:
-        """A summary has no value to set."""
-        raise TypeError(f"{self.spec.full_name()} is a summary: observe values instead of setting one")
-
-    def observe(self, value: float, labels: Labels = None) -> None:
-        child = self._child(labels)
-        child.observe(value)
-        if self._statsd is not None:
-            self._statsd.observe(self._statsd_name, value, self._tags(child))
-
-    def get(self, labels: Labels = None) -> float:
-        """The number of observations."""
-        return self._sample("_count", labels)
-
-    def get_sum(self, labels: Labels = None) -> float:
-        """The sum of the observations."""
-        return self._sample("_sum", labels)
+    def _native_options(self) -> Dict[str, Any]:
+        return {
+            "quantiles": self.spec.quantiles,
+            "max_age_seconds": self.max_age_seconds,
+            "max_samples": self.max_samples,
+        }
 
     def get_quantile(self, quantile: float, labels: Labels = None) -> Optional[float]:
         """The ``quantile`` (0 to 1) of the observations in the window; ``None`` when it is empty."""
@@ -452,14 +417,8 @@ class Summary(MetricCollector):
 class Info(MetricCollector):
     """Constant key-value pairs, exposed as a ``_info`` metric with value 1."""
 
+    _native_class = _native.Info
     _primary_suffix = "_info"
-
-    def __init__(self, spec: MetricSpec, _backends: Optional[_Backends] = None) -> None:
-        super().__init__(spec, _backends)
-        self._metric = _native.Info(
-            spec.name, spec.description, spec.labels, spec.namespace, spec.subsystem, registry=None
-        )
-        self._limit()
 
     def info(self, pairs: Mapping[str, str], labels: Labels = None) -> None:
         """Sets the pairs."""
