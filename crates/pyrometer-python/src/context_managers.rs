@@ -54,6 +54,37 @@ impl Timer {
         Self { metric: metric.clone().unbind(), sink: Sink::Set, start: None, duration: None }
     }
 
+    /// Starts the clock.
+    #[inline]
+    pub(crate) fn start(&mut self) {
+        self.start = Some(Instant::now());
+    }
+
+    /// Seconds since `start()`; 0 when it was never started. A monotonic clock: never negative.
+    #[inline]
+    fn elapsed(&self) -> f64 {
+        self.start.map_or(0.0, |start| start.elapsed().as_secs_f64())
+    }
+
+    /// Stops the clock and reports the duration, for the hot path: `false`, having changed
+    /// nothing, when the metric is not a native one with a series (`__exit__` then reports it).
+    #[inline]
+    pub(crate) fn try_stop(&mut self, py: Python<'_>) -> bool {
+        let seconds = self.elapsed();
+        let metric = self.metric.bind(py);
+        let reported = match self.sink {
+            Sink::Observe => match metric.cast::<PyHistogram>() {
+                Ok(h) => h.get().try_observe(seconds),
+                Err(_) => metric.cast::<PySummary>().is_ok_and(|s| s.get().try_observe(seconds)),
+            },
+            Sink::Set => metric.cast::<PyGauge>().is_ok_and(|g| g.get().try_set(seconds)),
+        };
+        if reported {
+            self.duration = Some(seconds);
+        }
+        reported
+    }
+
     /// Reports `seconds`, natively when the metric is one of ours.
     fn report(&self, py: Python<'_>, seconds: f64) -> PyResult<()> {
         let metric = self.metric.bind(py);
@@ -80,7 +111,7 @@ impl Timer {
 #[pymethods]
 impl Timer {
     fn __enter__(mut slf: PyRefMut<'_, Self>) -> PyRefMut<'_, Self> {
-        slf.start = Some(Instant::now());
+        slf.start();
         slf
     }
 
@@ -93,8 +124,7 @@ impl Timer {
         _exc_value: Option<&Bound<'_, PyAny>>,
         _traceback: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        // A monotonic clock: the duration is never negative.
-        let seconds = self.start.map_or(0.0, |start| start.elapsed().as_secs_f64());
+        let seconds = self.elapsed();
         self.duration = Some(seconds);
         self.report(py, seconds)
     }

@@ -19,19 +19,13 @@ metric_class!(PyCounter, "Counter", Counter, "counter", {
         if amount < 0.0 {
             return Err(PyValueError::new_err("Counters can only be incremented by non-negative amounts."));
         }
-        let exemplar = exemplar_arg(exemplar.as_ref(), amount)?;
-        if let Some(exemplar) = &exemplar {
-            series.inc_with_exemplar(amount, exemplar.clone()).map_err(to_py)?;
-        } else {
-            series.inc_by(amount);
-        }
-        if let Some(stored) = &self.0.stored {
-            stored.add(amount);
-            if let Some(exemplar) = &exemplar {
-                stored.exemplar(0, exemplar)?;
+        match exemplar {
+            None => {
+                self.add(series, amount);
+                Ok(())
             }
+            Some(labels) => self.inc_with_exemplar(series, amount, &labels),
         }
-        Ok(())
     }
 
     /// Counts exceptions of these types leaving a block or function.
@@ -66,3 +60,41 @@ metric_class!(PyCounter, "Counter", Counter, "counter", {
         Ok(self.0.series()?.get())
     }
 });
+
+impl PyCounter {
+    /// `inc(amount)` once the amount is known to be valid.
+    #[inline]
+    fn add(&self, series: &Counter, amount: f64) {
+        series.inc_by(amount);
+        if let Some(stored) = &self.0.stored {
+            stored.add(amount);
+        }
+    }
+
+    /// `inc(amount)` for the hot path: `false` leaves the call (and its error) to `inc`.
+    #[inline]
+    pub(crate) fn try_inc(&self, amount: f64) -> bool {
+        match &self.0.series {
+            Some(series) if amount >= 0.0 => {
+                self.add(series, amount);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `inc` with an exemplar: kept out of line so that the common call carries none of it.
+    #[cold]
+    fn inc_with_exemplar(&self, series: &Counter, amount: f64, labels: &Bound<'_, PyDict>) -> PyResult<()> {
+        let Some(exemplar) = exemplar_arg(Some(labels), amount)? else {
+            self.add(series, amount);
+            return Ok(());
+        };
+        series.inc_with_exemplar(amount, exemplar.clone()).map_err(to_py)?;
+        if let Some(stored) = &self.0.stored {
+            stored.add(amount);
+            stored.exemplar(0, &exemplar)?;
+        }
+        Ok(())
+    }
+}

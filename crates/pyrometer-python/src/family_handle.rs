@@ -128,6 +128,12 @@ impl<M: StoreLayout> FamilyHandle<M> {
         }
     }
 
+    /// The child a `labels()` call with these label values returned before, if any.
+    #[inline]
+    pub(crate) fn cached_child<'py>(&self, key: &Bound<'py, PyTuple>) -> Option<Bound<'py, PyAny>> {
+        self.children.as_ref()?.bind(key.py()).get_item(key).ok().flatten()
+    }
+
     /// `labels(*args, **kwargs)`: the cached child object, or a new one of the caller's class.
     pub(crate) fn labels(
         &self,

@@ -26,20 +26,16 @@ metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: Strin
     /// Adds `amount` (default 1).
     #[pyo3(signature = (amount = 1.0))]
     fn inc(&self, amount: f64) -> PyResult<()> {
-        self.0.series()?.inc(amount);
-        if let Some(stored) = &self.0.stored {
-            stored.add(amount);
-        }
+        self.0.series()?;
+        self.try_inc(amount);
         Ok(())
     }
 
     /// Subtracts `amount` (default 1).
     #[pyo3(signature = (amount = 1.0))]
     fn dec(&self, amount: f64) -> PyResult<()> {
-        self.0.series()?.dec(amount);
-        if let Some(stored) = &self.0.stored {
-            stored.add(-amount);
-        }
+        self.0.series()?;
+        self.try_dec(amount);
         Ok(())
     }
 
@@ -96,6 +92,34 @@ metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: Strin
 
 impl PyGauge {
     /// `set(value)`, for native callers.
+    /// `inc(amount)` for the hot path: `false` leaves the call (and its error) to `inc`.
+    #[inline]
+    pub(crate) fn try_inc(&self, amount: f64) -> bool {
+        let Some(series) = &self.0.series else { return false };
+        series.inc(amount);
+        if let Some(stored) = &self.0.stored {
+            stored.add(amount);
+        }
+        true
+    }
+
+    /// `dec(amount)` for the hot path.
+    #[inline]
+    pub(crate) fn try_dec(&self, amount: f64) -> bool {
+        let Some(series) = &self.0.series else { return false };
+        series.dec(amount);
+        if let Some(stored) = &self.0.stored {
+            stored.add(-amount);
+        }
+        true
+    }
+
+    /// `set(value)` for the hot path.
+    #[inline]
+    pub(crate) fn try_set(&self, value: f64) -> bool {
+        self.0.series.is_some() && self.set_value(value).is_ok()
+    }
+
     pub(crate) fn set_value(&self, value: f64) -> PyResult<()> {
         self.0.series()?.set(value);
         if let Some(stored) = &self.0.stored {

@@ -25,19 +25,10 @@ metric_class!(
         /// Records one observation.
         #[pyo3(signature = (amount, exemplar = None))]
         fn observe(&self, amount: f64, exemplar: Option<Bound<'_, PyDict>>) -> PyResult<()> {
-            let series = self.0.series()?;
-            let exemplar = exemplar_arg(exemplar.as_ref(), amount)?;
-            match &exemplar {
-                Some(exemplar) => series.observe_with_exemplar(amount, exemplar.clone()),
-                None => series.observe(amount),
+            match exemplar {
+                None => self.observe_value(amount),
+                Some(labels) => self.observe_with_exemplar(amount, &labels),
             }
-            if let Some(stored) = &self.0.stored {
-                stored.observe(amount);
-                if let (Some(exemplar), Some(bucket)) = (&exemplar, stored.bucket_of(amount)) {
-                    stored.exemplar(bucket, exemplar)?;
-                }
-            }
-            Ok(())
         }
 
         /// Observes the duration of a block or function, in seconds.
@@ -61,11 +52,33 @@ metric_class!(
 );
 
 impl PyHistogram {
-    /// `observe(value)` without an exemplar, for native callers.
+    /// `observe(value)` for the hot path: `false` leaves the call (and its error) to `observe`.
+    #[inline]
+    pub(crate) fn try_observe(&self, value: f64) -> bool {
+        self.0.series.is_some() && self.observe_value(value).is_ok()
+    }
+
+    /// `observe(value)` without an exemplar, for native callers too.
+    #[inline]
     pub(crate) fn observe_value(&self, value: f64) -> PyResult<()> {
         self.0.series()?.observe(value);
         if let Some(stored) = &self.0.stored {
             stored.observe(value);
+        }
+        Ok(())
+    }
+
+    /// `observe` with an exemplar: kept out of line so that the common call carries none of it.
+    #[cold]
+    fn observe_with_exemplar(&self, amount: f64, labels: &Bound<'_, PyDict>) -> PyResult<()> {
+        let Some(exemplar) = exemplar_arg(Some(labels), amount)? else { return self.observe_value(amount) };
+        let series = self.0.series()?;
+        series.observe_with_exemplar(amount, exemplar.clone());
+        if let Some(stored) = &self.0.stored {
+            stored.observe(amount);
+            if let Some(bucket) = stored.bucket_of(amount) {
+                stored.exemplar(bucket, &exemplar)?;
+            }
         }
         Ok(())
     }

@@ -9,6 +9,7 @@ mod exposition;
 mod family_handle;
 mod gauge;
 mod histogram;
+mod hot_path;
 mod info;
 mod metric_class;
 mod metric_objects;
@@ -63,4 +64,9 @@ mod _native {
     use super::summary::PySummary;
     #[pymodule_export]
     use super::value::Value;
+
+    #[pymodule_init]
+    fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
+        super::hot_path::install_all(m.py())
+    }
 }

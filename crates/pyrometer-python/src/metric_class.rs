@@ -174,6 +174,15 @@ macro_rules! metric_class {
             }
         }
 
+        impl crate::metric_class::LabelledMetric for $class {
+            fn cached_child<'py>(
+                &self,
+                key: &pyo3::Bound<'py, pyo3::types::PyTuple>,
+            ) -> Option<pyo3::Bound<'py, pyo3::PyAny>> {
+                self.0.cached_child(key)
+            }
+        }
+
         impl crate::metric_class::NativeMetric for $class {
             fn collector(&self) -> std::sync::Arc<dyn pyrometer_core::Collector> {
                 std::sync::Arc::new(self.0.family.clone())
@@ -188,6 +197,12 @@ pub(crate) use metric_class;
 pub(crate) trait NativeMetric {
     /// The family, as a collector the registry can hold and collect without the GIL.
     fn collector(&self) -> std::sync::Arc<dyn pyrometer_core::Collector>;
+}
+
+/// What the hot path's `labels()` needs of a metric class.
+pub(crate) trait LabelledMetric: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sync {
+    /// The child a `labels()` call with these label values returned before, if any.
+    fn cached_child<'py>(&self, key: &pyo3::Bound<'py, pyo3::types::PyTuple>) -> Option<pyo3::Bound<'py, pyo3::PyAny>>;
 }
 
 /// The family behind `object` when it is one of the native metric classes.

@@ -57,6 +57,12 @@ metric_class!(
 });
 
 impl PySummary {
+    /// `observe(value)` for the hot path: `false` leaves the call (and its error) to `observe`.
+    #[inline]
+    pub(crate) fn try_observe(&self, value: f64) -> bool {
+        self.0.series.is_some() && self.observe_value(value).is_ok()
+    }
+
     /// `observe(value)`, for native callers.
     pub(crate) fn observe_value(&self, value: f64) -> PyResult<()> {
         self.0.series()?.observe(value);

@@ -41,6 +41,9 @@ struct HistogramCell {
     exemplars: Box<[Mutex<Option<Arc<Exemplar>>>]>,
 }
 
+/// Up to this many bounds, `bucket_of` counts the bounds below a value instead of searching.
+const LINEAR_SEARCH_BOUNDS: usize = 32;
+
 impl Histogram {
     /// A histogram with the given buckets.
     pub fn new(buckets: &Buckets) -> Self {
@@ -62,7 +65,14 @@ impl Histogram {
             return None;
         }
         // The last bound is +Inf, so every other value finds a bucket.
-        Some(self.0.buckets.bounds().partition_point(|b| *b < value))
+        let bounds = self.0.buckets.bounds();
+        if bounds.len() <= LINEAR_SEARCH_BOUNDS {
+            // Counting the bounds below `value` compares them all at once (vector compares, no
+            // chain of dependent loads and branches as in a binary search).
+            Some(bounds.iter().filter(|b| **b < value).count())
+        } else {
+            Some(bounds.partition_point(|b| *b < value))
+        }
     }
 
     /// Records one observation.
