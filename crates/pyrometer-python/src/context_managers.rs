@@ -2,6 +2,8 @@
 //! `with h.time():` runs no Python frame. The other two, whose cost is the block they guard,
 //! are the Python classes of `pyrometer.context_managers`.
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use pyo3::prelude::*;
@@ -37,41 +39,87 @@ enum Sink {
 
 /// Measures a block or a function and reports the duration in seconds: observed by a
 /// histogram or summary, set on a gauge.
-#[pyclass(name = "Timer", module = "pyrometer._native")]
+///
+/// Frozen, its clock in atomics: entering and leaving a block take no borrow flag.
+#[pyclass(name = "Timer", module = "pyrometer._native", frozen)]
 pub(crate) struct Timer {
     metric: Py<PyAny>,
+    /// The child `labels()` chose, which is then timed instead.
+    labelled: PyOnceLock<Py<PyAny>>,
     sink: Sink,
-    start: Option<Instant>,
-    duration: Option<f64>,
+    /// When the block began, in nanoseconds since `origin()`; `NOT_STARTED` before.
+    start: AtomicU64,
+    /// The bits of the last duration in seconds; `NO_DURATION` before the first block ends.
+    duration: AtomicU64,
+}
+
+const NOT_STARTED: u64 = u64::MAX;
+const NO_DURATION: u64 = u64::MAX;
+
+/// The instant timers count from.
+fn origin() -> Instant {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    *ORIGIN.get_or_init(Instant::now)
+}
+
+/// Nanoseconds since `origin()`, on the monotonic clock.
+#[inline]
+fn now_nanos() -> u64 {
+    u64::try_from(origin().elapsed().as_nanos()).unwrap_or(NOT_STARTED - 1)
 }
 
 impl Timer {
+    fn new(metric: &Bound<'_, PyAny>, sink: Sink) -> Self {
+        Self {
+            metric: metric.clone().unbind(),
+            labelled: PyOnceLock::new(),
+            sink,
+            start: AtomicU64::new(NOT_STARTED),
+            duration: AtomicU64::new(NO_DURATION),
+        }
+    }
+
     pub(crate) fn observing(metric: &Bound<'_, PyAny>) -> Self {
-        Self { metric: metric.clone().unbind(), sink: Sink::Observe, start: None, duration: None }
+        Self::new(metric, Sink::Observe)
     }
 
     pub(crate) fn setting(metric: &Bound<'_, PyAny>) -> Self {
-        Self { metric: metric.clone().unbind(), sink: Sink::Set, start: None, duration: None }
+        Self::new(metric, Sink::Set)
+    }
+
+    /// The metric to report to.
+    fn target<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
+        self.labelled.get(py).unwrap_or(&self.metric).bind(py)
     }
 
     /// Starts the clock.
     #[inline]
-    pub(crate) fn start(&mut self) {
-        self.start = Some(Instant::now());
+    pub(crate) fn start(&self) {
+        // Relaxed: a timer is entered and left by one thread at a time, which the
+        // interpreter orders; the atomics are for `Sync`, not for publishing.
+        self.start.store(now_nanos(), Ordering::Relaxed);
     }
 
     /// Seconds since `start()`; 0 when it was never started. A monotonic clock: never negative.
     #[inline]
     fn elapsed(&self) -> f64 {
-        self.start.map_or(0.0, |start| start.elapsed().as_secs_f64())
+        match self.start.load(Ordering::Relaxed) {
+            NOT_STARTED => 0.0,
+            #[allow(clippy::cast_precision_loss)] // nanoseconds are exact in f64 up to 104 days
+            start => now_nanos().saturating_sub(start) as f64 / 1e9,
+        }
+    }
+
+    fn finish(&self, seconds: f64) {
+        self.duration.store(seconds.to_bits(), Ordering::Relaxed);
     }
 
     /// Stops the clock and reports the duration, for the hot path: `false`, having changed
     /// nothing, when the metric is not a native one with a series (`__exit__` then reports it).
     #[inline]
-    pub(crate) fn try_stop(&mut self, py: Python<'_>) -> bool {
+    pub(crate) fn try_stop(&self, py: Python<'_>) -> bool {
         let seconds = self.elapsed();
-        let metric = self.metric.bind(py);
+        let metric = self.target(py);
         let reported = match self.sink {
             Sink::Observe => match metric.cast::<PyHistogram>() {
                 Ok(h) => h.get().try_observe(seconds),
@@ -80,14 +128,14 @@ impl Timer {
             Sink::Set => metric.cast::<PyGauge>().is_ok_and(|g| g.get().try_set(seconds)),
         };
         if reported {
-            self.duration = Some(seconds);
+            self.finish(seconds);
         }
         reported
     }
 
     /// Reports `seconds`, natively when the metric is one of ours.
     fn report(&self, py: Python<'_>, seconds: f64) -> PyResult<()> {
-        let metric = self.metric.bind(py);
+        let metric = self.target(py);
         match self.sink {
             Sink::Observe => {
                 if let Ok(h) = metric.cast::<PyHistogram>() {
@@ -110,41 +158,48 @@ impl Timer {
 
 #[pymethods]
 impl Timer {
-    fn __enter__(mut slf: PyRefMut<'_, Self>) -> PyRefMut<'_, Self> {
-        slf.start();
-        slf
+    fn __enter__<'py>(slf: &Bound<'py, Self>) -> Bound<'py, Self> {
+        slf.get().start();
+        slf.clone()
     }
 
     // Three named arguments rather than `*args`: no tuple is built for each block.
     #[pyo3(signature = (_exc_type = None, _exc_value = None, _traceback = None))]
     fn __exit__(
-        &mut self,
+        &self,
         py: Python<'_>,
         _exc_type: Option<&Bound<'_, PyAny>>,
         _exc_value: Option<&Bound<'_, PyAny>>,
         _traceback: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let seconds = self.elapsed();
-        self.duration = Some(seconds);
+        self.finish(seconds);
         self.report(py, seconds)
     }
 
     /// The last measured duration in seconds, or `None` before the block has ended.
     #[getter]
     fn duration(&self) -> Option<f64> {
-        self.duration
+        match self.duration.load(Ordering::Relaxed) {
+            NO_DURATION => None,
+            bits => Some(f64::from_bits(bits)),
+        }
     }
 
     /// Times a child: for a timer made on a metric with labels.
     #[pyo3(signature = (*args, **kwargs))]
-    fn labels(&mut self, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
-        self.metric = self.metric.bind(args.py()).call_method("labels", args, kwargs)?.unbind();
-        Ok(())
+    fn labels(&self, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+        let py = args.py();
+        let child = self.target(py).call_method("labels", args, kwargs)?;
+        // A child's own `labels()` refuses (as upstream's does), so this is the first call.
+        self.labelled
+            .set(py, child.unbind())
+            .map_err(|_| pyo3::exceptions::PyValueError::new_err("the timer's labels are already set"))
     }
 
     /// A fresh timer on the same metric: each call of a decorated function gets its own.
     fn _fresh(&self, py: Python<'_>) -> Self {
-        Self { metric: self.metric.clone_ref(py), sink: self.sink, start: None, duration: None }
+        Self::new(self.target(py), self.sink)
     }
 
     /// Decorates a sync or async function so that each call is timed.

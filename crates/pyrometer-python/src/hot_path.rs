@@ -66,6 +66,20 @@ impl<'py> Args<'_, 'py> {
         Some(value)
     }
 
+    /// The arguments as a tuple, as a method taking `*args` receives them.
+    fn tuple(&self) -> Option<Bound<'py, PyTuple>> {
+        let len = ffi::Py_ssize_t::try_from(self.len()).ok()?;
+        // SAFETY: a new tuple of `len` slots, each filled once with a new reference (what
+        // `PyTuple_SET_ITEM` takes) before the tuple is used.
+        unsafe {
+            let tuple = Bound::from_owned_ptr_or_opt(self.py, ffi::PyTuple_New(len))?;
+            for (at, item) in (0..len).zip(self.raw) {
+                ffi::PyTuple_SET_ITEM(tuple.as_ptr(), at, ffi::Py_NewRef(*item));
+            }
+            Some(tuple.cast_into_unchecked())
+        }
+    }
+
     /// The amount of `inc(amount=1)` and `dec(amount=1)`.
     fn amount(&self) -> Option<f64> {
         match self.len() {
@@ -226,8 +240,7 @@ fn labels<'py, C: LabelledMetric>(metric: &Bound<'py, C>, args: &Args<'_, 'py>) 
     if args.len() == 0 || !(0..args.len()).all(|at| args.get(at).is_exact_instance_of::<PyString>()) {
         return None;
     }
-    let key = PyTuple::new(args.py, (0..args.len()).map(|at| args.get(at))).ok()?;
-    metric.get().cached_child(&key)
+    metric.get().cached_child(&args.tuple()?)
 }
 
 /// `time()` of a histogram or summary.
@@ -242,7 +255,7 @@ fn timer_enter<'py>(timer: &Bound<'py, Timer>, args: &Args<'_, 'py>) -> Option<B
     if args.len() > 0 {
         return None;
     }
-    timer.try_borrow_mut().ok()?.start();
+    timer.get().start();
     Some(timer.clone().into_any())
 }
 
@@ -250,7 +263,7 @@ fn timer_exit<'py>(timer: &Bound<'py, Timer>, args: &Args<'_, 'py>) -> Option<Bo
     if args.len() > 3 {
         return None;
     }
-    timer.try_borrow_mut().ok()?.try_stop(args.py).then(|| none(args.py))
+    timer.get().try_stop(args.py).then(|| none(args.py))
 }
 
 /// Replaces `method` of `class` by its entry point.
