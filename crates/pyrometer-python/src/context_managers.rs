@@ -115,17 +115,18 @@ impl Timer {
     }
 
     /// Stops the clock and reports the duration, for the hot path: `false`, having changed
-    /// nothing, when the metric is not a native one with a series (`__exit__` then reports it).
+    /// nothing, unless the metric is of a native class itself and has a series (`__exit__`
+    /// then reports it).
     #[inline]
     pub(crate) fn try_stop(&self, py: Python<'_>) -> bool {
         let seconds = self.elapsed();
         let metric = self.target(py);
         let reported = match self.sink {
-            Sink::Observe => match metric.cast::<PyHistogram>() {
+            Sink::Observe => match metric.cast_exact::<PyHistogram>() {
                 Ok(h) => h.get().try_observe(seconds),
-                Err(_) => metric.cast::<PySummary>().is_ok_and(|s| s.get().try_observe(seconds)),
+                Err(_) => metric.cast_exact::<PySummary>().is_ok_and(|s| s.get().try_observe(seconds)),
             },
-            Sink::Set => metric.cast::<PyGauge>().is_ok_and(|g| g.get().try_set(seconds)),
+            Sink::Set => metric.cast_exact::<PyGauge>().is_ok_and(|g| g.get().try_set(seconds)),
         };
         if reported {
             self.finish(seconds);
@@ -133,21 +134,22 @@ impl Timer {
         reported
     }
 
-    /// Reports `seconds`, natively when the metric is one of ours.
+    /// Reports `seconds`: natively when the metric is of one of our classes itself, through its
+    /// `observe` or `set` method otherwise (a subclass may override them).
     fn report(&self, py: Python<'_>, seconds: f64) -> PyResult<()> {
         let metric = self.target(py);
         match self.sink {
             Sink::Observe => {
-                if let Ok(h) = metric.cast::<PyHistogram>() {
+                if let Ok(h) = metric.cast_exact::<PyHistogram>() {
                     return h.get().observe_value(seconds);
                 }
-                if let Ok(s) = metric.cast::<PySummary>() {
+                if let Ok(s) = metric.cast_exact::<PySummary>() {
                     return s.get().observe_value(seconds);
                 }
                 metric.call_method1("observe", (seconds,)).map(drop)
             }
             Sink::Set => {
-                if let Ok(g) = metric.cast::<PyGauge>() {
+                if let Ok(g) = metric.cast_exact::<PyGauge>() {
                     return g.get().set_value(seconds);
                 }
                 metric.call_method1("set", (seconds,)).map(drop)

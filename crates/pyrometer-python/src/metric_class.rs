@@ -97,13 +97,13 @@ macro_rules! metric_class {
             $($methods)*
 
             /// The child for these label values, positional or by name.
-            #[pyo3(signature = (*args, **kwargs))]
+            #[pyo3(signature = (*labelvalues, **labelkwargs))]
             fn labels(
                 slf: &pyo3::Bound<'_, Self>,
-                args: &pyo3::Bound<'_, pyo3::types::PyTuple>,
-                kwargs: Option<&pyo3::Bound<'_, pyo3::types::PyDict>>,
+                labelvalues: &pyo3::Bound<'_, pyo3::types::PyTuple>,
+                labelkwargs: Option<&pyo3::Bound<'_, pyo3::types::PyDict>>,
             ) -> pyo3::PyResult<pyo3::Py<pyo3::PyAny>> {
-                slf.get().0.labels(slf.as_any(), args, kwargs)
+                slf.get().0.labels(slf.as_any(), labelvalues, labelkwargs)
             }
 
             /// Removes the child with these label values.

@@ -1,0 +1,191 @@
+"""The hot methods (`inc`, `dec`, `set`, `observe`, `labels`, `time` and the timer's block) take a
+plain call themselves and leave every other call to the full method: both routes must do the same,
+and do what prometheus_client does."""
+
+import inspect
+import threading
+
+import prometheus_client
+import pytest
+
+import pyrometer
+
+
+def count(histogram, labels=None):
+    """A histogram's `_count`."""
+    name = histogram._name + "_count"
+    return next(s.value for s in histogram.collect()[0].samples if s.name == name and s.labels == (labels or {}))
+
+
+def test_plain_and_keyword_calls_count_alike(both):
+    """`inc(2)` takes the hot path, `inc(amount=2)` the full method; prometheus_client is the judge."""
+    totals = []
+    for lib in both:
+        registry = lib.CollectorRegistry()
+        counter = lib.Counter("jobs_total", "Jobs.", registry=registry)
+        gauge = lib.Gauge("queue", "Queue.", registry=registry)
+        histogram = lib.Histogram("latency_seconds", "Latency.", registry=registry)
+        summary = lib.Summary("size_bytes", "Size.", registry=registry)
+        for args, kwargs in (((), {}), ((2,), {}), ((), {"amount": 2}), ((2.5,), {}), ((True,), {}), ((2**60,), {})):
+            counter.inc(*args, **kwargs)
+            gauge.inc(*args, **kwargs)
+            gauge.dec(*args, **kwargs)
+            gauge.dec(*args, **kwargs)
+        for v in (0.3, 7, 2**40, -1.5, True):
+            histogram.observe(v)
+            histogram.observe(amount=v)
+            summary.observe(v)
+            summary.observe(amount=v)
+        gauge.set(4)
+        gauge.set(value=gauge._value.get() + 0.5)
+        totals.append(prometheus_client.generate_latest(registry) if lib is prometheus_client else lib.generate_latest(registry))
+    # `_created` lines carry each library's own time.
+    strip = lambda text: [line for line in text.splitlines() if b"_created" not in line]
+    assert strip(totals[0]) == strip(totals[1])
+
+
+@pytest.mark.parametrize(
+    "mistake",
+    [
+        lambda lib, r: lib.Counter("c_total", "C.", registry=r).inc(-1),
+        lambda lib, r: lib.Counter("c_total", "C.", registry=r).inc(-0.5),
+        lambda lib, r: lib.Counter("c_total", "C.", ["a"], registry=r).inc(),
+        lambda lib, r: lib.Counter("c_total", "C.", ["a"], registry=r).inc(1),
+        lambda lib, r: lib.Gauge("g", "G.", ["a"], registry=r).set(1.0),
+        lambda lib, r: lib.Gauge("g", "G.", ["a"], registry=r).inc(),
+        lambda lib, r: lib.Gauge("g", "G.", ["a"], registry=r).dec(2),
+        lambda lib, r: lib.Histogram("h", "H.", ["a"], registry=r).observe(1.0),
+        lambda lib, r: lib.Summary("s", "S.", ["a"], registry=r).observe(1),
+        lambda lib, r: lib.Counter("c_total", "C.", ["a", "b"], registry=r).labels("x"),
+        lambda lib, r: lib.Counter("c_total", "C.", registry=r).labels("x"),
+    ],
+)
+def test_mistakes_on_the_hot_path_raise_as_upstream(raises_alike, mistake):
+    raises_alike(mistake)
+
+
+def test_values_the_hot_path_leaves_to_the_full_method():
+    """Calls the hot path declines (too large an int, a string, keywords) behave as before: an
+    error for the first two, a count for the last."""
+    registry = pyrometer.CollectorRegistry()
+    counter = pyrometer.Counter("c_total", "C.", registry=registry)
+    with pytest.raises(OverflowError):
+        counter.inc(10**400)
+    with pytest.raises(TypeError):
+        counter.inc("1")
+    with pytest.raises(TypeError):
+        counter.inc(1, 2, 3)
+    counter.inc(amount=1, exemplar={"trace_id": "abc"})
+    assert registry.get_sample_value("c_total") == 1.0
+    counter.inc(float("nan"))
+    assert registry.get_sample_value("c_total") == 1.0
+
+
+def test_labels_finds_the_same_child_whatever_the_route():
+    counter = pyrometer.Counter("http_requests_total", "R.", ["method", "code"], registry=pyrometer.CollectorRegistry())
+    child = counter.labels("GET", "200")
+    assert counter.labels("GET", "200") is child  # strings: the hot path
+    assert counter.labels("GET", 200) is child  # an int: the full method converts it
+    assert counter.labels(method="GET", code="200") is child  # keywords: the full method
+    assert counter.labels("".join(["G", "ET"]), "200") is child  # equal but not identical strings
+    assert counter.labels("POST", "200") is not child
+
+
+def test_hot_methods_keep_their_signatures():
+    for cls, name in [
+        (pyrometer.Counter, "inc"),
+        (pyrometer.Counter, "labels"),
+        (pyrometer.Gauge, "set"),
+        (pyrometer.Gauge, "dec"),
+        (pyrometer.Histogram, "observe"),
+        (pyrometer.Histogram, "time"),
+        (pyrometer.Summary, "observe"),
+    ]:
+        upstream = inspect.signature(getattr(getattr(prometheus_client, cls.__name__), name))
+        ours = inspect.signature(getattr(cls, name))
+        assert list(ours.parameters)[1:] == list(upstream.parameters)[1:], (cls, name)
+
+
+def test_timer_blocks_observe_and_set(both):
+    for lib in both:
+        registry = lib.CollectorRegistry()
+        histogram = lib.Histogram("h_seconds", "H.", registry=registry)
+        gauge = lib.Gauge("g_seconds", "G.", registry=registry)
+        summary = lib.Summary("s_seconds", "S.", registry=registry)
+        for _ in range(3):
+            with histogram.time():
+                pass
+            with summary.time():
+                pass
+        with gauge.time():
+            pass
+        assert registry.get_sample_value("h_seconds_count") == 3
+        assert registry.get_sample_value("s_seconds_count") == 3
+        assert 0 <= registry.get_sample_value("g_seconds") < 1
+
+
+def test_a_timer_is_entered_again_and_keeps_its_last_duration():
+    histogram = pyrometer.Histogram("h_seconds", "H.", registry=pyrometer.CollectorRegistry())
+    timer = histogram.time()
+    assert timer.duration is None
+    with timer as entered:
+        assert entered is timer
+    first = timer.duration
+    with timer:
+        for _ in range(10_000):
+            pass
+    assert first is not None and timer.duration is not None and timer.duration >= 0
+    assert histogram._labelnames == () and count(histogram) == 2
+
+
+def test_a_timer_on_a_parent_raises_as_upstream(raises_alike):
+    def mistake(lib, registry):
+        with lib.Histogram("h", "H.", ["a"], registry=registry).time():
+            pass
+
+    raises_alike(mistake)
+
+
+def test_a_timer_labels_its_child():
+    histogram = pyrometer.Histogram("h_seconds", "H.", ["route"], registry=pyrometer.CollectorRegistry())
+    timer = histogram.time()
+    timer.labels("/a")
+    with timer:
+        pass
+    assert count(histogram, {"route": "/a"}) == 1
+    with pytest.raises(ValueError):
+        timer.labels("/b")  # a child has no labels of its own, as upstream
+
+
+def test_a_timer_reports_to_a_python_metric():
+    """A duck-typed metric gets `observe` called through Python (the full `__exit__`)."""
+    seen = []
+
+    class Recorder(pyrometer.Histogram):
+        def observe(self, amount, exemplar=None):
+            seen.append(amount)
+
+    recorder = Recorder("r_seconds", "R.", registry=pyrometer.CollectorRegistry())
+    with recorder.time():
+        pass
+    assert len(seen) == 1 and seen[0] >= 0
+
+
+def test_threads_lose_no_increment():
+    counter = pyrometer.Counter("c_total", "C.", ["t"], registry=pyrometer.CollectorRegistry())
+    histogram = pyrometer.Histogram("h", "H.", registry=pyrometer.CollectorRegistry())
+
+    def work(name):
+        for _ in range(20_000):
+            counter.labels("shared").inc()
+            counter.labels(name).inc(2)
+            histogram.observe(0.5)
+
+    threads = [threading.Thread(target=work, args=(f"t{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert counter.labels("shared")._value.get() == 80_000
+    assert all(counter.labels(f"t{i}")._value.get() == 40_000 for i in range(4))
+    assert count(histogram) == 80_000
