@@ -184,6 +184,29 @@ mod tests {
         assert_eq!(h.sum(), 8.0);
     }
 
+    proptest::proptest! {
+        /// Counting the bounds below a value (up to `LINEAR_SEARCH_BOUNDS` bounds) and the
+        /// binary search (beyond) agree with the definition: the first bound at least the value.
+        #[test]
+        fn both_searches_find_the_first_bound_at_least_the_value(
+            mut bounds in proptest::collection::vec(-1e6f64..1e6, 1..80),
+            picks in proptest::collection::vec(0usize..100, 1..40),
+            extra in proptest::collection::vec(proptest::num::f64::ANY, 0..20),
+        ) {
+            bounds.sort_by(f64::total_cmp);
+            bounds.dedup();
+            let h = Histogram::new(&Buckets::new(bounds.clone()).unwrap());
+            let all = h.buckets().bounds().to_vec();
+            // Values on the bounds themselves, beside them, and anything at all.
+            let on_bounds = picks.iter().map(|p| all[p % all.len()]);
+            let values: Vec<f64> = on_bounds.clone().chain(on_bounds.map(|b| b + 0.5)).chain(extra).collect();
+            for v in values {
+                let expected = if v.is_nan() { None } else { all.iter().position(|b| v <= *b) };
+                proptest::prop_assert_eq!(h.bucket_of(v), expected, "value {} bounds {:?}", v, all);
+            }
+        }
+    }
+
     #[test]
     fn nan_joins_the_sum_but_no_bucket() {
         let h = hist();
