@@ -189,3 +189,42 @@ def test_threads_lose_no_increment():
     assert counter.labels("shared")._value.get() == 80_000
     assert all(counter.labels(f"t{i}")._value.get() == 40_000 for i in range(4))
     assert count(histogram) == 80_000
+
+
+def test_time_hands_out_an_idle_timer_again_and_a_new_one_while_it_is_held():
+    histogram = pyrometer.Histogram("h_seconds", "H.", registry=pyrometer.CollectorRegistry())
+    first = histogram.time()
+    with first:
+        pass
+    assert first.duration is not None
+    held = histogram.time()
+    assert held is not first  # `first` is still held here
+    first_id = id(first)
+    del first, held
+    again = histogram.time()
+    assert id(again) == first_id and again.duration is None  # reused, as good as new
+    with again:
+        with histogram.time() as inner:  # nested: a timer of its own
+            assert inner is not again
+    assert count(histogram) == 3
+
+
+def test_a_reused_timer_keeps_no_metric_alive():
+    """The metric holds its idle timer and the timer refers back weakly: a removed child goes."""
+    import gc
+    import weakref
+
+    parent = pyrometer.Histogram("h_seconds", "H.", ["route"], registry=pyrometer.CollectorRegistry())
+    with parent.labels("/a").time():
+        pass
+    gone = weakref.ref(parent.labels("/a"))
+    parent.remove("/a")
+    gc.collect()
+    assert gone() is None
+
+    orphan = pyrometer.Histogram("o_seconds", "O.", registry=None).time()  # the histogram dies here
+    with orphan:
+        pass
+    assert orphan.duration is not None
+    with pytest.raises(ReferenceError):
+        orphan.labels("x")

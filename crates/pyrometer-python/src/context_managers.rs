@@ -2,13 +2,12 @@
 //! `with h.time():` runs no Python frame. The other two, whose cost is the block they guard,
 //! are the Python classes of `pyrometer.context_managers`.
 
-use quanta::Instant;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyTuple, PyType};
+use pyo3::types::{PyDict, PyTuple, PyType, PyWeakrefReference};
 
 use crate::gauge::PyGauge;
 use crate::histogram::PyHistogram;
@@ -32,9 +31,18 @@ pub(crate) fn python_context<'py>(
 
 /// Where a timer reports the duration.
 #[derive(Clone, Copy)]
-enum Sink {
+pub(crate) enum Sink {
     Observe,
     Set,
+}
+
+/// How a timer holds its metric.
+enum Timed {
+    /// A timer of its own keeps the metric alive, as upstream's does.
+    Owned(Py<PyAny>),
+    /// The metric's reusable timer is held by the metric, and refers back weakly: the two do not
+    /// keep each other alive.
+    Reused(Py<PyWeakrefReference>),
 }
 
 /// Measures a block or a function and reports the duration in seconds: observed by a
@@ -43,11 +51,11 @@ enum Sink {
 /// Frozen, its clock in atomics: entering and leaving a block take no borrow flag.
 #[pyclass(name = "Timer", module = "pyrometer._native", frozen)]
 pub(crate) struct Timer {
-    metric: Py<PyAny>,
+    metric: Timed,
     /// The child `labels()` chose, which is then timed instead.
     labelled: PyOnceLock<Py<PyAny>>,
     sink: Sink,
-    /// When the block began, in nanoseconds since `origin()`; `NOT_STARTED` before.
+    /// When the block began, in nanoseconds since the clock's origin; `NOT_STARTED` before.
     start: AtomicU64,
     /// The bits of the last duration in seconds; `NO_DURATION` before the first block ends.
     duration: AtomicU64,
@@ -56,23 +64,73 @@ pub(crate) struct Timer {
 const NOT_STARTED: u64 = u64::MAX;
 const NO_DURATION: u64 = u64::MAX;
 
-/// The instant timers count from.
-fn origin() -> Instant {
-    static ORIGIN: OnceLock<Instant> = OnceLock::new();
-    *ORIGIN.get_or_init(Instant::now)
+/// The clock timers read, and the instant they count from. `quanta::Instant::now()` would look
+/// for a per-thread mock clock first; this reads the clock itself.
+fn clock() -> &'static (quanta::Clock, quanta::Instant) {
+    static CLOCK: OnceLock<(quanta::Clock, quanta::Instant)> = OnceLock::new();
+    CLOCK.get_or_init(|| {
+        let clock = quanta::Clock::new();
+        let origin = clock.now();
+        (clock, origin)
+    })
 }
 
-/// Nanoseconds since `origin()`, on a monotonic clock: the TSC where it is invariant, which
-/// reads in a third of the time of the OS clock here (decision 0008).
+/// Nanoseconds since the clock's origin, on a monotonic clock: the TSC where it is invariant,
+/// which reads in a third of the time of the OS clock here (decision 0008).
 #[inline]
 fn now_nanos() -> u64 {
-    u64::try_from(Instant::now().duration_since(origin()).as_nanos()).unwrap_or(NOT_STARTED - 1)
+    let (clock, origin) = clock();
+    u64::try_from(clock.now().duration_since(*origin).as_nanos()).unwrap_or(NOT_STARTED - 1)
+}
+
+/// Whether a metric may hand out its timer again: where the GIL serialises the interpreter, a
+/// reference count of one (the metric's own) means nobody else holds the timer. Free-threaded
+/// builds count references per thread, so there every `time()` makes a new timer.
+static REUSE: OnceLock<bool> = OnceLock::new();
+
+/// Settles `REUSE` for this interpreter; called when the module is imported.
+pub(crate) fn init(py: Python<'_>) -> PyResult<()> {
+    let gil_enabled = match py.import("sys")?.getattr("_is_gil_enabled") {
+        Ok(is_enabled) => is_enabled.call0()?.is_truthy()?,
+        Err(_) => true,
+    };
+    let _ = REUSE.set(gil_enabled);
+    Ok(())
+}
+
+/// What `time()` returns: the metric's reusable timer (kept in `idle`) when nothing else holds
+/// it, a new timer otherwise. A `with h.time():` block then allocates nothing.
+pub(crate) fn timer<'py>(
+    metric: &Bound<'py, PyAny>,
+    idle: &PyOnceLock<Py<Timer>>,
+    sink: Sink,
+) -> PyResult<Bound<'py, Timer>> {
+    let py = metric.py();
+    if REUSE.get().copied().unwrap_or(false) {
+        match idle.get(py) {
+            Some(timer) => {
+                let timer = timer.bind(py);
+                if crate::hot_path::held_once(timer.as_any()) && timer.get().reset(py) {
+                    return Ok(timer.clone());
+                }
+            }
+            None => {
+                if let Ok(weak) = PyWeakrefReference::new(metric) {
+                    let timer = Bound::new(py, Timer::with(Timed::Reused(weak.unbind()), sink))?;
+                    if idle.set(py, timer.clone().unbind()).is_ok() {
+                        return Ok(timer);
+                    }
+                }
+            }
+        }
+    }
+    Bound::new(py, Timer::new(metric, sink))
 }
 
 impl Timer {
-    fn new(metric: &Bound<'_, PyAny>, sink: Sink) -> Self {
+    fn with(metric: Timed, sink: Sink) -> Self {
         Self {
-            metric: metric.clone().unbind(),
+            metric,
             labelled: PyOnceLock::new(),
             sink,
             start: AtomicU64::new(NOT_STARTED),
@@ -80,17 +138,33 @@ impl Timer {
         }
     }
 
-    pub(crate) fn observing(metric: &Bound<'_, PyAny>) -> Self {
-        Self::new(metric, Sink::Observe)
+    fn new(metric: &Bound<'_, PyAny>, sink: Sink) -> Self {
+        Self::with(Timed::Owned(metric.clone().unbind()), sink)
     }
 
-    pub(crate) fn setting(metric: &Bound<'_, PyAny>) -> Self {
-        Self::new(metric, Sink::Set)
+    /// Makes a reused timer as good as new; `false` when it cannot be (its labels are set).
+    fn reset(&self, py: Python<'_>) -> bool {
+        if self.labelled.get(py).is_some() {
+            return false;
+        }
+        self.start.store(NOT_STARTED, Ordering::Relaxed);
+        self.duration.store(NO_DURATION, Ordering::Relaxed);
+        true
     }
 
-    /// The metric to report to.
-    fn target<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
-        self.labelled.get(py).unwrap_or(&self.metric).bind(py)
+    /// The metric to report to: `None` once a reused timer's metric is gone.
+    fn target<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyAny>> {
+        if let Some(child) = self.labelled.get(py) {
+            return Some(child.bind(py).clone());
+        }
+        match &self.metric {
+            Timed::Owned(metric) => Some(metric.bind(py).clone()),
+            Timed::Reused(weak) => weak.bind(py).upgrade(),
+        }
+    }
+
+    fn target_or_err<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.target(py).ok_or_else(|| pyo3::exceptions::PyReferenceError::new_err("the timed metric no longer exists"))
     }
 
     /// Starts the clock.
@@ -121,7 +195,7 @@ impl Timer {
     #[inline]
     pub(crate) fn try_stop(&self, py: Python<'_>) -> bool {
         let seconds = self.elapsed();
-        let metric = self.target(py);
+        let Some(metric) = self.target(py) else { return false };
         let reported = match self.sink {
             Sink::Observe => match metric.cast_exact::<PyHistogram>() {
                 Ok(h) => h.get().try_observe(seconds),
@@ -136,9 +210,10 @@ impl Timer {
     }
 
     /// Reports `seconds`: natively when the metric is of one of our classes itself, through its
-    /// `observe` or `set` method otherwise (a subclass may override them).
+    /// `observe` or `set` method otherwise (a subclass may override them). Nothing once a reused
+    /// timer's metric is gone: nobody could read what it would record.
     fn report(&self, py: Python<'_>, seconds: f64) -> PyResult<()> {
-        let metric = self.target(py);
+        let Some(metric) = self.target(py) else { return Ok(()) };
         match self.sink {
             Sink::Observe => {
                 if let Ok(h) = metric.cast_exact::<PyHistogram>() {
@@ -193,7 +268,7 @@ impl Timer {
     #[pyo3(signature = (*args, **kwargs))]
     fn labels(&self, args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
         let py = args.py();
-        let child = self.target(py).call_method("labels", args, kwargs)?;
+        let child = self.target_or_err(py)?.call_method("labels", args, kwargs)?;
         // A child's own `labels()` refuses (as upstream's does), so this is the first call.
         self.labelled
             .set(py, child.unbind())
@@ -201,8 +276,8 @@ impl Timer {
     }
 
     /// A fresh timer on the same metric: each call of a decorated function gets its own.
-    fn _fresh(&self, py: Python<'_>) -> Self {
-        Self::new(self.target(py), self.sink)
+    fn _fresh(&self, py: Python<'_>) -> PyResult<Self> {
+        Ok(Self::new(&self.target_or_err(py)?, self.sink))
     }
 
     /// Decorates a sync or async function so that each call is timed.

@@ -6,9 +6,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use pyrometer_core::{Family, Metadata, Metric};
 
+use crate::context_managers::Timer;
 use crate::errors::to_py;
 use crate::multiprocess::{StoreLayout, StoredSeries};
 use pyrometer_store::Merge;
@@ -42,6 +44,8 @@ pub(crate) struct FamilyHandle<M: Metric> {
     /// `clear()` to mark them removed in the file.
     stored_children: Mutex<HashMap<Vec<String>, Arc<StoredSeries>>>,
     store_rule: Merge,
+    /// The timer `time()` hands out again once nobody holds it (histograms, summaries, gauges).
+    pub(crate) idle_timer: PyOnceLock<Py<Timer>>,
 }
 
 /// `str(value)` of each label value, borrowing those that already are strings.
@@ -77,7 +81,16 @@ impl<M: StoreLayout> FamilyHandle<M> {
             (None, Some(PyDict::new(py).unbind()), None)
         };
         let stored_children = Mutex::default();
-        Ok(Self { family, series, labelvalues: Vec::new(), children, stored, stored_children, store_rule })
+        Ok(Self {
+            family,
+            series,
+            labelvalues: Vec::new(),
+            children,
+            stored,
+            stored_children,
+            store_rule,
+            idle_timer: PyOnceLock::new(),
+        })
     }
 
     /// The child of `parent` for `labelvalues`.
@@ -92,7 +105,16 @@ impl<M: StoreLayout> FamilyHandle<M> {
         }
         let store_rule = parent.store_rule;
         let stored_children = Mutex::default();
-        Ok(Self { family, series: Some(series), labelvalues, children: None, stored, stored_children, store_rule })
+        Ok(Self {
+            family,
+            series: Some(series),
+            labelvalues,
+            children: None,
+            stored,
+            stored_children,
+            store_rule,
+            idle_timer: PyOnceLock::new(),
+        })
     }
 
     fn stored_children(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<String>, Arc<StoredSeries>>> {

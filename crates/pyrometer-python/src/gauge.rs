@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyFloat;
 use pyrometer_core::{Error, Gauge};
 
-use crate::context_managers::{Timer, python_context};
+use crate::context_managers::{Sink, Timer, python_context, timer};
 use crate::family_handle::MetricArgs;
 use crate::metric_class::metric_class;
 use crate::multiprocess::gauge_rule;
@@ -45,9 +45,9 @@ metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: Strin
     }
 
     /// Sets the gauge to the duration of a block or function, in seconds.
-    fn time(slf: &Bound<'_, Self>) -> PyResult<Timer> {
+    fn time<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Timer>> {
         slf.get().0.series()?;
-        Ok(Timer::setting(slf.as_any()))
+        timer(slf.as_any(), &slf.get().0.idle_timer, Sink::Set)
     }
 
     /// Raises the gauge while a block or function runs.

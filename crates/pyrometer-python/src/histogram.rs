@@ -4,7 +4,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyTuple};
 use pyrometer_core::{Buckets, DEFAULT_BUCKETS, Histogram};
 
-use crate::context_managers::Timer;
+use crate::context_managers::{Sink, Timer, timer};
 use crate::errors::to_py;
 use crate::family_handle::MetricArgs;
 use crate::metric_class::metric_class;
@@ -32,8 +32,8 @@ metric_class!(
         }
 
         /// Observes the duration of a block or function, in seconds.
-        fn time(slf: &Bound<'_, Self>) -> Timer {
-            Timer::observing(slf.as_any())
+        fn time<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Timer>> {
+            timer(slf.as_any(), &slf.get().0.idle_timer, Sink::Observe)
         }
 
         /// The default upper bounds, `+Inf` last.

@@ -1,5 +1,6 @@
-//! Raw entry points (C calling convention) for the hottest methods: `inc`, `dec`, `set`, `observe`, `labels`,
-//! `time` and the timer's `__enter__`/`__exit__`.
+//! Raw entry points (C calling convention) for the hottest methods: `inc`, `dec`, `set`,
+//! `observe`, `labels`, `time` and the timer's `__enter__`/`__exit__`; and the reference count
+//! that lets a metric reuse its timer.
 //!
 //! A PyO3 method pays for its generality on every call: argument parsing against a signature
 //! with keywords and defaults, an attach-count guard, deferred reference counts. That is a third
@@ -22,7 +23,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyFloat, PyFloatMethods, PyInt, PyString, PyTuple};
 use pyo3::{PyClass, ffi};
 
-use crate::context_managers::Timer;
+use crate::context_managers::{self, Sink, Timer};
 use crate::counter::PyCounter;
 use crate::gauge::PyGauge;
 use crate::histogram::PyHistogram;
@@ -206,6 +207,13 @@ unsafe fn call_full(
     unsafe { ffi::PyObject_Vectorcall(full.as_ptr(), all.as_ptr(), 1 + positional, kwnames) }
 }
 
+/// Whether `object` has a single reference (the caller's own): what lets a metric hand out its
+/// idle timer again. Exact only where the GIL serialises the interpreter.
+pub(crate) fn held_once(object: &Bound<'_, PyAny>) -> bool {
+    // SAFETY: `object` is a live object; reading its count has no effect.
+    unsafe { ffi::Py_REFCNT(object.as_ptr()) == 1 }
+}
+
 fn none(py: Python<'_>) -> Bound<'_, PyAny> {
     py.None().into_bound(py)
 }
@@ -244,11 +252,11 @@ fn labels<'py, C: LabelledMetric>(metric: &Bound<'py, C>, args: &Args<'_, 'py>) 
 }
 
 /// `time()` of a histogram or summary.
-fn observing_timer<'py, C: PyClass>(metric: &Bound<'py, C>, args: &Args<'_, 'py>) -> Option<Bound<'py, PyAny>> {
+fn observing_timer<'py, C: LabelledMetric>(metric: &Bound<'py, C>, args: &Args<'_, 'py>) -> Option<Bound<'py, PyAny>> {
     if args.len() > 0 {
         return None;
     }
-    Bound::new(args.py, Timer::observing(metric.as_any())).ok().map(Bound::into_any)
+    context_managers::timer(metric.as_any(), metric.get().idle_timer(), Sink::Observe).ok().map(Bound::into_any)
 }
 
 fn timer_enter<'py>(timer: &Bound<'py, Timer>, args: &Args<'_, 'py>) -> Option<Bound<'py, PyAny>> {

@@ -67,6 +67,7 @@ mod _native {
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
+        super::context_managers::init(m.py())?;
         super::hot_path::install_all(m.py())
     }
 }

@@ -17,7 +17,7 @@ macro_rules! metric_class {
         { $($methods:tt)* }
     ) => {
         #[doc = concat!("A ", $type_name, ", or one labelled child of it.")]
-        #[pyo3::pyclass(name = $name, module = "pyrometer._native", frozen, subclass)]
+        #[pyo3::pyclass(name = $name, module = "pyrometer._native", frozen, subclass, weakref)]
         pub(crate) struct $class(crate::family_handle::FamilyHandle<$metric>);
 
         #[pyo3::pymethods]
@@ -181,6 +181,10 @@ macro_rules! metric_class {
             ) -> Option<pyo3::Bound<'py, pyo3::PyAny>> {
                 self.0.cached_child(key)
             }
+
+            fn idle_timer(&self) -> &pyo3::sync::PyOnceLock<pyo3::Py<crate::context_managers::Timer>> {
+                &self.0.idle_timer
+            }
         }
 
         impl crate::metric_class::NativeMetric for $class {
@@ -199,10 +203,13 @@ pub(crate) trait NativeMetric {
     fn collector(&self) -> std::sync::Arc<dyn pyrometer_core::Collector>;
 }
 
-/// What the hot path's `labels()` needs of a metric class.
+/// What the hot path's `labels()` and `time()` need of a metric class.
 pub(crate) trait LabelledMetric: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sync {
     /// The child a `labels()` call with these label values returned before, if any.
     fn cached_child<'py>(&self, key: &pyo3::Bound<'py, pyo3::types::PyTuple>) -> Option<pyo3::Bound<'py, pyo3::PyAny>>;
+
+    /// Where `time()` keeps the timer it hands out again.
+    fn idle_timer(&self) -> &pyo3::sync::PyOnceLock<pyo3::Py<crate::context_managers::Timer>>;
 }
 
 /// The family behind `object` when it is one of the native metric classes.

@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use pyrometer_core::{Quantiles, Summary};
 
 use crate::arguments::positive_seconds;
-use crate::context_managers::Timer;
+use crate::context_managers::{Sink, Timer, timer};
 use crate::metric_class::metric_class;
 
 /// `prometheus_client`'s `Summary` reports no quantiles; given `quantiles`, this one does, over
@@ -42,8 +42,8 @@ metric_class!(
     }
 
     /// Observes the duration of a block or function, in seconds.
-    fn time(slf: &Bound<'_, Self>) -> Timer {
-        Timer::observing(slf.as_any())
+    fn time<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Timer>> {
+        timer(slf.as_any(), &slf.get().0.idle_timer, Sink::Observe)
     }
 
     /// The `q` quantile of the observations in the window, within the stated relative error;
