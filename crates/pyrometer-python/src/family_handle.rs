@@ -150,10 +150,10 @@ impl<M: StoreLayout> FamilyHandle<M> {
         }
     }
 
-    /// The child a `labels()` call with these label values returned before, if any.
+    /// A parent's children by the tuple of their label values (what `labels()` looks in first).
     #[inline]
-    pub(crate) fn cached_child<'py>(&self, key: &Bound<'py, PyTuple>) -> Option<Bound<'py, PyAny>> {
-        self.children.as_ref()?.bind(key.py()).get_item(key).ok().flatten()
+    pub(crate) fn children_by_values(&self) -> Option<&Py<PyDict>> {
+        self.children.as_ref()
     }
 
     /// `labels(*args, **kwargs)`: the cached child object, or a new one of the caller's class.

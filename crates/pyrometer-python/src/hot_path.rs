@@ -248,7 +248,14 @@ fn labels<'py, C: LabelledMetric>(metric: &Bound<'py, C>, args: &Args<'_, 'py>) 
     if args.len() == 0 || !(0..args.len()).all(|at| args.get(at).is_exact_instance_of::<PyString>()) {
         return None;
     }
-    metric.get().cached_child(&args.tuple()?)
+    let children = metric.get().children_by_values()?;
+    let key = args.tuple()?;
+    // SAFETY: a dict and a key whose hash and comparison cannot fail (a tuple of strings); the
+    // result is borrowed from the dict, which the metric keeps alive.
+    unsafe {
+        let child = ffi::PyDict_GetItemWithError(children.as_ptr(), key.as_ptr());
+        Bound::from_borrowed_ptr_or_opt(args.py, child)
+    }
 }
 
 /// `time()` of a histogram or summary.

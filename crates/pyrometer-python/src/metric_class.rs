@@ -175,11 +175,8 @@ macro_rules! metric_class {
         }
 
         impl crate::metric_class::LabelledMetric for $class {
-            fn cached_child<'py>(
-                &self,
-                key: &pyo3::Bound<'py, pyo3::types::PyTuple>,
-            ) -> Option<pyo3::Bound<'py, pyo3::PyAny>> {
-                self.0.cached_child(key)
+            fn children_by_values(&self) -> Option<&pyo3::Py<pyo3::types::PyDict>> {
+                self.0.children_by_values()
             }
 
             fn idle_timer(&self) -> &pyo3::sync::PyOnceLock<pyo3::Py<crate::context_managers::Timer>> {
@@ -205,8 +202,8 @@ pub(crate) trait NativeMetric {
 
 /// What the hot path's `labels()` and `time()` need of a metric class.
 pub(crate) trait LabelledMetric: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sync {
-    /// The child a `labels()` call with these label values returned before, if any.
-    fn cached_child<'py>(&self, key: &pyo3::Bound<'py, pyo3::types::PyTuple>) -> Option<pyo3::Bound<'py, pyo3::PyAny>>;
+    /// A parent's children by the tuple of their label values; `None` for a child.
+    fn children_by_values(&self) -> Option<&pyo3::Py<pyo3::types::PyDict>>;
 
     /// Where `time()` keeps the timer it hands out again.
     fn idle_timer(&self) -> &pyo3::sync::PyOnceLock<pyo3::Py<crate::context_managers::Timer>>;
