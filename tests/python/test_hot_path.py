@@ -228,3 +228,23 @@ def test_a_reused_timer_keeps_no_metric_alive():
     assert orphan.duration is not None
     with pytest.raises(ReferenceError):
         orphan.labels("x")
+
+
+def test_a_decorator_made_from_a_temporary_metric_still_runs_the_function():
+    """`@Histogram(..., registry=None).time()`: the histogram is gone once decorated; calls run."""
+
+    @pyrometer.Histogram("t_seconds", "T.", registry=None).time()
+    def work(x):
+        return x * 2
+
+    assert work(21) == 42
+
+    registry = pyrometer.CollectorRegistry()
+    histogram = pyrometer.Histogram("d_seconds", "D.", registry=registry)
+
+    @histogram.time()
+    def timed():
+        return "done"
+
+    assert [timed() for _ in range(3)] == ["done"] * 3
+    assert registry.get_sample_value("d_seconds_count") == 3

@@ -276,8 +276,15 @@ impl Timer {
     }
 
     /// A fresh timer on the same metric: each call of a decorated function gets its own.
-    fn _fresh(&self, py: Python<'_>) -> PyResult<Self> {
-        Ok(Self::new(&self.target_or_err(py)?, self.sink))
+    fn _fresh(&self, py: Python<'_>) -> Self {
+        let metric = match (self.labelled.get(py), &self.metric) {
+            (Some(child), _) => Timed::Owned(child.clone_ref(py)),
+            (None, Timed::Owned(metric)) => Timed::Owned(metric.clone_ref(py)),
+            // Decorating with a timer a metric reuses: the decorated calls' timers refer to the
+            // metric as weakly, and report nowhere once it is gone (as the timer itself would).
+            (None, Timed::Reused(weak)) => Timed::Reused(weak.clone_ref(py)),
+        };
+        Self::with(metric, self.sink)
     }
 
     /// Decorates a sync or async function so that each call is timed.
