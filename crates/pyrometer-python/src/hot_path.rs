@@ -250,16 +250,17 @@ fn labels<'py, C: LabelledMetric>(metric: &Bound<'py, C>, args: &Args<'_, 'py>) 
     }
     let children = metric.get().children_by_values()?;
     let key = args.tuple()?;
-    // SAFETY: a dict and a tuple key; the result is borrowed from the dict, which the metric
-    // keeps alive, and becomes a new reference before the call ends.
-    let child = unsafe { ffi::PyDict_GetItemWithError(children.as_ptr(), key.as_ptr()) };
-    if child.is_null() && PyErr::occurred(args.py) {
+    let mut child = ptr::null_mut();
+    // SAFETY: a dict and a tuple key; the child comes back as a new reference (not borrowed,
+    // which another thread's `remove()` could free first on a free-threaded build).
+    let found = unsafe { ffi::compat::PyDict_GetItemRef(children.as_ptr(), key.as_ptr(), &raw mut child) };
+    if found < 0 {
         // Not found for want of memory: the full method meets the same error and raises it.
         // SAFETY: the thread is attached.
         unsafe { ffi::PyErr_Clear() };
     }
-    // SAFETY: as above.
-    unsafe { Bound::from_borrowed_ptr_or_opt(args.py, child) }
+    // SAFETY: `child` is null or a new reference.
+    unsafe { Bound::from_owned_ptr_or_opt(args.py, child) }
 }
 
 /// `time()` of a histogram or summary.
