@@ -55,6 +55,8 @@ def test_plain_and_keyword_calls_count_alike(both):
         lambda lib, r: lib.Gauge("g", "G.", ["a"], registry=r).inc(),
         lambda lib, r: lib.Gauge("g", "G.", ["a"], registry=r).dec(2),
         lambda lib, r: lib.Histogram("h", "H.", ["a"], registry=r).observe(1.0),
+        lambda lib, r: lib.Histogram("h", "H.", ["a"], registry=r).observe(1.0, {"trace_id": "x" * 200}),
+        lambda lib, r: lib.Counter("c_total", "C.", ["a"], registry=r).inc(1, {"trace_id": "x" * 200}),
         lambda lib, r: lib.Summary("s", "S.", ["a"], registry=r).observe(1),
         lambda lib, r: lib.Counter("c_total", "C.", ["a", "b"], registry=r).labels("x"),
         lambda lib, r: lib.Counter("c_total", "C.", registry=r).labels("x"),

@@ -71,8 +71,9 @@ impl PyHistogram {
     /// `observe` with an exemplar: kept out of line so that the common call carries none of it.
     #[cold]
     fn observe_with_exemplar(&self, amount: f64, labels: &Bound<'_, PyDict>) -> PyResult<()> {
-        let Some(exemplar) = exemplar_arg(Some(labels), amount)? else { return self.observe_value(amount) };
+        // A parent's missing labels are told first, as upstream tells them.
         let series = self.0.series()?;
+        let Some(exemplar) = exemplar_arg(Some(labels), amount)? else { return self.observe_value(amount) };
         series.observe_with_exemplar(amount, exemplar.clone());
         if let Some(stored) = &self.0.stored {
             stored.observe(amount);
