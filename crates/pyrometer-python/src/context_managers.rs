@@ -196,41 +196,40 @@ impl Timer {
     pub(crate) fn try_stop(&self, py: Python<'_>) -> bool {
         let seconds = self.elapsed();
         let Some(metric) = self.target(py) else { return false };
-        let reported = match self.sink {
-            Sink::Observe => match metric.cast_exact::<PyHistogram>() {
-                Ok(h) => h.get().try_observe(seconds),
-                Err(_) => metric.cast_exact::<PySummary>().is_ok_and(|s| s.get().try_observe(seconds)),
-            },
-            Sink::Set => metric.cast_exact::<PyGauge>().is_ok_and(|g| g.get().try_set(seconds)),
-        };
+        // A parent without a series refuses before it records anything.
+        let reported = matches!(self.report_natively(&metric, seconds), Some(Ok(())));
         if reported {
             self.finish(seconds);
         }
         reported
     }
 
+    /// Reports `seconds` to a metric of one of our classes itself; `None` for any other metric,
+    /// including a subclass, which may override `observe` or `set`.
+    #[inline]
+    fn report_natively(&self, metric: &Bound<'_, PyAny>, seconds: f64) -> Option<PyResult<()>> {
+        match self.sink {
+            Sink::Observe => match metric.cast_exact::<PyHistogram>() {
+                Ok(h) => Some(h.get().observe_value(seconds)),
+                Err(_) => metric.cast_exact::<PySummary>().ok().map(|s| s.get().observe_value(seconds)),
+            },
+            Sink::Set => metric.cast_exact::<PyGauge>().ok().map(|g| g.get().set_value(seconds)),
+        }
+    }
+
     /// Reports `seconds`: natively when the metric is of one of our classes itself, through its
-    /// `observe` or `set` method otherwise (a subclass may override them). Nothing once a reused
-    /// timer's metric is gone: nobody could read what it would record.
+    /// `observe` or `set` method otherwise. Nothing once a reused timer's metric is gone: nobody
+    /// could read what it would record.
     fn report(&self, py: Python<'_>, seconds: f64) -> PyResult<()> {
         let Some(metric) = self.target(py) else { return Ok(()) };
-        match self.sink {
-            Sink::Observe => {
-                if let Ok(h) = metric.cast_exact::<PyHistogram>() {
-                    return h.get().observe_value(seconds);
-                }
-                if let Ok(s) = metric.cast_exact::<PySummary>() {
-                    return s.get().observe_value(seconds);
-                }
-                metric.call_method1("observe", (seconds,)).map(drop)
-            }
-            Sink::Set => {
-                if let Ok(g) = metric.cast_exact::<PyGauge>() {
-                    return g.get().set_value(seconds);
-                }
-                metric.call_method1("set", (seconds,)).map(drop)
-            }
+        if let Some(reported) = self.report_natively(&metric, seconds) {
+            return reported;
         }
+        let method = match self.sink {
+            Sink::Observe => "observe",
+            Sink::Set => "set",
+        };
+        metric.call_method1(method, (seconds,)).map(drop)
     }
 }
 
