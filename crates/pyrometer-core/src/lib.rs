@@ -74,4 +74,4 @@ pub use snapshot::family::MetricFamily;
 pub use snapshot::labels::{Label, LabelSet};
 pub use snapshot::metric_type::MetricType;
 pub use snapshot::sample::{Sample, SampleName};
-pub use snapshot::timestamp::{Timestamp, now_seconds};
+pub use snapshot::timestamp::{Timestamp, now_seconds, set_wall_clock, system_seconds};

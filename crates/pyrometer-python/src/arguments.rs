@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use pyo3::PyResult;
 use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyFloat;
 
 /// A positive number of seconds (`interval`, `max_age_seconds`...) as a duration.
 pub(crate) fn positive_seconds(name: &str, value: f64) -> PyResult<Duration> {
@@ -21,4 +22,40 @@ pub(crate) fn sorted_pairs(map: Option<HashMap<String, String>>) -> Vec<(String,
     let mut pairs: Vec<(String, String)> = map.unwrap_or_default().into_iter().collect();
     pairs.sort();
     pairs
+}
+
+/// A number as upstream reads it with `float(value)`: a float as it is, anything else through
+/// `float()` itself, so that strings, `Decimal`s and numpy scalars convert, and a bad value raises
+/// `float()`'s own `ValueError` or `TypeError`.
+pub(crate) fn float_of(value: &Bound<'_, PyAny>) -> PyResult<f64> {
+    match value.cast::<PyFloat>() {
+        Ok(float) => Ok(float.value()),
+        Err(_) => value.py().get_type::<PyFloat>().call1((value,))?.extract(),
+    }
+}
+
+/// Any iterable of `T`, as upstream takes label names, buckets and states through `tuple()` or
+/// `list()`: a list, a tuple, a generator or `dict.keys()` alike (and a string, one item per
+/// character, as `tuple("ab")` reads it).
+pub(crate) struct Items<T>(pub(crate) Vec<T>);
+
+impl<T> Default for Items<T> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<'a, 'py, T> FromPyObject<'a, 'py> for Items<T>
+where
+    T: for<'b> FromPyObject<'b, 'py>,
+{
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let mut items = Vec::with_capacity(obj.len().unwrap_or(0));
+        for item in obj.try_iter()? {
+            items.push(item?.extract().map_err(Into::into)?);
+        }
+        Ok(Self(items))
+    }
 }

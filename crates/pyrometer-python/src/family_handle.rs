@@ -1,6 +1,7 @@
 //! What every native metric class shares: its family, its own series when it has one, the
 //! Python objects of its children, and how `labels()`, `remove()` and `clear()` work on them.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -27,6 +28,30 @@ pub(crate) struct MetricArgs {
     pub(crate) store_rule: Merge,
 }
 
+/// What a metric was built from, as upstream hands it to the constructor of each child, so that
+/// a subclass's `__init__` is called for a child with the same arguments as upstream's would be.
+pub(crate) struct Construction {
+    name: String,
+    namespace: String,
+    subsystem: String,
+    unit: String,
+    /// The type's own keyword arguments (`buckets`, `multiprocess_mode`, `states`), kept by
+    /// `__init__`.
+    pub(crate) options: PyOnceLock<Py<PyDict>>,
+}
+
+thread_local! {
+    /// The parent whose child is being built: `labels()` sets it around its call of the class,
+    /// whose `__new__` takes it. Upstream's constructor has no parent argument, so a subclass
+    /// that spells out its signature must not be handed one.
+    static BUILDING_CHILD_OF: RefCell<Option<Py<PyAny>>> = const { RefCell::new(None) };
+}
+
+/// The parent `labels()` is building a child of, taken (a constructor call consumes it).
+pub(crate) fn take_building_parent() -> Option<Py<PyAny>> {
+    BUILDING_CHILD_OF.with_borrow_mut(Option::take)
+}
+
 /// A metric object's native state: a labelled parent, or an observable series.
 pub(crate) struct FamilyHandle<M: Metric> {
     pub(crate) family: Family<M>,
@@ -46,6 +71,8 @@ pub(crate) struct FamilyHandle<M: Metric> {
     store_rule: Merge,
     /// The timer `time()` hands out again once nobody holds it (histograms, summaries, gauges).
     pub(crate) idle_timer: PyOnceLock<Py<Timer>>,
+    /// The arguments of the top-level metric, shared by its children.
+    pub(crate) construction: Arc<Construction>,
 }
 
 /// `str(value)` of each label value, borrowing those that already are strings.
@@ -67,6 +94,13 @@ impl<M: StoreLayout> FamilyHandle<M> {
     /// A new top-level metric. Its `__init__` registers it, so that the registry holds the
     /// Python object users get back from `_names_to_collectors`.
     pub(crate) fn new(py: Python<'_>, args: MetricArgs, options: M::Options) -> PyResult<Self> {
+        let construction = Arc::new(Construction {
+            name: args.name.clone(),
+            namespace: args.namespace.clone(),
+            subsystem: args.subsystem.clone(),
+            unit: args.unit.clone(),
+            options: PyOnceLock::new(),
+        });
         let meta = Metadata::new(args.name, args.documentation)
             .namespace(args.namespace)
             .subsystem(args.subsystem)
@@ -90,6 +124,7 @@ impl<M: StoreLayout> FamilyHandle<M> {
             stored_children,
             store_rule,
             idle_timer: PyOnceLock::new(),
+            construction,
         })
     }
 
@@ -114,6 +149,7 @@ impl<M: StoreLayout> FamilyHandle<M> {
             stored_children,
             store_rule,
             idle_timer: PyOnceLock::new(),
+            construction: Arc::clone(&parent.construction),
         })
     }
 
@@ -219,20 +255,30 @@ impl<M: StoreLayout> FamilyHandle<M> {
         Ok(children.call_method1("setdefault", (key, child))?.unbind())
     }
 
-    /// A child object: of the native class directly, or through the constructor of a Python
-    /// subclass, so that what the subclass adds is there too.
+    /// A child object, built as upstream builds it: by calling the object's class with the
+    /// parent's arguments and `_labelvalues`, so that what a subclass adds is there too.
     fn new_child<'py>(&self, object: &Bound<'py, PyAny>, values: &[Bound<'py, PyString>]) -> PyResult<Bound<'py, PyAny>>
     where
         Self: Sized,
     {
         let py = object.py();
-        let values: Vec<String> = values.iter().map(|s| s.to_str().map(str::to_owned)).collect::<PyResult<_>>()?;
         let meta = self.family.meta();
+        let construction = &self.construction;
         let kw = PyDict::new(py);
-        kw.set_item("_parent", object)?;
-        kw.set_item("_labelvalues", PyTuple::new(py, &values)?)?;
-        kw.set_item("registry", py.None())?;
-        object.get_type().call((meta.name.to_string(), meta.help.to_string()), Some(&kw))
+        kw.set_item("documentation", &*meta.help)?;
+        kw.set_item("labelnames", PyTuple::new(py, meta.label_names.iter().map(|n| &**n))?)?;
+        kw.set_item("namespace", &construction.namespace)?;
+        kw.set_item("subsystem", &construction.subsystem)?;
+        kw.set_item("unit", &construction.unit)?;
+        kw.set_item("_labelvalues", PyTuple::new(py, values)?)?;
+        if let Some(options) = construction.options.get(py) {
+            kw.update(options.bind(py).as_mapping())?;
+        }
+        BUILDING_CHILD_OF.set(Some(object.clone().unbind()));
+        let child = object.get_type().call((&construction.name,), Some(&kw));
+        // A class whose `__new__` never reached the native one leaves it unclaimed.
+        BUILDING_CHILD_OF.take();
+        child
     }
 
     /// `remove(*labelvalues)`.

@@ -39,9 +39,10 @@ metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: Strin
         Ok(())
     }
 
-    /// Sets the value.
-    fn set(&self, value: f64) -> PyResult<()> {
-        self.set_value(value)
+    /// Sets the value, read with `float()` as upstream does (`"1.5"` and `Decimal` included).
+    fn set(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.0.series()?;
+        self.set_value(crate::arguments::float_of(value)?)
     }
 
     /// Sets the gauge to the duration of a block or function, in seconds.
@@ -91,7 +92,6 @@ metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: Strin
 });
 
 impl PyGauge {
-    /// `set(value)`, for native callers.
     /// `inc(amount)` for the hot path: `false` leaves the call (and its error) to `inc`.
     #[inline]
     pub(crate) fn try_inc(&self, amount: f64) -> bool {

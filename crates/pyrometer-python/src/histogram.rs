@@ -4,6 +4,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyTuple};
 use pyrometer_core::{Buckets, DEFAULT_BUCKETS, Histogram};
 
+use crate::arguments::Items;
 use crate::context_managers::{Sink, Timer, timer};
 use crate::errors::to_py;
 use crate::family_handle::MetricArgs;
@@ -11,8 +12,8 @@ use crate::metric_class::metric_class;
 use crate::metric_objects::exemplar_arg;
 
 /// Bounds as upstream reads them: anything `float()` accepts, `"+Inf"` included.
-fn bounds(py: Python<'_>, _args: &MetricArgs, buckets: Option<Vec<Bound<'_, PyAny>>>) -> PyResult<Buckets> {
-    let Some(buckets) = buckets else { return Buckets::new(DEFAULT_BUCKETS).map_err(to_py) };
+fn bounds(py: Python<'_>, _args: &MetricArgs, buckets: Option<Items<Bound<'_, PyAny>>>) -> PyResult<Buckets> {
+    let Some(Items(buckets)) = buckets else { return Buckets::new(DEFAULT_BUCKETS).map_err(to_py) };
     let float = py.get_type::<PyFloat>();
     let bounds: Vec<f64> = buckets.iter().map(|b| float.call1((b,))?.extract()).collect::<PyResult<_>>()?;
     Buckets::new(bounds).map_err(to_py)
@@ -20,7 +21,7 @@ fn bounds(py: Python<'_>, _args: &MetricArgs, buckets: Option<Vec<Bound<'_, PyAn
 
 metric_class!(
     PyHistogram, "Histogram", Histogram, "histogram",
-    options(buckets: Option<Vec<Bound<'_, PyAny>>> = None) => bounds,
+    options(buckets: Option<Items<Bound<'_, PyAny>>> = None) => bounds,
     {
         /// Records one observation.
         #[pyo3(signature = (amount, exemplar = None))]

@@ -2,6 +2,7 @@
 //! package. This file is only the module's export list.
 
 mod arguments;
+mod clock;
 mod context_managers;
 mod counter;
 mod errors;
@@ -51,7 +52,9 @@ mod _native {
     #[pymodule_export]
     use super::parser::{parse_openmetrics, parse_text};
     #[pymodule_export]
-    use super::registry::{PyCollectorRegistry, disable_created_metrics, enable_created_metrics, set_default_registry};
+    use super::registry::{
+        PyCollectorRegistry, created_enabled, disable_created_metrics, enable_created_metrics, set_default_registry,
+    };
     #[pymodule_export]
     use super::sampled_counter::PySampledCounter;
     #[pymodule_export]
@@ -67,6 +70,7 @@ mod _native {
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
+        super::clock::install();
         super::context_managers::init(m.py())?;
         super::hot_path::install_all(m.py())
     }

@@ -17,14 +17,16 @@ macro_rules! metric_class {
         { $($methods:tt)* }
     ) => {
         #[doc = concat!("A ", $type_name, ", or one labelled child of it.")]
-        #[pyo3::pyclass(name = $name, module = "pyrometer._native", frozen, subclass, weakref)]
+        // Named after the module users import it from, as upstream's `repr` shows it:
+        // `pyrometer.metrics.Counter(requests)`.
+        #[pyo3::pyclass(name = $name, module = "pyrometer.metrics", frozen, subclass, weakref)]
         pub(crate) struct $class(crate::family_handle::FamilyHandle<$metric>);
 
         #[pyo3::pymethods]
         impl $class {
             #[new]
             #[pyo3(signature = (
-                name, documentation, labelnames = Vec::new(), namespace = String::new(),
+                name, documentation, labelnames = crate::arguments::Items::default(), namespace = String::new(),
                 subsystem = String::new(), unit = String::new(),
                 registry = crate::registry::RegistryArg::Default, _labelvalues = None, _parent = None
                 $(, $opt = $opt_default)*
@@ -35,22 +37,27 @@ macro_rules! metric_class {
                 py: pyo3::Python<'_>,
                 name: String,
                 documentation: String,
-                labelnames: Vec<String>,
+                labelnames: crate::arguments::Items<String>,
                 namespace: String,
                 subsystem: String,
                 unit: String,
                 registry: crate::registry::RegistryArg<'_>,
                 _labelvalues: Option<Vec<String>>,
-                _parent: Option<pyo3::PyRef<'_, $class>>,
+                _parent: Option<pyo3::Bound<'_, pyo3::PyAny>>,
                 $($opt: $opt_ty),*
             ) -> pyo3::PyResult<Self> {
                 use crate::family_handle::{FamilyHandle, MetricArgs};
-                if let (Some(parent), Some(values)) = (_parent, _labelvalues) {
-                    return Ok(Self(FamilyHandle::child_of(&parent.0, values)?));
+                if let Some(values) = _labelvalues {
+                    let parent = _parent.map(pyo3::Bound::unbind).or_else(crate::family_handle::take_building_parent);
+                    if let Some(parent) = parent
+                        && let Ok(parent) = parent.bind(py).cast::<$class>()
+                    {
+                        return Ok(Self(FamilyHandle::child_of(&parent.get().0, values)?));
+                    }
                 }
                 let _ = registry;
                 let mut args = MetricArgs {
-                    name, documentation, labelnames, namespace, subsystem, unit,
+                    name, documentation, labelnames: labelnames.0, namespace, subsystem, unit,
                     store_rule: pyrometer_store::Merge::Sum,
                 };
                 let options = $options(py, &mut args $(, $opt)*)?;
@@ -79,6 +86,9 @@ macro_rules! metric_class {
                 $($opt: Option<&pyo3::Bound<'_, pyo3::PyAny>>),*
             ) -> pyo3::PyResult<()> {
                 if slf.get().0.labelvalues.is_empty() {
+                    let options = pyo3::types::PyDict::new(slf.py());
+                    $(crate::metric_class::keep_option(slf.as_any(), &options, stringify!($opt), $opt)?;)*
+                    let _ = slf.get().0.construction.options.set(slf.py(), options.unbind());
                     registry.register(slf.as_any())?;
                 }
                 Ok(())
@@ -193,6 +203,23 @@ macro_rules! metric_class {
 }
 
 pub(crate) use metric_class;
+
+/// Keeps a type's keyword argument for its children's constructor as upstream passes it: as
+/// given, or upstream's default where it always passes one (`buckets`, `multiprocess_mode`).
+pub(crate) fn keep_option(
+    metric: &pyo3::Bound<'_, pyo3::PyAny>,
+    options: &pyo3::Bound<'_, pyo3::types::PyDict>,
+    name: &str,
+    given: Option<&pyo3::Bound<'_, pyo3::PyAny>>,
+) -> pyo3::PyResult<()> {
+    use pyo3::types::{PyAnyMethods, PyDictMethods};
+    match (given, name) {
+        (Some(value), _) if !value.is_none() => options.set_item(name, value),
+        (_, "buckets") => options.set_item(name, metric.getattr("DEFAULT_BUCKETS")?),
+        (_, "multiprocess_mode") => options.set_item(name, "all"),
+        _ => Ok(()),
+    }
+}
 
 /// What the registry needs of a native metric object.
 pub(crate) trait NativeMetric {

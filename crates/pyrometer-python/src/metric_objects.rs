@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use crate::arguments::float_of;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyType};
+use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 use pyrometer_core::{Exemplar, LabelSet, MetricFamily, MetricType, Sample, SampleName, Timestamp};
 
 /// The Python classes snapshots become, imported once.
@@ -110,8 +111,32 @@ fn timestamp_to_py<'py>(py: Python<'py>, classes: &Classes, timestamp: Timestamp
     }
 }
 
-/// The snapshot of a `Metric` object, or of anything with its attributes.
+/// The snapshot of a `Metric` object, or of anything with its attributes. Values are read with
+/// `float()`, as upstream's encoders read them. An error names the failing `Metric` as its last
+/// argument, as upstream's exposition re-raises it, so that a handler can tell which one failed.
 pub(crate) fn family_from_py(metric: &Bound<'_, PyAny>) -> PyResult<MetricFamily> {
+    read_family(metric).map_err(|err| naming_metric(err, metric))
+}
+
+/// `err` with `metric` appended to its `args` (after an empty message if it had none).
+fn naming_metric(err: PyErr, metric: &Bound<'_, PyAny>) -> PyErr {
+    let py = metric.py();
+    let exception = err.value(py);
+    if let Ok(args) = exception.getattr("args").and_then(|a| Ok(a.cast_into::<PyTuple>()?)) {
+        let mut items: Vec<Bound<'_, PyAny>> = args.iter().collect();
+        if items.is_empty() {
+            items.push(PyString::new(py, "").into_any());
+        }
+        items.push(metric.clone());
+        if let Ok(args) = PyTuple::new(py, items) {
+            // An exception class that refuses new args keeps its own; the error still stands.
+            let _ = exception.setattr("args", args);
+        }
+    }
+    err
+}
+
+fn read_family(metric: &Bound<'_, PyAny>) -> PyResult<MetricFamily> {
     let name: String = metric.getattr("name")?.extract()?;
     let help: String = metric.getattr("documentation")?.extract()?;
     let type_name: String = metric.getattr("type")?.extract()?;
@@ -133,7 +158,7 @@ fn sample_from_py(sample: &Bound<'_, PyAny>) -> PyResult<Sample> {
     } else {
         Some(Arc::new(Exemplar {
             labels: labels_from_py(&exemplar.getattr("labels")?)?,
-            value: exemplar.getattr("value")?.extract()?,
+            value: float_of(&exemplar.getattr("value")?)?,
             timestamp: timestamp_from_py(&exemplar.getattr("timestamp")?)?,
         }))
     };
@@ -141,7 +166,7 @@ fn sample_from_py(sample: &Bound<'_, PyAny>) -> PyResult<Sample> {
         name: SampleName::Full(name.into()),
         labels: labels_from_py(&sample.getattr("labels")?)?,
         extra_label: None,
-        value: sample.getattr("value")?.extract()?,
+        value: float_of(&sample.getattr("value")?)?,
         timestamp: timestamp_from_py(&sample.getattr("timestamp")?)?,
         exemplar,
     })

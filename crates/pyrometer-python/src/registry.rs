@@ -74,7 +74,8 @@ pub(crate) fn enable_created_metrics() {
     CREATED_ENABLED.store(true, Ordering::Relaxed);
 }
 
-/// Whether collections write `_created` samples now.
+/// Whether collections write `_created` samples now (what `metrics._use_created` reads).
+#[pyfunction]
 pub(crate) fn created_enabled() -> bool {
     CREATED_ENABLED.load(Ordering::Relaxed)
 }

@@ -5,25 +5,26 @@ use pyo3::prelude::*;
 use pyo3::types::PyString;
 use pyrometer_core::{StateSet, States};
 
+use crate::arguments::Items;
 use crate::family_handle::MetricArgs;
 use crate::metric_class::metric_class;
 
 /// The states, with upstream's checks and messages.
-fn checked_states(_py: Python<'_>, args: &mut MetricArgs, states: Option<Vec<String>>) -> PyResult<States> {
+fn checked_states(_py: Python<'_>, args: &mut MetricArgs, states: Option<Items<String>>) -> PyResult<States> {
     // Across processes, a state holds if it holds in some live process.
     args.store_rule = pyrometer_store::Merge::LiveMax;
     if args.labelnames.contains(&args.name) {
         return Err(PyValueError::new_err(format!("Overlapping labels for Enum metric: {}", args.name)));
     }
     match states {
-        Some(states) if !states.is_empty() => Ok(States::new(states)),
+        Some(Items(states)) if !states.is_empty() => Ok(States::new(states)),
         _ => Err(PyValueError::new_err(format!("No states provided for Enum metric: {}", args.name))),
     }
 }
 
 metric_class!(
     PyEnum, "Enum", StateSet, "stateset",
-    options(states: Option<Vec<String>> = None) => checked_states,
+    options(states: Option<Items<String>> = None) => checked_states,
     {
         /// Makes `state` the current state.
         fn state(&self, state: &Bound<'_, PyString>) -> PyResult<()> {

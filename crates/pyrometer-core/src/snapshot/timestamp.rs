@@ -1,5 +1,6 @@
 //! Sample and exemplar timestamps.
 
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A point in time attached to a sample or an exemplar.
@@ -31,9 +32,32 @@ impl Timestamp {
     }
 }
 
+/// The clock [`now_seconds`] reads when one was set with [`set_wall_clock`].
+static WALL_CLOCK: OnceLock<fn() -> f64> = OnceLock::new();
+
+/// Makes `clock` the wall clock of this process: what [`now_seconds`] answers from then on, and
+/// so the time of `_created` samples, of exemplars and of `set_to_current_time`. The first call
+/// wins; it returns whether this one did.
+///
+/// An embedding runtime uses it so that the library agrees with the runtime's own clock, and with
+/// a test that replaces that clock (Python's `time.time`). It is never read on an update's path:
+/// only when a series is created, reset, or stamped.
+pub fn set_wall_clock(clock: fn() -> f64) -> bool {
+    WALL_CLOCK.set(clock).is_ok()
+}
+
 /// The wall clock now, in seconds since the epoch: the value of `_created` samples.
 #[must_use]
 pub fn now_seconds() -> f64 {
+    match WALL_CLOCK.get() {
+        Some(clock) => clock(),
+        None => system_seconds(),
+    }
+}
+
+/// The operating system's wall clock, in seconds since the epoch.
+#[must_use]
+pub fn system_seconds() -> f64 {
     // A clock before 1970 is a broken clock; zero is the honest answer it allows.
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }

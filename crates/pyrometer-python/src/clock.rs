@@ -1,0 +1,17 @@
+//! The wall clock of the native code in a Python process: Python's own `time.time()`, looked up
+//! at each reading, so that a test (or freezegun) that replaces it also moves `_created`,
+//! exemplar timestamps and `set_to_current_time`, as it does upstream. Read only when a series
+//! is created, reset or stamped; never on an update's path.
+
+use pyo3::prelude::*;
+
+/// Makes Python's `time.time()` the core's wall clock.
+pub(crate) fn install() {
+    pyrometer_core::set_wall_clock(python_time);
+}
+
+fn python_time() -> f64 {
+    Python::attach(|py| -> PyResult<f64> { py.import("time")?.getattr("time")?.call0()?.extract() })
+        // A replacement that raises or returns a non-number must not fail a metric's creation.
+        .unwrap_or_else(|_| pyrometer_core::system_seconds())
+}
