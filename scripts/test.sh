@@ -9,7 +9,8 @@ venv() {
     if [ ! -x .venv/bin/python ]; then
         python3 -m venv .venv
     fi
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+        -r tests/requirements.txt -r tests/thirdparty/requirements.txt
 }
 
 # Builds the native module into .venv (release: the benchmarks use the same build).
@@ -42,6 +43,10 @@ python() {
     .venv/bin/python -m mypy.stubtest pyrometer._native
     echo "== pytest"
     .venv/bin/python -m pytest tests
+    echo "== prometheus_client's own test suite, against pyrometer"
+    .venv/bin/python tests/upstream/run.py -q
+    echo "== libraries built on prometheus_client, their own suites, with pyrometer standing in"
+    .venv/bin/python tests/thirdparty/run.py -q
 }
 
 case "$part" in

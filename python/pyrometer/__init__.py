@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         VLLMMetrics,
         get_metrics,
     )
+    from .standin import install
     from .exposition import (
         MetricsHandler,
         delete_from_gateway,
@@ -77,6 +78,8 @@ __getattr__, __dir__ = lazy_names(
             ),
             ".prometheus_registry",
         ),
+        # Standing in for prometheus_client (pyrometer.standin); not in upstream's __all__ either.
+        "install": ".standin",
     },
 )
 

@@ -12,8 +12,7 @@ from urllib.parse import parse_qs, urlparse
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from . import _native
-from .exposition import _bake_output
+from . import _native, exposition
 from .registry import REGISTRY, Collector
 
 __all__ = ("MetricsHandler", "ThreadingWSGIServer", "make_wsgi_app", "start_http_server", "start_wsgi_server")
@@ -38,7 +37,9 @@ def make_wsgi_app(registry: Collector = REGISTRY, disable_compression: bool = Fa
         elif environ["PATH_INFO"] == "/favicon.ico":
             status, headers, body = "200 OK", [], b""
         else:
-            status, headers, body = _bake_output(
+            # Looked up in `exposition` at each request, as upstream's app does, so that
+            # patching `exposition._bake_output` reaches it.
+            status, headers, body = exposition._bake_output(
                 registry,
                 environ.get("HTTP_ACCEPT"),
                 environ.get("HTTP_ACCEPT_ENCODING"),
@@ -214,7 +215,7 @@ class MetricsHandler(BaseHTTPRequestHandler):
     registry: Collector = REGISTRY
 
     def do_GET(self) -> None:
-        status, headers, body = _bake_output(
+        status, headers, body = exposition._bake_output(
             self.registry,
             self.headers.get("Accept"),
             self.headers.get("Accept-Encoding"),

@@ -6,9 +6,13 @@ span is the awaited call, not the creation of the coroutine.
 
 import functools
 import inspect
+from abc import ABCMeta
 from timeit import default_timer
 from types import TracebackType
 from typing import Any, Callable, Literal, Optional, Protocol, Tuple, Type, TypeVar, Union
+
+from . import _native
+from .decorator import FunctionMaker
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,23 +25,59 @@ class _Gauge(_Incrementable, Protocol):
     def dec(self, amount: float = 1.0) -> None: ...
 
 
+# Wrappers compiled with the decorated function's own parameters (see pyrometer.decorator): the
+# signature reads as the original's, and a call with bad arguments raises before the context is
+# entered, so it is neither timed nor counted.
+_SYNC_WRAPPER = "def _wrapper_(%(signature)s):\n    with _call_():\n        return _func_(%(shortsignature)s)\n"
+_ASYNC_WRAPPER = (
+    "async def _wrapper_(%(signature)s):\n    with _call_():\n        return await _func_(%(shortsignature)s)\n"
+)
+
+
 def decorate(make_context: Callable[[], Any], f: F) -> F:
-    """Wraps ``f`` so that each call runs inside a fresh context from ``make_context()``."""
-    if inspect.iscoroutinefunction(f):
+    """Wraps ``f`` so that each call runs inside a fresh context from ``make_context()``.
+
+    The wrapper has ``f``'s name, signature and attributes (``__wrapped__`` is ``f``); for a
+    coroutine function it is a coroutine function whose awaited call runs in the context.
+    """
+    is_async = inspect.iscoroutinefunction(f)
+    if inspect.isfunction(f):
+        try:
+            maker = FunctionMaker(f)
+            wrapper = maker.make(
+                _ASYNC_WRAPPER if is_async else _SYNC_WRAPPER, {"_call_": make_context, "_func_": f}, __wrapped__=f
+            )
+        except NameError:
+            pass  # a parameter named _func_ or _call_: wrap it the generic way below
+        else:
+            wrapper.__qualname__ = f.__qualname__
+            return wrapper  # type: ignore[no-any-return]
+    return _forwarding_wrapper(make_context, f, is_async)
+
+
+def _forwarding_wrapper(make_context: Callable[[], Any], f: F, is_async: bool) -> F:
+    """A ``*args, **kwargs`` wrapper, for callables that are not plain functions; it reports
+    ``f``'s signature as its own where ``f`` has one."""
+    wrapper: Any
+    if is_async:
 
         @functools.wraps(f)
-        async def async_wrapped(*args: Any, **kwargs: Any) -> Any:
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
             with make_context():
                 return await f(*args, **kwargs)
 
-        return async_wrapped  # type: ignore[return-value]
+    else:
 
-    @functools.wraps(f)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        with make_context():
-            return f(*args, **kwargs)
+        @functools.wraps(f)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with make_context():
+                return f(*args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+    try:
+        wrapper.__signature__ = inspect.signature(f)
+    except (TypeError, ValueError):
+        pass  # a builtin without a signature
+    return wrapper  # type: ignore[no-any-return]
 
 
 class _Decorator:
@@ -86,8 +126,12 @@ class InprogressTracker(_Decorator):
         self._gauge.dec()
 
 
-class Timer(_Decorator):
-    """Observes the duration of a block or a function, in seconds."""
+class Timer(_Decorator, metaclass=ABCMeta):
+    """Observes the duration of a block or a function, in seconds.
+
+    What ``time()`` returns is the native timer, registered as a virtual subclass, so
+    ``isinstance(h.time(), Timer)`` holds as upstream's does.
+    """
 
     def __init__(self, metric: Any, callback_name: str) -> None:
         self._metric = metric
@@ -111,3 +155,6 @@ class Timer(_Decorator):
     def labels(self, *args: Any, **kwargs: Any) -> None:
         """Times a child: for a timer made on a parent with labels."""
         self._metric = self._metric.labels(*args, **kwargs)
+
+
+Timer.register(_native.Timer)

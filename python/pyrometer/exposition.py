@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from ._http_server import (
         MetricsHandler,
         ThreadingWSGIServer,
+        _get_best_family,
+        _get_ssl_ctx,
+        _SilentHandler,
         make_wsgi_app,
         start_http_server,
         start_wsgi_server,
@@ -30,6 +33,11 @@ if TYPE_CHECKING:
         SNAPPY_AVAILABLE,
         CompressionType,
         PushHandler,
+        _compress_payload,
+        _escape_grouping_key,
+        _make_handler,
+        _PrometheusRedirectHandler,
+        _use_gateway,
         basic_auth_handler,
         default_handler,
         delete_from_gateway,
@@ -58,7 +66,17 @@ __all__ = (
     "write_to_textfile",
 )
 
-_HTTP_SERVER = ("MetricsHandler", "ThreadingWSGIServer", "make_wsgi_app", "start_http_server", "start_wsgi_server")
+# The private helpers are upstream's too, reached by code that builds its own server or push.
+_HTTP_SERVER = (
+    "MetricsHandler",
+    "ThreadingWSGIServer",
+    "make_wsgi_app",
+    "start_http_server",
+    "start_wsgi_server",
+    "_SilentHandler",
+    "_get_best_family",
+    "_get_ssl_ctx",
+)
 _PUSHGATEWAY = (
     "SNAPPY_AVAILABLE",
     "CompressionType",
@@ -71,6 +89,11 @@ _PUSHGATEWAY = (
     "push_to_gateway",
     "pushadd_to_gateway",
     "tls_auth_handler",
+    "_PrometheusRedirectHandler",
+    "_compress_payload",
+    "_escape_grouping_key",
+    "_make_handler",
+    "_use_gateway",
 )
 __getattr__, __dir__ = lazy_names(
     globals(),
@@ -78,6 +101,9 @@ __getattr__, __dir__ = lazy_names(
         **dict.fromkeys(_HTTP_SERVER, "._http_server"),
         **dict.fromkeys(_PUSHGATEWAY, "._pushgateway"),
         "make_asgi_app": ".asgi",
+        # Standard-library names exporters import from here, as upstream's module has them.
+        "make_server": "wsgiref.simple_server",
+        "parse_qs": "urllib.parse",
     },
 )
 

@@ -12,10 +12,17 @@ import os
 from typing import Iterable, List, Optional
 
 from . import _native
+from .metrics import Gauge as Gauge
 from .metrics_core import Metric
+from .mmap_dict import MmapedDict as MmapedDict
 from .registry import CollectorRegistry
+from .samples import Sample as Sample
+from .utils import floatToGoString as floatToGoString
 
 __all__ = ("MultiProcessCollector", "mark_process_dead")
+
+# The gauge modes whose series leave with their process.
+_LIVE_GAUGE_MULTIPROCESS_MODES = {"liveall", "livemin", "livemax", "livesum", "livemostrecent"}
 
 
 class MultiProcessCollector(_native.MultiProcessCollector):
@@ -26,17 +33,30 @@ class MultiProcessCollector(_native.MultiProcessCollector):
     def __init__(self, registry: Optional[CollectorRegistry], path: Optional[str] = None) -> None:
         if registry:
             registry.register(self)
+            # prometheus_client's own *.db files in the same directory are read, or reported:
+            # never dropped silently.
+            from ._upstream_files import UpstreamFiles
+
+            directory = path or os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
+            registry.register(UpstreamFiles(self, directory or "."))
 
     @staticmethod
     def merge(files: Iterable[str], accumulate: bool = True) -> Iterable[Metric]:
-        """prometheus_client's merge of its own ``*.db`` files; pyrometer's store has no such files."""
-        raise NotImplementedError("pyrometer's store merges by directory: use MultiProcessCollector(registry, path)")
+        """The metrics of prometheus_client's own ``*.db`` files, merged by its rules (files
+        that have gone are skipped). pyrometer's store has no such files: its processes are
+        merged by directory, by collecting."""
+        from . import _upstream_files
+
+        return _upstream_files.merge(files, accumulate)
 
 
 def mark_process_dead(pid: int, path: Optional[str] = None) -> None:
-    """Accepted for compatibility: a dead process's file is found by its released lock and merged
-    at the next scrape. This merges now any that are already dead."""
+    """Merges now the files of processes that are dead. A real process needs no marking: its
+    file is found by its released lock and merged at the next scrape anyway. A process this one
+    stands in for (``values.ValueClass = MultiProcessValue(lambda: pid)``) is taken for dead
+    from now on, as upstream's ``mark_process_dead`` has it."""
     path = path or os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
+    _native.retire_process(str(pid), path)
     if path and os.path.isdir(path):
         _native.MultiProcessCollector(None, path).reap()
 

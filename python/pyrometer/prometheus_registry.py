@@ -10,7 +10,24 @@ OpenTelemetry backend exports the registry over OTLP on an interval.
 
 Registering the same spec twice returns the same collector, so that modules which declare their
 metrics at import time can be imported again; a different spec under a taken name is an error
-that shows both.
+that shows both. Reads never create a series: a label set never written reads as zero.
+
+A layer's metrics stay in its ``CollectorRegistry`` while they are in the layer: one
+unregistered under it (``registry.unregister(...)``, as vLLM does before declaring its metrics
+again) is registered again at the next declaration, scrape or ``collect_all`` through the layer,
+and at the latest a second later by a write; if its names have been taken since, that write
+raises ``DuplicateTimeseries``. A collector the layer gave up (:meth:`MetricsRegistry.unregister`,
+:meth:`MetricsRegistry.reset_instance`) raises ``ValueError`` on every write.
+
+Processes. :meth:`MetricsRegistry.get_instance` is one layer per process, and a forked child
+keeps its parent's (so :func:`get_metrics` declares nothing twice). In the child, the StatsD
+and OTLP backends start again (what the parent had buffered is the parent's to send); in
+multiprocess mode, every collector whose native metric holds series made before the fork gets a
+new one, so that the child writes its own file of the store: what the parent counted stays in
+the parent's file, counted once, and per-process gauge modes see each child. Children export
+nothing over OTLP in multiprocess mode: the process that made the layer exports every process's
+series merged. A directory :meth:`MetricsRegistry.setup_multiprocess` makes belongs to the
+process that made it and is removed when that process exits, never by a child.
 
 The collector classes here share names with prometheus_client's metric classes but not their
 API; ``pyrometer`` re-exports only the names that do not clash (``MetricsRegistry``,
@@ -21,15 +38,34 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import tempfile
 import threading
 import time
-from abc import ABC, abstractmethod
-from dataclasses import dataclass, field, fields
+import weakref
+from dataclasses import fields, replace
 from enum import Enum
 from typing import Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
-from . import _native
+from . import _native, values
+from ._layer_collectors import (
+    COLLECTORS,
+    RETIRED,
+    Counter,
+    Gauge,
+    Histogram,
+    HistogramBucket,
+    Info,
+    MetricCollector,
+    MetricSpec,
+    MetricType,
+    MetricValue,
+    RateLimitedGauge,
+    SampledCounter,
+    Summary,
+    _Backends,
+    _Guard,
+)
 from .exposition import CONTENT_TYPE_LATEST, generate_latest
 from .registry import REGISTRY, CollectorRegistry
 
@@ -52,18 +88,6 @@ __all__ = (
     "get_metrics",
 )
 
-Labels = Optional[Mapping[str, str]]
-
-
-class MetricType(Enum):
-    """The kinds of metric a spec can declare."""
-
-    COUNTER = "counter"
-    GAUGE = "gauge"
-    HISTOGRAM = "histogram"
-    SUMMARY = "summary"
-    INFO = "info"
-
 
 class MetricsBackend(Enum):
     """Where a registry's metrics go. Values are always kept in process (and scrapable); StatsD
@@ -74,396 +98,75 @@ class MetricsBackend(Enum):
     OPENTELEMETRY = "opentelemetry"
 
 
-@dataclass(frozen=True)
-class MetricSpec:
-    """What a metric is: its name parts, help, label names and type-specific settings.
-
-    ``max_series`` bounds the label sets of the metric (beyond it they fold into one overflow
-    series); ``multiprocess_mode`` is a gauge's, as in prometheus_client.
-    """
-
-    name: str
-    description: str = ""
-    labels: Tuple[str, ...] = ()
-    namespace: str = ""
-    subsystem: str = ""
-    buckets: Optional[Tuple[float, ...]] = None
-    metric_type: MetricType = MetricType.COUNTER
-    unit: str = ""
-    multiprocess_mode: str = "all"
-    max_series: Optional[int] = None
-    quantiles: Tuple[float, ...] = (0.5, 0.9, 0.99)
-    max_age_seconds: float = 600.0
-    max_samples: int = 2048
-
-    def __post_init__(self) -> None:
-        # Lists are accepted and kept as tuples, so that specs compare and hash by value.
-        object.__setattr__(self, "labels", tuple(self.labels))
-        if self.buckets is not None:
-            object.__setattr__(self, "buckets", tuple(float(b) for b in self.buckets))
-        object.__setattr__(self, "quantiles", tuple(float(q) for q in self.quantiles))
-
-    def full_name(self) -> str:
-        """``namespace_subsystem_name``, leaving out the parts that are empty."""
-        return "_".join(part for part in (self.namespace, self.subsystem, self.name) if part)
-
-
-@dataclass
-class MetricValue:
-    """One sample of a collector: what :meth:`MetricsRegistry.collect_all` returns."""
-
-    name: str
-    value: float
-    labels: Dict[str, str] = field(default_factory=dict)
-    metric_type: MetricType = MetricType.COUNTER
-    timestamp: float = field(default_factory=time.time)
-
-
-@dataclass(frozen=True)
-class HistogramBucket:
-    """A histogram bucket: observations less than or equal to ``upper_bound`` (cumulative)."""
-
-    upper_bound: float
-    count: float
-
-
-class _Backends:
-    """What a collector ships its updates to besides its native metric."""
-
-    def __init__(self, statsd: Optional[_native.StatsdClient] = None) -> None:
-        self.statsd = statsd
-
-
-_NO_BACKENDS = _Backends()
-
-
-class MetricCollector(ABC):
-    """A metric built from a spec. Labels are given as a dict of every label name to its value
-    (``None`` for a metric without labels)."""
-
-    spec: MetricSpec
-    _metric: Any
-    #: The native metric class the values live in.
-    _native_class: ClassVar[Any]
-    #: The sample `get_all` reports: the total, the value, or the count of observations.
-    _primary_suffix: ClassVar[str] = ""
-
-    def __init__(self, spec: MetricSpec, _backends: Optional[_Backends] = None) -> None:
-        self.spec = spec
-        self._statsd = (_backends or _NO_BACKENDS).statsd
-        self._statsd_name = spec.full_name()
-        self._metric = self._native_class(
-            spec.name,
-            spec.description,
-            spec.labels,
-            spec.namespace,
-            spec.subsystem,
-            spec.unit,
-            registry=None,
-            **self._native_options(),
-        )
-        if spec.max_series is not None:
-            self._metric.set_series_limit(spec.max_series)
-
-    def _native_options(self) -> Dict[str, Any]:
-        """The native class's own constructor arguments (buckets, mode...)."""
-        return {}
-
-    def _tags(self, child: Any) -> Optional[Dict[str, str]]:
-        """The StatsD tags of a child: its own label values, so that a label set folded into
-        the overflow series is sent folded too."""
-        return dict(zip(self.spec.labels, child._labelvalues)) if self.spec.labels else None
-
-    def _child(self, labels: Labels) -> Any:
-        if not self.spec.labels:
-            if labels:
-                raise ValueError(f"{self.spec.full_name()} has no labels, got {dict(labels)!r}")
-            return self._metric
-        if labels is None:
-            raise ValueError(f"{self.spec.full_name()} needs labels {list(self.spec.labels)!r}")
-        return self._metric.labels(**labels)
-
-    @abstractmethod
-    def increment(self, value: float = 1.0, labels: Labels = None) -> None:
-        """Adds ``value``."""
-
-    @abstractmethod
-    def set(self, value: float, labels: Labels = None) -> None:
-        """Sets the value."""
-
-    @abstractmethod
-    def observe(self, value: float, labels: Labels = None) -> None:
-        """Records an observation."""
-
-    @abstractmethod
-    def get(self, labels: Labels = None) -> float:
-        """The current value (a histogram's or summary's count)."""
-
-    def get_all(self) -> Dict[Tuple[str, ...], float]:
-        """Every series' value (a counter's total, a histogram's or summary's count), by label
-        values in label-name order."""
-        return self._values_by_labels(self._primary_suffix)
-
-    def samples(self) -> List[MetricValue]:
-        """Every sample the metric exposes now."""
-        metric_type = self.spec.metric_type
-        return [
-            MetricValue(sample.name, sample.value, dict(sample.labels), metric_type)
-            for family in self._metric.collect()
-            for sample in family.samples
-        ]
-
-    def _values_by_labels(self, suffix: str) -> Dict[Tuple[str, ...], float]:
-        out: Dict[Tuple[str, ...], float] = {}
-        for family in self._metric.collect():
-            for sample in family.samples:
-                if sample.name == family.name + suffix:
-                    out[tuple(sample.labels[name] for name in self.spec.labels)] = sample.value
-        return out
-
-    def _sample(self, suffix: str, labels: Labels) -> float:
-        key = tuple((labels or {})[name] for name in self.spec.labels) if self.spec.labels else ()
-        return self._values_by_labels(suffix).get(key, 0.0)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.spec!r})"
-
-
-class Counter(MetricCollector):
-    """A total that only goes up."""
-
-    _native_class: ClassVar[Any] = _native.Counter
-    _primary_suffix = "_total"
-
-    def increment(self, value: float = 1.0, labels: Labels = None) -> None:
-        child = self._child(labels)
-        child.inc(value)
-        if self._statsd is not None:
-            self._statsd.count(self._statsd_name, value, self._tags(child))
-
-    def set(self, value: float, labels: Labels = None) -> None:
-        """Raises the total to ``value``; a counter cannot go down, so a lower value is an error."""
-        current = self.get(labels)
-        if value < current:
-            raise ValueError(f"{self.spec.full_name()} is a counter: it cannot go down from {current} to {value}")
-        if value > current:
-            self.increment(value - current, labels)
-
-    def observe(self, value: float, labels: Labels = None) -> None:
-        """Adds ``value``, as :meth:`increment`."""
-        self.increment(value, labels)
-
-    def get(self, labels: Labels = None) -> float:
-        return float(self._child(labels)._get())
-
-
-class SampledCounter(Counter):
-    """A counter for very hot paths: it records each increment with probability ``sample_rate``,
-    scaled by ``1 / sample_rate``, so the total is an unbiased estimate. StatsD lines carry the
-    rate (``|@0.1``) for the server to scale."""
-
-    def __init__(self, spec: MetricSpec, sample_rate: float = 0.1, _backends: Optional[_Backends] = None) -> None:
-        self.sample_rate = sample_rate
-        super().__init__(spec, _backends)
-
-    _native_class = _native.SampledCounter
-
-    def _native_options(self) -> Dict[str, Any]:
-        return {"sample_rate": self.sample_rate}
-
-    def increment(self, value: float = 1.0, labels: Labels = None) -> None:
-        child = self._child(labels)
-        child.inc(value)
-        if self._statsd is not None:
-            self._statsd.count(self._statsd_name, value, self._tags(child), self.sample_rate)
-
-
-class Gauge(MetricCollector):
-    """A value that goes up and down."""
-
-    _native_class: ClassVar[Any] = _native.Gauge
-
-    def _native_options(self) -> Dict[str, Any]:
-        return {"multiprocess_mode": self.spec.multiprocess_mode}
-
-    def _ship(self, child: Any) -> None:
-        if self._statsd is not None:
-            self._statsd.gauge(self._statsd_name, child._get(), self._tags(child))
-
-    def increment(self, value: float = 1.0, labels: Labels = None) -> None:
-        child = self._child(labels)
-        child.inc(value)
-        self._ship(child)
-
-    def decrement(self, value: float = 1.0, labels: Labels = None) -> None:
-        """Subtracts ``value``."""
-        child = self._child(labels)
-        child.dec(value)
-        self._ship(child)
-
-    def set(self, value: float, labels: Labels = None) -> None:
-        child = self._child(labels)
-        child.set(value)
-        self._ship(child)
-
-    def observe(self, value: float, labels: Labels = None) -> None:
-        """Sets the value, as :meth:`set`."""
-        self.set(value, labels)
-
-    def get(self, labels: Labels = None) -> float:
-        return float(self._child(labels)._get())
-
-
-class RateLimitedGauge(Gauge):
-    """A gauge written far more often than anyone needs it sent: every write is kept (a scrape
-    always reads the latest value, in this process or, in multiprocess mode, in its file), and
-    what leaves the process, a StatsD line, goes at most once per ``min_interval`` seconds, the
-    latest value at the next flush or at exit."""
-
-    def __init__(self, spec: MetricSpec, min_interval: float = 1.0, _backends: Optional[_Backends] = None) -> None:
-        if not min_interval >= 0:
-            raise ValueError(f"min_interval must be >= 0, got {min_interval}")
-        self.min_interval = min_interval
-        super().__init__(spec, _backends)
-
-    def _ship(self, child: Any) -> None:
-        if self._statsd is not None:
-            self._statsd.gauge(self._statsd_name, child._get(), self._tags(child), self.min_interval)
-
-
-class _Observations(MetricCollector):
-    """What histograms and summaries share: observations, their count and their sum."""
-
-    _primary_suffix = "_count"
-
-    def increment(self, value: float = 1.0, labels: Labels = None) -> None:
-        """Records ``value`` as an observation."""
-        self.observe(value, labels)
-
-    def set(self, value: float, labels: Labels = None) -> None:
-        """Observations have no value to set."""
-        kind = type(self).__name__.lower()
-        raise TypeError(f"{self.spec.full_name()} is a {kind}: observe values instead of setting one")
-
-    def observe(self, value: float, labels: Labels = None) -> None:
-        child = self._child(labels)
-        child.observe(value)
-        if self._statsd is not None:
-            self._statsd.observe(self._statsd_name, value, self._tags(child))
-
-    def get(self, labels: Labels = None) -> float:
-        """The number of observations."""
-        return self._sample("_count", labels)
-
-    def get_sum(self, labels: Labels = None) -> float:
-        """The sum of the observations."""
-        return self._sample("_sum", labels)
-
-
-class Histogram(_Observations):
-    """Observations counted in buckets (``spec.buckets``, or prometheus_client's defaults)."""
-
-    _native_class = _native.Histogram
-
-    def _native_options(self) -> Dict[str, Any]:
-        return {} if self.spec.buckets is None else {"buckets": self.spec.buckets}
-
-    def get_buckets(self, labels: Labels = None) -> List[HistogramBucket]:
-        """The cumulative buckets, ``+Inf`` last."""
-        key = tuple((labels or {})[name] for name in self.spec.labels)
-        out = []
-        for family in self._metric.collect():
-            for sample in family.samples:
-                if sample.name != family.name + "_bucket":
-                    continue
-                if tuple(sample.labels[name] for name in self.spec.labels) == key:
-                    out.append(HistogramBucket(float(sample.labels["le"]), sample.value))
-        return out
-
-
-class Summary(_Observations):
-    """Observations with their count, sum and quantiles over a sliding window of
-    ``max_age_seconds`` (quantiles within 1% of the exact ones; memory bounded by
-    ``max_samples`` bins per age bucket). In multiprocess mode, count and sum merge across
-    processes, and the exposed quantiles are those of every live process's observations in the
-    window (sketches merge by adding bins); ``get_quantile`` answers for this process alone."""
-
-    _native_class = _native.Summary
-
-    def __init__(
-        self,
-        spec: MetricSpec,
-        max_age_seconds: Optional[float] = None,
-        max_samples: Optional[int] = None,
-        _backends: Optional[_Backends] = None,
-    ) -> None:
-        self.max_age_seconds = spec.max_age_seconds if max_age_seconds is None else max_age_seconds
-        self.max_samples = spec.max_samples if max_samples is None else max_samples
-        super().__init__(spec, _backends)
-
-    def _native_options(self) -> Dict[str, Any]:
-        return {
-            "quantiles": self.spec.quantiles,
-            "max_age_seconds": self.max_age_seconds,
-            "max_samples": self.max_samples,
-        }
-
-    def get_quantile(self, quantile: float, labels: Labels = None) -> Optional[float]:
-        """The ``quantile`` (0 to 1) of the observations in the window; ``None`` when it is empty."""
-        result: Optional[float] = self._child(labels).quantile(quantile)
-        return result
-
-
-class Info(MetricCollector):
-    """Constant key-value pairs, exposed as a ``_info`` metric with value 1."""
-
-    _native_class = _native.Info
-    _primary_suffix = "_info"
-
-    def info(self, pairs: Mapping[str, str], labels: Labels = None) -> None:
-        """Sets the pairs."""
-        self._child(labels).info(dict(pairs))
-
-    def increment(self, value: float = 1.0, labels: Labels = None) -> None:
-        """An info has no value to add to."""
-        raise TypeError(f"{self.spec.full_name()} is an info: set its pairs with info()")
-
-    def set(self, value: float, labels: Labels = None) -> None:
-        """An info has no value to set: use :meth:`info`."""
-        raise TypeError(f"{self.spec.full_name()} is an info: set its pairs with info()")
-
-    def observe(self, value: float, labels: Labels = None) -> None:
-        """An info takes no observations."""
-        raise TypeError(f"{self.spec.full_name()} is an info: set its pairs with info()")
-
-    def get(self, labels: Labels = None) -> float:
-        """1 once pairs are set."""
-        return self._sample("_info", labels) if self.samples() else 0.0
-
-
-_COLLECTORS: Dict[MetricType, Type[MetricCollector]] = {
-    MetricType.COUNTER: Counter,
-    MetricType.GAUGE: Gauge,
-    MetricType.HISTOGRAM: Histogram,
-    MetricType.SUMMARY: Summary,
-    MetricType.INFO: Info,
+BackendArg = Union[MetricsBackend, Iterable[MetricsBackend]]
+
+# What a family's type is among the spec types, for collect_all: the text format shows state
+# sets, enums and untyped metrics as gauges, and gauge histograms as histograms.
+_FAMILY_TYPES = {
+    "counter": MetricType.COUNTER,
+    "gauge": MetricType.GAUGE,
+    "histogram": MetricType.HISTOGRAM,
+    "gaugehistogram": MetricType.HISTOGRAM,
+    "summary": MetricType.SUMMARY,
+    "info": MetricType.INFO,
 }
 
-BackendArg = Union[MetricsBackend, Iterable[MetricsBackend]]
+_monotonic = time.monotonic
+
+
+class _RegistrationGuard(_Guard):
+    """The guard of a layer's collectors: at most once per ``interval`` seconds, a write has the
+    layer register again the metrics that were unregistered under it."""
+
+    interval = 1.0
+
+    def __init__(self, layer: "MetricsRegistry") -> None:
+        self._layer = weakref.ref(layer)
+        self.due = _monotonic() + self.interval
+
+    def check(self, collector: MetricCollector) -> None:
+        layer = self._layer()
+        if layer is None:
+            self.due = float("inf")
+        else:
+            layer._ensure_registered()
+
+
+def _backend_set(backend: BackendArg) -> frozenset[MetricsBackend]:
+    return frozenset([backend] if isinstance(backend, MetricsBackend) else backend)
+
+
+def _directory_variable() -> Optional[str]:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
 
 
 class MetricsRegistry:
     """Specs to collectors, one per full name, exposed together and shipped to every backend.
 
-    ``backend`` is one :class:`MetricsBackend` or several. The StatsD backend sends to
-    ``statsd_host:statsd_port`` (``STATSD_HOST``/``STATSD_PORT`` by default); the OpenTelemetry
-    backend exports to ``otlp_endpoint`` (``OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`` or
-    ``OTEL_EXPORTER_OTLP_ENDPOINT`` + ``/v1/metrics``) every ``export_interval`` seconds.
+    ``backend`` is one :class:`MetricsBackend` or several; ``registry`` is the
+    ``CollectorRegistry`` the metrics go in (the default ``REGISTRY`` unless given).
     ``default_max_series`` bounds the label sets of every metric whose spec sets no limit.
+
+    The StatsD backend sends to ``statsd_host:statsd_port`` (``STATSD_HOST``/``STATSD_PORT``
+    by default), names prefixed with ``statsd_prefix`` and a dot (dots around the prefix are
+    dropped, so ``"app."`` gives ``app.requests``); a name's ``:`` and other characters StatsD
+    does not take become ``_``. With ``dogstatsd`` (the default) labels travel as tags; in plain
+    StatsD (``dogstatsd=False``) they have nowhere to go but the name: their values, in
+    label-name order, become one name segment each (``requests.GET.200``) after characters
+    other than ASCII letters, digits, ``_`` and ``-`` (a ``.`` included) become ``_``, an empty
+    value ``_``; plain StatsD has no tags, so ``statsd_tags`` is an error there.
+
+    The OpenTelemetry backend exports to ``otlp_endpoint`` (``OTEL_EXPORTER_OTLP_METRICS_ENDPOINT``
+    or ``OTEL_EXPORTER_OTLP_ENDPOINT`` + ``/v1/metrics``) every ``export_interval`` seconds, each
+    request within ``otlp_timeout`` seconds and retried up to ``otlp_max_retries`` times.
+
+    When ``pyrometer.values`` is in multiprocess mode already (``PROMETHEUS_MULTIPROC_DIR`` set
+    at import), a new layer scrapes every process's series merged, as after
+    :meth:`setup_multiprocess`.
     """
 
-    _instances: ClassVar[Dict[int, "MetricsRegistry"]] = {}
-    _instances_lock: ClassVar[threading.Lock] = threading.Lock()
+    _instance: ClassVar[Optional["MetricsRegistry"]] = None
+    _instance_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(
         self,
@@ -482,131 +185,194 @@ class MetricsRegistry:
         otlp_headers: Optional[Mapping[str, str]] = None,
         export_interval: float = 60.0,
         resource_attributes: Optional[Mapping[str, str]] = None,
+        otlp_timeout: float = 10.0,
+        otlp_max_retries: int = 5,
     ) -> None:
-        self.backends = frozenset([backend] if isinstance(backend, MetricsBackend) else backend)
+        self.backends = _backend_set(backend)
         if not self.backends:
             raise ValueError("a MetricsRegistry needs at least one backend")
         if default_max_series is not None and default_max_series < 1:
             raise ValueError(f"default_max_series must be at least 1, got {default_max_series}")
+        if statsd_tags and not dogstatsd:
+            raise ValueError("statsd_tags need DogStatsD (dogstatsd=True): plain StatsD lines carry no tags")
         self.registry: CollectorRegistry = REGISTRY if registry is None else registry
         self.default_max_series = default_max_series
         self._lock = threading.RLock()
         self._collectors: Dict[str, MetricCollector] = {}
         # The extra arguments each collector was made with (a sampled counter's rate...).
         self._options: Dict[str, Dict[str, Any]] = {}
+        self._guard = _RegistrationGuard(self)
         self._multiprocess_dir: Optional[str] = None
         self._merged: Optional[CollectorRegistry] = None
-        self._temporary_dir: Optional[tempfile.TemporaryDirectory[str]] = None
-        statsd = None
+        self._statsd_settings: Optional[Dict[str, Any]] = None
         if MetricsBackend.STATSD in self.backends:
-            statsd = _native.StatsdClient(
-                statsd_host or os.environ.get("STATSD_HOST", "localhost"),
-                int(statsd_port or os.environ.get("STATSD_PORT", "8125")),
-                prefix=statsd_prefix,
-                tags=dict(statsd_tags or {}),
-                dogstatsd=dogstatsd,
-                max_packet_size=max_packet_size,
-                flush_interval=flush_interval,
-            )
-        self._backends = _Backends(statsd)
+            self._statsd_settings = {
+                "host": statsd_host or os.environ.get("STATSD_HOST", "localhost"),
+                "port": int(statsd_port or os.environ.get("STATSD_PORT", "8125")),
+                "prefix": statsd_prefix.strip("."),
+                "tags": dict(statsd_tags or {}),
+                "dogstatsd": dogstatsd,
+                "max_packet_size": max_packet_size,
+                "flush_interval": flush_interval,
+            }
+        self._backends = _Backends(self._new_statsd(), plain=not dogstatsd)
         self._otlp: Any = None
-        self._otlp_settings = (
-            _otlp_endpoint(otlp_endpoint),
-            export_interval,
-            dict(resource_attributes or {"service.name": "pyrometer"}),
-            dict(otlp_headers or {}),
-        )
+        self._otlp_settings: Dict[str, Any] = {
+            "endpoint": _otlp_endpoint(otlp_endpoint),
+            "interval": export_interval,
+            "resource": dict(resource_attributes or {"service.name": "pyrometer"}),
+            "headers": dict(otlp_headers or {}),
+            "timeout": otlp_timeout,
+            "max_retries": otlp_max_retries,
+        }
+        path = _directory_variable()
+        if getattr(values.ValueClass, "_multiprocess", False) and path is not None and os.path.isdir(path):
+            self._use_multiprocess(path)
         if MetricsBackend.OPENTELEMETRY in self.backends:
             self._start_otlp()
-        atexit.register(self.close)
+        _LAYERS.add(self)
+
+    def _new_statsd(self) -> Optional[_native.StatsdClient]:
+        if self._statsd_settings is None:
+            return None
+        settings = dict(self._statsd_settings)
+        return _native.StatsdClient(settings.pop("host"), settings.pop("port"), **settings)
 
     def _start_otlp(self) -> None:
         if self._otlp is not None:
             self._otlp.close()
-        endpoint, interval, resource, headers = self._otlp_settings
-        self._otlp = _native.OtlpExporter(
-            self._scrape_registry(), endpoint, interval=interval, resource=resource, headers=headers
-        )
+        settings = dict(self._otlp_settings)
+        self._otlp = _native.OtlpExporter(self._scrape_registry(), settings.pop("endpoint"), **settings)
 
     @classmethod
-    def get_instance(cls, backend: Optional[BackendArg] = None) -> "MetricsRegistry":
-        """This process's registry, made on first call (with ``backend``, Prometheus by
-        default). A forked child gets a registry of its own."""
-        pid = os.getpid()
-        with cls._instances_lock:
-            instance = cls._instances.get(pid)
+    def get_instance(
+        cls, backend: Optional[BackendArg] = None, *, registry: Optional[CollectorRegistry] = None
+    ) -> "MetricsRegistry":
+        """This process's layer, made on first call (with ``backend``, Prometheus by default,
+        on ``registry``, the default ``REGISTRY`` by default). A forked child keeps its
+        parent's (see the module documentation); asking for other backends or another registry
+        than the layer has is an error."""
+        with MetricsRegistry._instance_lock:
+            instance = MetricsRegistry._instance
             if instance is None:
-                instance = cls(MetricsBackend.PROMETHEUS if backend is None else backend)
-                cls._instances = {pid: instance}
-            elif backend is not None:
-                wanted = frozenset([backend] if isinstance(backend, MetricsBackend) else backend)
-                if wanted != instance.backends:
-                    names = sorted(b.value for b in instance.backends)
-                    raise ValueError(f"this process's MetricsRegistry already exists with backends {names}")
-            return instance
+                instance = cls(MetricsBackend.PROMETHEUS if backend is None else backend, registry=registry)
+                MetricsRegistry._instance = instance
+                return instance
+        if backend is not None and _backend_set(backend) != instance.backends:
+            names = sorted(b.value for b in instance.backends)
+            raise ValueError(f"this process's MetricsRegistry already exists with backends {names}")
+        if registry is not None and registry is not instance.registry:
+            raise ValueError("this process's MetricsRegistry already exists on another CollectorRegistry")
+        return instance
+
+    @classmethod
+    def reset_instance(cls) -> None:
+        """Forgets this process's layer, for tests: its backends are flushed and closed, its
+        metrics unregistered from its ``CollectorRegistry`` and its collectors given up (their
+        writes raise), so that the next :meth:`get_instance` and :func:`get_metrics` start
+        afresh. Multiprocess mode, once on, stays on."""
+        with MetricsRegistry._instance_lock:
+            instance, MetricsRegistry._instance = MetricsRegistry._instance, None
+        if instance is not None:
+            instance.close()
+            with instance._lock:
+                for name in list(instance._collectors):
+                    instance.unregister(name)
 
     def setup_multiprocess(self) -> str:
         """Turns on multiprocess mode for the metrics created from now on: their series go to
-        ``PROMETHEUS_MULTIPROC_DIR`` (a new temporary directory, set in the environment for
-        the workers to come, if it is unset), and exposition merges every process's series.
-        Returns the directory."""
+        ``PROMETHEUS_MULTIPROC_DIR``, and exposition merges every process's series. Returns the
+        directory.
+
+        If the variable is unset, a new temporary directory is made and set in the environment
+        for the workers to come; it belongs to this process, which removes it when it exits
+        (children never do). A directory the variable names is never removed. Once on, calling
+        again returns the same directory."""
         with self._lock:
+            if self._multiprocess_dir is not None:
+                return self._multiprocess_dir
             if self._collectors:
                 raise RuntimeError("setup_multiprocess() must come before any metric is registered")
-            path = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir")
+            path = _directory_variable()
             if path is None:
-                self._temporary_dir = tempfile.TemporaryDirectory(prefix="pyrometer-multiproc-")
-                path = self._temporary_dir.name
+                path = tempfile.mkdtemp(prefix="pyrometer-multiproc-")
+                _OWNED_DIRECTORIES.append((path, os.getpid()))
                 os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
             elif not os.path.isdir(path):
                 raise ValueError(f"PROMETHEUS_MULTIPROC_DIR {path!r} is not a directory")
-            self._multiprocess_dir = path
-            from .multiprocess import MultiProcessCollector
-
-            self._merged = CollectorRegistry()
-            MultiProcessCollector(self._merged, path)
+            # The mode was chosen at import from the environment, as upstream's is; metrics made
+            # from now on write to the store.
+            if not getattr(values.ValueClass, "_multiprocess", False):
+                values.ValueClass = values.MultiProcessValue()
+            self._use_multiprocess(path)
             if self._otlp is not None:
                 self._start_otlp()
             return path
 
+    def _use_multiprocess(self, path: str) -> None:
+        from .multiprocess import MultiProcessCollector
+
+        self._multiprocess_dir = path
+        self._merged = CollectorRegistry()
+        MultiProcessCollector(self._merged, path)
+
     @property
     def multiprocess(self) -> bool:
-        """Whether :meth:`setup_multiprocess` was called."""
+        """Whether scrapes merge every process's series (:meth:`setup_multiprocess`)."""
         return self._multiprocess_dir is not None
 
     def register(
         self, spec: MetricSpec, collector_class: Optional[Type[MetricCollector]] = None, **options: Any
     ) -> MetricCollector:
         """The collector for ``spec``: made and registered the first time, the same one for an
-        identical spec after. A different spec (or collector class, or options) under the same
-        full name raises ``ValueError`` naming both."""
-        cls = collector_class or _COLLECTORS[spec.metric_type]
+        identical spec after (registered again if it was unregistered under the layer). A
+        different spec (or collector class, or options) under the same full name raises
+        ``ValueError`` naming both."""
+        cls = collector_class or COLLECTORS[spec.metric_type]
         full_name = spec.full_name()
         with self._lock:
             existing = self._collectors.get(full_name)
             if existing is not None:
                 differences = _differences(existing, self._options[full_name], spec, cls, options)
-                if not differences:
-                    return existing
-                raise ValueError(
-                    f"metric {full_name!r} is already registered as {type(existing).__name__}"
-                    f"({existing.spec.description!r}, labels={list(existing.spec.labels)}); "
-                    f"the new definition differs in {'; '.join(differences)}"
-                )
+                if differences:
+                    raise ValueError(
+                        f"metric {full_name!r} is already registered as {type(existing).__name__}"
+                        f"({existing.spec.description!r}, labels={list(existing.spec.labels)}); "
+                        f"the new definition differs in {'; '.join(differences)}"
+                    )
+                if existing._metric not in self.registry._collector_to_names:
+                    self.registry.register(existing._metric)
+                return existing
             collector = cls(spec, _backends=self._backends, **options)
             if spec.max_series is None and self.default_max_series is not None:
+                collector._series_limit = self.default_max_series
                 collector._metric.set_series_limit(self.default_max_series)
             self.registry.register(collector._metric)
+            collector._guard = self._guard
             self._collectors[full_name] = collector
             self._options[full_name] = options
             return collector
 
     def unregister(self, name: str) -> None:
-        """Removes the metric with this full name; ``KeyError`` if there is none."""
+        """Removes the metric with this full name; ``KeyError`` if there is none. Its collector
+        raises ``ValueError`` on every write from now on."""
         with self._lock:
             collector = self._collectors.pop(name)
             del self._options[name]
-            self.registry.unregister(collector._metric)
+            collector._guard = RETIRED
+            try:
+                self.registry.unregister(collector._metric)
+            except KeyError:
+                pass  # unregistered under the layer already
+
+    def _ensure_registered(self) -> None:
+        """Registers again the metrics that were unregistered under the layer."""
+        with self._lock:
+            registered = self.registry._collector_to_names
+            for collector in self._collectors.values():
+                if collector._metric not in registered:
+                    self.registry.register(collector._metric)
+            self._guard.due = _monotonic() + self._guard.interval
 
     def get(self, name: str) -> Optional[MetricCollector]:
         """The collector with this full name, if registered."""
@@ -700,14 +466,23 @@ class MetricsRegistry:
 
     def rate_limited_gauge(self, spec: MetricSpec, min_interval: float = 1.0) -> RateLimitedGauge:
         """A :class:`RateLimitedGauge`, registered or found."""
-        spec = spec if spec.metric_type is MetricType.GAUGE else _with_type(spec, MetricType.GAUGE)
+        spec = spec if spec.metric_type is MetricType.GAUGE else replace(spec, metric_type=MetricType.GAUGE)
         return self.register(spec, RateLimitedGauge, min_interval=min_interval)  # type: ignore[return-value]
 
     def collect_all(self) -> List[MetricValue]:
-        """Every sample of every metric registered here, in this process."""
-        with self._lock:
-            collectors = list(self._collectors.values())
-        return [value for collector in collectors for value in collector.samples()]
+        """Every sample a scrape of the layer (:meth:`generate_latest`) shows now: in
+        multiprocess mode, every process's series merged; else everything in the layer's
+        ``CollectorRegistry``. A family's type is the spec type the text format shows it as
+        (state sets, enums and untyped families as gauges)."""
+        self._ensure_registered()
+        now = time.time()
+        out = []
+        for family in self._scrape_registry().collect():
+            metric_type = _FAMILY_TYPES.get(family.type, MetricType.GAUGE)
+            for sample in family.samples:
+                timestamp = now if sample.timestamp is None else float(sample.timestamp)
+                out.append(MetricValue(sample.name, sample.value, dict(sample.labels), metric_type, timestamp))
+        return out
 
     def _scrape_registry(self) -> CollectorRegistry:
         return self.registry if self._merged is None else self._merged
@@ -715,16 +490,27 @@ class MetricsRegistry:
     def generate_latest(self) -> bytes:
         """The registry in the Prometheus text format; in multiprocess mode, every process's
         series merged."""
+        self._ensure_registered()
         return generate_latest(self._scrape_registry())
 
     content_type = CONTENT_TYPE_LATEST
 
-    def flush(self) -> None:
-        """Sends what the push backends hold now."""
+    def flush(self, timeout: Optional[float] = None) -> bool:
+        """Sends what the push backends hold now. With ``timeout``, waits at most that many
+        seconds for the OTLP export (which goes on in the background past it; each request
+        is bounded by ``otlp_timeout``) and returns whether it finished in time."""
         if self._backends.statsd is not None:
             self._backends.statsd.flush()
-        if self._otlp is not None:
-            self._otlp.export()
+        otlp = self._otlp
+        if otlp is None:
+            return True
+        if timeout is None:
+            otlp.export()
+            return True
+        export = threading.Thread(target=otlp.export, name="pyrometer-otlp-flush", daemon=True)
+        export.start()
+        export.join(timeout)
+        return not export.is_alive()
 
     def close(self) -> None:
         """Flushes and stops the push backends (also run at exit)."""
@@ -738,11 +524,63 @@ class MetricsRegistry:
         """StatsD lines that could not be sent."""
         return 0 if self._backends.statsd is None else self._backends.statsd.dropped
 
+    def _after_fork_in_child(self) -> None:
+        """Makes the inherited layer this process's (see the module documentation)."""
+        # A lock another thread of the parent held at the fork stays held here for ever.
+        self._lock = threading.RLock()
+        # The parent's push backends: their threads did not come along and their buffers are the
+        # parent's to send. Closed or freed here, the native objects know it is a copy and
+        # neither join nor send; this process gets backends of its own.
+        statsd = self._backends.statsd
+        if statsd is not None:
+            self._backends.statsd = self._new_statsd()
+            for collector in self._collectors.values():
+                collector._statsd = self._backends.statsd
+        if self._otlp is not None:
+            self._otlp = None
+            if self._merged is None:
+                # Each process exports its own registry, told apart by its pid.
+                self._otlp_settings["resource"] = {**self._otlp_settings["resource"], "process.pid": str(os.getpid())}
+                self._start_otlp()
+        if self._multiprocess_dir is not None:
+            self._use_multiprocess(self._multiprocess_dir)
+            for collector in self._collectors.values():
+                if not collector.spec.labels or any(family.samples for family in collector._metric.collect()):
+                    self._renew(collector)
 
-def _with_type(spec: MetricSpec, metric_type: MetricType) -> MetricSpec:
-    from dataclasses import replace
+    def _renew(self, collector: MetricCollector) -> None:
+        """Gives a collector a new native metric, whose series are this process's own."""
+        old = collector._metric
+        collector._metric = collector._make_metric()
+        try:
+            self.registry.unregister(old)
+        except KeyError:
+            pass
+        self.registry.register(collector._metric)
 
-    return replace(spec, metric_type=metric_type)
+
+# Every layer alive, for the fork and exit hooks.
+_LAYERS: "weakref.WeakSet[MetricsRegistry]" = weakref.WeakSet()
+# Directories setup_multiprocess() made, and the pid of the process that made each.
+_OWNED_DIRECTORIES: List[Tuple[str, int]] = []
+def _after_fork_in_child() -> None:
+    MetricsRegistry._instance_lock = threading.Lock()
+    for layer in list(_LAYERS):
+        layer._after_fork_in_child()
+
+
+def _at_exit() -> None:
+    for layer in list(_LAYERS):
+        layer.close()
+    pid = os.getpid()
+    for path, owner in _OWNED_DIRECTORIES:
+        if owner == pid:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+atexit.register(_at_exit)
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _differences(

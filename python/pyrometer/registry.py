@@ -4,6 +4,7 @@ Registration, collection and exposition run natively; collectors written in Pyth
 for their metrics under the GIL, and nothing else is.
 """
 
+import threading
 from typing import Iterable, Iterator, Protocol
 
 from . import _native
@@ -19,8 +20,24 @@ class Collector(Protocol):
         """The current metric families."""
 
 
+class _EmptyCollector:
+    """A collector with nothing to collect."""
+
+    def collect(self) -> Iterable[Metric]:
+        """No metric families."""
+        return []
+
+
 class CollectorRegistry(_native.CollectorRegistry):
     """A set of collectors with unique sample names; scraping it collects them all natively."""
+
+    @property
+    def _lock(self) -> threading.Lock:
+        """A lock of upstream's name, for code that takes it around reading the registry's
+        private maps. The native registry locks itself and never holds this one, so a
+        collection never blocks on it (nor yields while it is held)."""
+        lock: threading.Lock = self.__dict__.setdefault("_registry_lock", threading.Lock())
+        return lock
 
     def restricted_registry(self, names: Iterable[str]) -> "RestrictedRegistry":
         """A view that collects only the samples with these names."""

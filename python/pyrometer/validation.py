@@ -8,7 +8,7 @@ By default any UTF-8 name is accepted; legacy validation restricts names to the 
 import os
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Callable
 
 METRIC_NAME_RE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*$')
 METRIC_LABEL_NAME_RE = re.compile(r'^[a-zA-Z_][a-zA-Z0-9_]*$')
@@ -25,6 +25,16 @@ def _init_legacy_validation() -> bool:
 
 _legacy_validation = _init_legacy_validation()
 
+# Called with the new mode whenever it changes; the native metrics follow it through this (the
+# module itself stays pure Python, importable without the native module).
+_listeners: list[Callable[[bool], None]] = []
+
+
+def _follow(listener: Callable[[bool], None]) -> None:
+    """Calls ``listener`` with the mode now and at every change."""
+    _listeners.append(listener)
+    listener(_legacy_validation)
+
 
 def get_legacy_validation() -> bool:
     """Whether legacy (pre-UTF-8) name validation is in force."""
@@ -35,12 +45,16 @@ def disable_legacy_validation() -> None:
     """Accept any UTF-8 metric and label name."""
     global _legacy_validation
     _legacy_validation = False
+    for listener in _listeners:
+        listener(False)
 
 
 def enable_legacy_validation() -> None:
     """Accept only classic metric and label names."""
     global _legacy_validation
     _legacy_validation = True
+    for listener in _listeners:
+        listener(True)
 
 
 def _check_utf8(name: str) -> None:

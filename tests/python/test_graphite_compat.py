@@ -116,3 +116,10 @@ def test_an_unreachable_graphite_raises_the_same_error(both):
                 bridge.push()
             raised.append(type(info.value))
     assert raised[0] == raised[1] == ConnectionRefusedError
+
+
+@pytest.mark.parametrize("text", ["plain", "a.b c/d", "ünï-code_1", "", "x:y{z}"])
+def test_sanitize_replaces_what_graphite_paths_cannot_hold(both, text):
+    upstream, ours = (_bridge_module(lib) for lib in both)
+    assert ours._sanitize(text) == upstream._sanitize(text)
+    assert ours._INVALID_GRAPHITE_CHARS.pattern == upstream._INVALID_GRAPHITE_CHARS.pattern

@@ -1,40 +1,20 @@
-"""The MetricsRegistry layer: specs, collectors, guards and backends (StatsD over UDP and OTLP
-over HTTP, both received on loopback and decoded)."""
+"""The MetricsRegistry layer: specs, collectors and their guards, reads that create nothing,
+errors, and a layer's isolation (its own registry, the process's layer reset, metrics
+unregistered under it). Backends are in test_prometheus_registry_backends.py, processes in
+test_prometheus_registry_processes.py, the vLLM set in test_vllm_metrics.py."""
 
 import importlib
 import math
 import random
-import socket
-import subprocess
-import sys
-import textwrap
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
-import prometheus_client
 import pytest
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
-from prometheus_client.parser import text_string_to_metric_families
 
 import pyrometer
-from pyrometer import CollectorRegistry, MetricsBackend, MetricSpec, MetricsRegistry, MetricType
+from _registry_layer import fresh, scraped
+from pyrometer import CollectorRegistry, MetricSpec, MetricsRegistry
 from pyrometer import prometheus_registry as pr
-
-
-def fresh(**kwargs):
-    return MetricsRegistry(registry=CollectorRegistry(), **kwargs)
-
-
-def scraped(registry):
-    """Sample values by (name, sorted labels), read back by prometheus_client's own parser."""
-    text = registry.generate_latest().decode()
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
+from pyrometer.registry import DuplicateTimeseries
 
 def test_the_layer_is_reachable_from_the_package_without_changing_its_star_export():
     assert pyrometer.MetricsRegistry is pr.MetricsRegistry
@@ -231,340 +211,169 @@ def test_sampled_counter_is_unbiased():
         pr.SampledCounter(MetricSpec("bad"), sample_rate=0)
 
 
-class UdpSink:
-    """A StatsD server stand-in: the lines it received."""
-
-    def __init__(self):
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.settimeout(0.3)
-        self.port = self.socket.getsockname()[1]
-
-    def lines(self):
-        out = []
-        while True:
-            try:
-                out.extend(self.socket.recv(65536).decode().splitlines())
-            except socket.timeout:
-                return out
+NATIVE_LOOKUP = hasattr(pyrometer.Counter, "_existing_child")
 
 
-def test_statsd_backend_sends_each_update_as_a_line():
-    sink = UdpSink()
-    r = fresh(backend=MetricsBackend.STATSD, statsd_port=sink.port, statsd_host="127.0.0.1", statsd_tags={"env": "t"})
-    c = r.counter("requests", "R.", ["method"], namespace="app")
-    g = r.gauge("depth", "D.")
-    h = r.histogram("latency", "L.", buckets=[1])
-    c.increment(2, {"method": "GET"})
-    g.set(3)
-    g.increment()
-    h.observe(0.25)
-    r.flush()
-    assert sink.lines() == [
-        "app_requests:2|c|#method:GET,env:t",
-        "depth:3|g|#env:t",
-        "depth:4|g|#env:t",
-        "latency:0.25|h|#env:t",
+def test_reads_of_a_label_set_never_written_create_nothing():
+    r = fresh()
+    c = r.counter("calls", "Calls.", ["user"], max_series=1)
+    g = r.gauge("depth", "Depth.", ["queue"])
+    h = r.histogram("latency", "Latency.", ["route"], buckets=[0.5, 1])
+    s = r.summary("size", "Size.", ["route"], quantiles=(0.5,))
+    i = r.info("build", "Build.", ["component"])
+    before = r.generate_latest()
+    for n in range(5):
+        assert c.get({"user": f"u{n}"}) == 0
+    assert g.get({"queue": "q"}) == 0
+    assert (h.get({"route": "/"}), h.get_sum({"route": "/"})) == (0, 0)
+    assert h.get_buckets({"route": "/"}) == [
+        pr.HistogramBucket(0.5, 0), pr.HistogramBucket(1.0, 0), pr.HistogramBucket(math.inf, 0)
     ]
-    assert c.get({"method": "GET"}) == 2, "the values are kept in process too"
-    assert r.statsd_dropped == 0
-    r.close()
+    assert s.get_quantile(0.5, {"route": "/"}) is None
+    assert (s.get({"route": "/"}), s.get_sum({"route": "/"})) == (0, 0)
+    assert i.get({"component": "api"}) == 0
+    assert r.generate_latest() == before, "no series appeared in the scrape"
+    assert c.get_all() == {} and h.get_all() == {}
+    # The reads used none of the series limit: the first label set written gets its own series.
+    c.increment(labels={"user": "first"})
+    assert c.get_all() == {("first",): 1}
+    c.increment(labels={"user": "second"})
+    assert c.get({"user": "second"}) == 0, "folded into the overflow series, which is not its own"
+    assert c.get_all() == {("first",): 1, ("__overflow__",): 1}
+    # Written label sets read back.
+    h.observe(0.7, {"route": "/"})
+    s.observe(3, {"route": "/"})
+    assert h.get_buckets({"route": "/"})[1] == pr.HistogramBucket(1.0, 1)
+    assert s.get_quantile(0.5, {"route": "/"}) == pytest.approx(3, rel=0.01)
 
 
-def test_rate_limited_gauge_sends_at_most_once_per_interval_and_keeps_the_last_value():
-    sink = UdpSink()
-    r = fresh(backend=MetricsBackend.STATSD, statsd_port=sink.port, statsd_host="127.0.0.1", flush_interval=0.02)
-    g = r.rate_limited_gauge(MetricSpec("kv_usage", "KV."), min_interval=0.1)
-    started = time.monotonic()
-    value = 0
-    while time.monotonic() - started < 0.35:
-        value += 1
-        g.set(value)
-    elapsed = time.monotonic() - started
-    assert g.get() == value, "a scrape always reads the latest value"
-    r.close()
-    lines = sink.lines()
-    assert value > 100
-    assert 2 <= len(lines) <= int(elapsed / 0.1) + 2, lines
-    assert lines[-1] == f"kv_usage:{value}|g", "the last value went out at close"
+@pytest.mark.skipif(not NATIVE_LOOKUP, reason="needs metric._existing_child from the next native build")
+def test_the_native_lookup_finds_only_children_that_were_made():
+    for cls, kwargs in [
+        (pyrometer.Counter, {}),
+        (pyrometer.Gauge, {}),
+        (pyrometer.Histogram, {}),
+        (pyrometer.Summary, {}),
+        (pyrometer.Info, {}),
+        (pyrometer.Enum, {"states": ["a", "b"]}),
+        (pyrometer._native.SampledCounter, {"sample_rate": 0.5}),
+    ]:
+        registry = CollectorRegistry()
+        metric = cls("m", "M.", ["a", "b"], registry=registry, **kwargs)
+        assert metric._existing_child("x", "y") is None, cls
+        assert list(registry.collect())[0].samples == [], cls
+        child = metric.labels("x", "y")
+        assert metric._existing_child("x", "y") is child, cls
+        with pytest.raises(ValueError, match="Incorrect label count"):
+            metric._existing_child("x")
 
 
-def test_sampled_counter_lines_carry_the_rate():
-    sink = UdpSink()
-    r = fresh(backend=[MetricsBackend.STATSD], statsd_port=sink.port, statsd_host="127.0.0.1", max_packet_size=65000)
-    c = r.sampled_counter(MetricSpec("hits", "H."), sample_rate=0.25)
-    for _ in range(4000):
-        c.increment()
-    r.close()
-    lines = sink.lines()
-    assert set(lines) == {"hits:1|c|@0.25"}
-    assert abs(len(lines) * 4 - 4000) < 5 * math.sqrt(4000 * 0.75 / 0.25)
+def test_reads_and_writes_tell_missing_labels_alike():
+    r = fresh()
+    c = r.counter("c", "C.", ["route"])
+    h = r.histogram("h", "H.", ["route"])
+    s = r.summary("s", "S.", ["route"])
+    g = r.gauge("g", "G.", ["route"])
+    needs = r"needs labels \['route'\]"
+    reads = (c.get, g.get, h.get, h.get_sum, h.get_buckets, s.get, s.get_sum, lambda labels: s.get_quantile(0.5, labels))
+    for read in reads:
+        for labels in (None, {}, {"path": "/"}, {"route": "/", "extra": "x"}):
+            with pytest.raises(ValueError, match=needs):
+                read(labels)
+    for write in (c.increment, g.set, h.observe, s.observe):
+        for labels in (None, {"path": "/"}):
+            with pytest.raises(ValueError, match=needs):
+                write(1, labels)
+    plain = r.counter("plain", "P.")
+    with pytest.raises(ValueError, match="has no labels"):
+        plain.get({"route": "/"})
 
 
-class OtlpSink:
-    """An OTLP/HTTP collector stand-in: the decoded requests it received."""
-
-    def __init__(self):
-        self.requests = []
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                request = ExportMetricsServiceRequest()
-                request.ParseFromString(body)
-                sink.requests.append((self.path, self.headers["Content-Type"], request))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/v1/metrics"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+def test_collect_all_is_what_a_scrape_shows():
+    r = fresh()
+    r.counter("jobs", "Jobs.", ["queue"]).increment(2, {"queue": "a"})
+    h = r.histogram("latency", "Latency.", buckets=[1])
+    h.observe(0.5)
+    r.info("build", "Build.").info({"version": "1"})
+    values = r.collect_all()
+    shown = {key: value for key, value in scraped(r).items() if not key[0].endswith("_created")}
+    collected = {(v.name, tuple(sorted(v.labels.items()))): v.value for v in values}
+    assert {key: value for key, value in collected.items() if not key[0].endswith("_created")} == shown
+    types = {v.name: v.metric_type for v in values}
+    assert types["jobs_total"] is pr.MetricType.COUNTER
+    assert types["latency_bucket"] is pr.MetricType.HISTOGRAM
+    assert types["build_info"] is pr.MetricType.INFO
 
 
-def test_opentelemetry_backend_exports_what_the_official_messages_decode():
-    sink = OtlpSink()
-    try:
-        r = fresh(
-            backend=MetricsBackend.OPENTELEMETRY,
-            otlp_endpoint=sink.url,
-            export_interval=3600,
-            resource_attributes={"service.name": "checkout"},
-        )
-        r.counter("orders", "Orders.", ["country"]).increment(3, {"country": "fr"})
-        r.gauge("queue", "Queue.").set(7)
-        h = r.histogram("latency", "Latency.", buckets=[0.1, 1])
-        for v in (0.05, 0.5, 0.7, 3):
-            h.observe(v)
-        s = r.summary("sizes", "Sizes.", quantiles=(0.5,))
-        for v in range(1, 100):
-            s.observe(v)
-        r.flush()
-        path, content_type, request = sink.requests[-1]
-        assert (path, content_type) == ("/v1/metrics", "application/x-protobuf")
-        resource = request.resource_metrics[0].resource
-        assert [(a.key, a.value.string_value) for a in resource.attributes] == [("service.name", "checkout")]
-        metrics = {m.name: m for m in request.resource_metrics[0].scope_metrics[0].metrics}
-        orders = metrics["orders"].sum
-        assert orders.is_monotonic and orders.aggregation_temporality == 2  # cumulative
-        assert orders.data_points[0].as_double == 3
-        assert [(a.key, a.value.string_value) for a in orders.data_points[0].attributes] == [("country", "fr")]
-        assert metrics["queue"].gauge.data_points[0].as_double == 7
-        point = metrics["latency"].histogram.data_points[0]
-        assert list(point.explicit_bounds) == [0.1, 1.0]
-        assert list(point.bucket_counts) == [1, 2, 1]
-        assert (point.count, point.sum) == (4, pytest.approx(4.25))
-        summary = metrics["sizes"].summary.data_points[0]
-        assert summary.count == 99
-        assert summary.quantile_values[0].quantile == 0.5
-        assert summary.quantile_values[0].value == pytest.approx(50, rel=0.01)
-        before = len(sink.requests)
-        r.close()
-        assert len(sink.requests) == before + 1, "closing exports a last time"
-    finally:
-        sink.close()
+@pytest.fixture
+def layer():
+    """The process's layer, on a registry of its own, forgotten after the test (the fixture the
+    README shows)."""
+    MetricsRegistry.reset_instance()
+    yield MetricsRegistry.get_instance(registry=CollectorRegistry())
+    MetricsRegistry.reset_instance()
 
 
-def test_several_backends_at_once():
-    udp, http = UdpSink(), OtlpSink()
-    try:
-        r = fresh(
-            backend={MetricsBackend.PROMETHEUS, MetricsBackend.STATSD, MetricsBackend.OPENTELEMETRY},
-            statsd_host="127.0.0.1",
-            statsd_port=udp.port,
-            otlp_endpoint=http.url,
-            export_interval=3600,
-        )
-        r.counter("both", "Both.").increment(5)
-        r.close()
-        assert scraped(r)[("both_total", ())] == 5
-        assert udp.lines() == ["both:5|c"]
-        metrics = http.requests[-1][2].resource_metrics[0].scope_metrics[0].metrics
-        assert [m.sum.data_points[0].as_double for m in metrics if m.name == "both"] == [5]
-    finally:
-        http.close()
-
-
-def test_get_instance_is_one_per_process():
-    first = MetricsRegistry.get_instance()
-    assert MetricsRegistry.get_instance() is first
-    assert MetricsRegistry.get_instance(MetricsBackend.PROMETHEUS) is first
+def test_get_instance_is_one_per_process_and_can_be_reset(layer):
+    assert MetricsRegistry.get_instance() is layer
+    assert MetricsRegistry.get_instance(pr.MetricsBackend.PROMETHEUS) is layer
     with pytest.raises(ValueError, match="already exists"):
-        MetricsRegistry.get_instance(MetricsBackend.STATSD)
-    assert pyrometer.get_metrics() is pyrometer.get_metrics()
+        MetricsRegistry.get_instance(pr.MetricsBackend.STATSD)
+    with pytest.raises(ValueError, match="another CollectorRegistry"):
+        MetricsRegistry.get_instance(registry=CollectorRegistry())
+    metrics = pyrometer.get_metrics()
+    assert pyrometer.get_metrics() is metrics and metrics.registry is layer
+    metrics.prompt_tokens.increment(1, {"model_name": "m", "engine": "0"})
+    assert layer.registry.get_sample_value("vllm:prompt_tokens_total", {"model_name": "m", "engine": "0"}) == 1
+    MetricsRegistry.reset_instance()
+    assert layer.registry.get_sample_value("vllm:prompt_tokens_total", {"model_name": "m", "engine": "0"}) is None
+    with pytest.raises(ValueError, match="unregistered from its MetricsRegistry"):
+        metrics.prompt_tokens.increment(1, {"model_name": "m", "engine": "0"})
+    again = MetricsRegistry.get_instance(registry=CollectorRegistry())
+    assert again is not layer and pyrometer.get_metrics() is not metrics
     with pytest.raises(ValueError):
         MetricsRegistry(backend=[])
 
 
-def run_python(code, env=None):
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=60, env=env
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def test_setup_multiprocess_merges_forked_workers():
-    out = run_python(
-        """
-        import os
-        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        from pyrometer import MetricsRegistry, CollectorRegistry
-        r = MetricsRegistry(registry=CollectorRegistry())
-        path = r.setup_multiprocess()
-        assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == path and os.path.isdir(path)
-        children = []
-        for worker in range(3):
-            pid = os.fork()
-            if pid == 0:
-                c = r.counter("work", "Work.", ["kind"])
-                c.increment(worker + 1, {"kind": "a"})
-                r.gauge("last", "Last.", multiprocess_mode="mostrecent").set(worker)
-                os._exit(0)
-            children.append(pid)
-        for pid in children:
-            os.waitpid(pid, 0)
-        print(r.generate_latest().decode())
-        """
-    )
-    assert 'work_total{kind="a"} 6.0' in out
-    assert "last " in out
-
-
-def test_vllm_metrics_have_vllms_names_types_labels_and_buckets():
+def test_metrics_unregistered_under_the_layer_are_registered_again(monkeypatch):
     r = fresh()
-    m = pr.VLLMMetrics(r, max_model_len=1000, kv_cache_metrics=True)
-    labels = {"model_name": "llama", "engine": "0"}
-    m.prompt_tokens.increment(12, labels)
-    m.request_success.increment(labels={**labels, "finished_reason": "stop"})
-    m.num_requests_running.set(3, labels)
-    m.time_to_first_token_seconds.observe(0.03, labels)
-    m.request_prompt_tokens.observe(300, labels)
-    m.set_cache_config({"block_size": 16, "cache_dtype": "auto"})
-    m.set_sleep_state("awake", "llama")
-    registry = r.registry
-    text = pyrometer.generate_latest(registry).decode()
-    families = {f.name: f for f in text_string_to_metric_families(text)}
-    assert families["vllm:prompt_tokens"].type == "counter"
-    assert families["vllm:num_requests_running"].type == "gauge"
-    assert families["vllm:time_to_first_token_seconds"].type == "histogram"
-    assert registry.get_sample_value("vllm:prompt_tokens_total", labels) == 12
-    assert registry.get_sample_value("vllm:request_success_total", {**labels, "finished_reason": "stop"}) == 1
-    ttft = [
-        float(s.labels["le"]) for s in families["vllm:time_to_first_token_seconds"].samples if s.name.endswith("_bucket")
-    ]
-    assert ttft[:-1] == list(pr.VLLMMetrics.__init__.__globals__["TIME_TO_FIRST_TOKEN_BUCKETS"])
-    prompt = [float(s.labels["le"]) for s in families["vllm:request_prompt_tokens"].samples if s.name.endswith("_bucket")]
-    assert prompt[:-1] == [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
-    assert registry.get_sample_value(
-        "vllm:cache_config_info", {"engine": "0", "block_size": "16", "cache_dtype": "auto"}
-    ) == 1
-    om = pyrometer.openmetrics.exposition.generate_latest(registry).decode()
-    assert "# TYPE vllm:cache_config info" in om, "a real Info, not a gauge"
-    assert registry.get_sample_value("vllm:engine_sleep_state", {**labels, "sleep_state": "awake"}) == 1
-    assert families["vllm:kv_block_lifetime_seconds"].type == "histogram"
-    assert "vllm:corrupted_requests" not in text
-    # Every histogram's label names are vLLM's.
-    for name, family in families.items():
-        if family.type == "histogram" and family.samples:
-            assert {k for s in family.samples for k in s.labels} == {"model_name", "engine", "le"}, name
-    # prometheus_client accepts the same declarations (names and buckets are valid upstream).
-    upstream = prometheus_client.CollectorRegistry()
-    prometheus_client.Histogram(
-        "vllm:time_to_first_token_seconds", "T.", ["model_name", "engine"], registry=upstream,
-        buckets=pr.VLLMMetrics.__init__.__globals__["TIME_TO_FIRST_TOKEN_BUCKETS"],
-    )  # fmt: skip
+    c = r.counter("jobs", "Jobs.")
+    c.increment()
+    for collector in list(r.registry._collector_to_names):
+        r.registry.unregister(collector)  # as vLLM clears its names before declaring them again
+    # Declaring the spec again brings it back, with what it counted.
+    assert r.counter("jobs", "Jobs.") is c
+    assert r.registry.get_sample_value("jobs_total") == 1
+    # So does a scrape through the layer...
+    r.registry.unregister(c._metric)
+    assert scraped(r)[("jobs_total", ())] == 1
+    # ...and, within a second, a write, for scrapes of the registry itself.
+    r.registry.unregister(c._metric)
+    monkeypatch.setattr(r._guard, "due", 0.0)
+    c.increment()
+    assert r.registry.get_sample_value("jobs_total") == 2
+    # A name taken since fails loudly.
+    r.registry.unregister(c._metric)
+    pyrometer.Counter("jobs", "Someone else's.", registry=r.registry)
+    monkeypatch.setattr(r._guard, "due", 0.0)
+    with pytest.raises(DuplicateTimeseries):
+        c.increment()
+    # A collector the layer gave up fails every write.
+    g = r.gauge("depth", "Depth.")
+    r.unregister("depth")
+    with pytest.raises(ValueError, match="'depth' was unregistered"):
+        g.set(1)
 
 
-def test_vllm_metrics_work_across_processes():
-    out = run_python(
-        """
-        import os
-        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        from pyrometer import MetricsRegistry, CollectorRegistry, VLLMMetrics
-        r = MetricsRegistry(registry=CollectorRegistry())
-        r.setup_multiprocess()
-        children = []
-        for worker in range(2):
-            pid = os.fork()
-            if pid == 0:
-                m = VLLMMetrics(r)
-                labels = {"model_name": "m", "engine": str(worker)}
-                m.prompt_tokens.increment(10, labels)
-                m.e2e_request_latency_seconds.observe(1.2, labels)
-                m.num_requests_waiting.set(worker + 5, labels)
-                m.set_cache_config({"block_size": 16}, engine=str(worker))
-                os._exit(0)
-            children.append(pid)
-        for pid in children:
-            os.waitpid(pid, 0)
-        print(r.generate_latest().decode())
-        """
-    )
-    assert 'vllm:prompt_tokens_total{engine="0",model_name="m"} 10.0' in out
-    assert 'vllm:prompt_tokens_total{engine="1",model_name="m"} 10.0' in out
-    assert 'vllm:num_requests_waiting{engine="1",model_name="m"} 6.0' in out
-    assert 'vllm:e2e_request_latency_seconds_count{engine="0",model_name="m"} 1.0' in out
-
-
-def test_summary_quantiles_merge_across_live_processes():
-    out = run_python(
-        """
-        import os, random
-        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        from pyrometer import MetricsRegistry, CollectorRegistry
-        r = MetricsRegistry(registry=CollectorRegistry())
-        r.setup_multiprocess()
-        values = [random.Random(7).lognormvariate(3, 1) for _ in range(6000)]
-        done_r, done_w = os.pipe()
-        go_r, go_w = os.pipe()
-        children = []
-        for worker in range(2):
-            pid = os.fork()
-            if pid == 0:
-                s = r.summary("latency_ms", "Latency.", ["route"], quantiles=(0.5, 0.99))
-                for v in values[worker::2]:
-                    s.observe(v, {"route": "/"})
-                os.write(done_w, b"x")
-                os.read(go_r, 1)  # stay alive until the parent has scraped
-                os._exit(0)
-            children.append(pid)
-        os.read(done_r, 1); os.read(done_r, 1)
-        print(r.generate_latest().decode())
-        ordered = sorted(values)
-        print("exact", ordered[int(0.5 * 5999)], ordered[int(0.99 * 5999)])
-        os.write(go_w, b"xx")
-        for pid in children:
-            os.waitpid(pid, 0)
-        """
-    )
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(out.split("exact")[0])
-        for s in family.samples
-    }
-    exact_median, exact_p99 = map(float, out.split("exact")[1].split())
-    median = samples[("latency_ms", (("quantile", "0.5"), ("route", "/")))]
-    p99 = samples[("latency_ms", (("quantile", "0.99"), ("route", "/")))]
-    assert abs(median - exact_median) <= 0.01 * exact_median
-    assert abs(p99 - exact_p99) <= 0.01 * exact_p99
-    assert samples[("latency_ms_count", (("route", "/"),))] == 6000
-
-
-def test_statsd_lines_of_folded_label_sets_are_folded_too():
-    sink = UdpSink()
-    r = fresh(backend=MetricsBackend.STATSD, statsd_port=sink.port, statsd_host="127.0.0.1", max_packet_size=65000)
-    c = r.counter("hits", "H.", ["user"], max_series=1)
-    for user in ("a", "b", "c"):
-        c.increment(labels={"user": user})
-    r.close()
-    assert sink.lines() == ["hits:1|c|#user:a", "hits:1|c|#user:__overflow__", "hits:1|c|#user:__overflow__"]
+def test_writes_check_registration_at_most_once_a_second():
+    r = fresh()
+    c = r.counter("hot", "Hot.")
+    c.increment()
+    checks = []
+    original = r._ensure_registered
+    r._ensure_registered = lambda: (checks.append(1), original())
+    r._guard.due = 0.0  # a check is due now, the next one a second later
+    started = time.monotonic()
+    while time.monotonic() - started < 0.3:
+        c.increment()
+    assert len(checks) == 1

@@ -12,6 +12,6 @@ use crate::serve::{self, ServeOptions};
 pub(crate) fn run(dir: PathBuf, options: &ServeOptions) -> Result<(), Box<dyn std::error::Error>> {
     StoreDir::open(&dir)?;
     let registry = Registry::new();
-    registry.register(DirectoryCollector::new(dir))?;
+    registry.register(DirectoryCollector::new(dir).without_created())?;
     serve::until_stopped(registry, options, "pyrometer multiprocess")
 }

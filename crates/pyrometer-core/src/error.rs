@@ -13,6 +13,12 @@ pub enum Error {
     /// A metric name was empty.
     #[error("Metric name should not be empty")]
     EmptyMetricName,
+    /// A metric name outside the legacy character set, under legacy validation.
+    #[error("invalid metric name {name}")]
+    InvalidMetricName {
+        /// The offending name.
+        name: String,
+    },
     /// A label name is not allowed.
     #[error("Invalid label metric name: {name}")]
     InvalidLabelName {

@@ -397,6 +397,8 @@ fn parse_bound(le: &str) -> Option<f64> {
 pub struct PeriodicExporter {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The process the thread runs in; a forked child's copy has no thread to stop.
+    pid: u32,
 }
 
 #[derive(Debug)]
@@ -461,11 +463,15 @@ impl PeriodicExporter {
                 }
             }
         })?;
-        Ok(Self { shared, thread: Mutex::new(Some(thread)) })
+        Ok(Self { shared, thread: Mutex::new(Some(thread)), pid: std::process::id() })
     }
 
-    /// Exports now and waits for that export to finish.
+    /// Exports now and waits for that export to finish. In a forked child, whose copy has no
+    /// thread to do it, returns at once.
     pub fn export_now(&self) {
+        if std::process::id() != self.pid {
+            return;
+        }
         let mut control = self.shared.control.lock().unwrap_or_else(PoisonError::into_inner);
         if control.stop {
             return;
@@ -478,8 +484,15 @@ impl PeriodicExporter {
         }
     }
 
-    /// Exports a last time and stops the thread. Later calls do nothing.
+    /// Exports a last time and stops the thread. Later calls do nothing, and so does a call in a
+    /// forked child, whose copy has no thread (the parent's stays the parent's to stop).
     pub fn shutdown(&self) {
+        if std::process::id() != self.pid {
+            // Forgotten, not dropped: dropping detaches the thread id, which a thread this
+            // process starts may have reused.
+            std::mem::forget(self.thread.lock().unwrap_or_else(PoisonError::into_inner).take());
+            return;
+        }
         self.shared.control.lock().unwrap_or_else(PoisonError::into_inner).stop = true;
         self.shared.wake.notify_all();
         if let Some(thread) = self.thread.lock().unwrap_or_else(PoisonError::into_inner).take() {

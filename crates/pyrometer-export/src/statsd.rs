@@ -98,6 +98,9 @@ struct Inner {
     /// Set at close; the flushing thread waits on it between flushes.
     stop: Arc<(Mutex<bool>, Condvar)>,
     flusher: Mutex<Option<JoinHandle<()>>>,
+    /// The process the flusher runs in: a forked child has a copy of this client but not its
+    /// thread, nor any business sending the parent's buffered lines.
+    pid: u32,
 }
 
 impl StatsdClient {
@@ -129,6 +132,7 @@ impl StatsdClient {
             packets: AtomicU64::new(0),
             stop: Arc::new((Mutex::new(false), Condvar::new())),
             flusher: Mutex::new(None),
+            pid: std::process::id(),
         });
         // Between flushes the thread holds the client only weakly: dropping the last handle
         // closes it at once.
@@ -323,6 +327,14 @@ impl Inner {
     }
 
     fn close(&self) {
+        if std::process::id() != self.pid {
+            // A forked child's copy: the thread to join is the parent's, and so are the lines.
+            // Its handle is forgotten, not dropped: dropping detaches the thread id, which a
+            // thread this process starts may have reused.
+            std::mem::forget(self.flusher.lock().unwrap_or_else(PoisonError::into_inner).take());
+            self.buffer.lock().unwrap_or_else(PoisonError::into_inner).clear();
+            return;
+        }
         let (stopped, wake) = &*self.stop;
         *stopped.lock().unwrap_or_else(PoisonError::into_inner) = true;
         wake.notify_all();

@@ -192,6 +192,18 @@ impl<M: StoreLayout> FamilyHandle<M> {
         self.children.as_ref()
     }
 
+    /// The child `labels()` made before for these label values, or `None`: a read that neither
+    /// creates a series nor counts against a series limit.
+    pub(crate) fn existing_child(&self, args: &Bound<'_, PyTuple>) -> PyResult<Option<Py<PyAny>>> {
+        let py = args.py();
+        let children = self.children(py)?;
+        if args.len() != self.family.meta().label_names.len() {
+            return Err(PyValueError::new_err("Incorrect label count"));
+        }
+        let key = PyTuple::new(py, label_strings(args.iter())?)?;
+        Ok(children.get_item(&key)?.map(Bound::unbind))
+    }
+
     /// `labels(*args, **kwargs)`: the cached child object, or a new one of the caller's class.
     pub(crate) fn labels(
         &self,

@@ -45,9 +45,10 @@ metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: Strin
         self.set_value(crate::arguments::float_of(value)?)
     }
 
-    /// Sets the gauge to the duration of a block or function, in seconds.
+    /// Sets the gauge to the duration of a block or function, in seconds. On a labelled parent,
+    /// the timer's `labels()` picks the child (a parent left unpicked fails when the block ends,
+    /// as upstream's).
     fn time<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Timer>> {
-        slf.get().0.series()?;
         timer(slf.as_any(), &slf.get().0.idle_timer, Sink::Set)
     }
 

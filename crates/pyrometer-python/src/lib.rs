@@ -46,7 +46,7 @@ mod _native {
     #[pymodule_export]
     use super::info::PyInfo;
     #[pymodule_export]
-    use super::multiprocess::PyMultiProcessCollector;
+    use super::multiprocess::{PyMultiProcessCollector, retire_process};
     #[pymodule_export]
     use super::otlp::PyOtlpExporter;
     #[pymodule_export]
@@ -54,6 +54,7 @@ mod _native {
     #[pymodule_export]
     use super::registry::{
         PyCollectorRegistry, created_enabled, disable_created_metrics, enable_created_metrics, set_default_registry,
+        set_legacy_validation,
     };
     #[pymodule_export]
     use super::sampled_counter::PySampledCounter;

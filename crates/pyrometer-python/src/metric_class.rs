@@ -116,6 +116,15 @@ macro_rules! metric_class {
                 slf.get().0.labels(slf.as_any(), labelvalues, labelkwargs)
             }
 
+            /// The child for these label values if `labels()` made it before, else `None`.
+            #[pyo3(signature = (*labelvalues))]
+            fn _existing_child(
+                &self,
+                labelvalues: &pyo3::Bound<'_, pyo3::types::PyTuple>,
+            ) -> pyo3::PyResult<Option<pyo3::Py<pyo3::PyAny>>> {
+                self.0.existing_child(labelvalues)
+            }
+
             /// Removes the child with these label values.
             #[pyo3(signature = (*args))]
             fn remove(&self, args: &pyo3::Bound<'_, pyo3::types::PyTuple>) -> pyo3::PyResult<()> {

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::arguments::float_of;
+use pyo3::exceptions::PyAttributeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
@@ -164,7 +165,7 @@ fn sample_from_py(sample: &Bound<'_, PyAny>) -> PyResult<Sample> {
     };
     Ok(Sample {
         name: SampleName::Full(name.into()),
-        labels: labels_from_py(&sample.getattr("labels")?)?,
+        labels: collected_labels(&sample.getattr("labels")?)?,
         extra_label: None,
         value: float_of(&sample.getattr("value")?)?,
         timestamp: timestamp_from_py(&sample.getattr("timestamp")?)?,
@@ -179,6 +180,27 @@ pub(crate) fn labels_from_py(labels: &Bound<'_, PyAny>) -> PyResult<LabelSet> {
         .iter()
         .map(|(k, v)| Ok((k.extract::<String>()?, v.extract::<String>()?)))
         .collect::<PyResult<Vec<(String, String)>>>()?;
+    Ok(LabelSet::new(pairs))
+}
+
+/// A collected sample's label dict. A value that is not a string fails as upstream's encoder
+/// fails on it, calling its `replace`: with `AttributeError`.
+fn collected_labels(labels: &Bound<'_, PyAny>) -> PyResult<LabelSet> {
+    let dict = labels.cast::<PyDict>()?;
+    let mut pairs = Vec::with_capacity(dict.len());
+    for (name, value) in dict.iter() {
+        let value = match value.cast_into::<PyString>() {
+            Ok(value) => value.to_str()?.to_owned(),
+            Err(not_text) => {
+                let value = not_text.into_inner();
+                return Err(PyAttributeError::new_err(format!(
+                    "'{}' object has no attribute 'replace'",
+                    value.get_type().name()?
+                )));
+            }
+        };
+        pairs.push((name.extract::<String>()?, value));
+    }
     Ok(LabelSet::new(pairs))
 }
 

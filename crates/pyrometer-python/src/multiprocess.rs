@@ -16,12 +16,40 @@ use pyrometer_core::{
 };
 use pyrometer_store::{DirectoryCollector, Merge, ProcessFile, Slot, StoreDir, StoredSketch, series_key};
 
-/// The environment variables that turn multiprocess mode on, upstream's names.
+/// The environment variables that name the store directory, upstream's names.
 const DIRECTORY_VARIABLES: [&str; 2] = ["PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir"];
 
-/// The store directory multiprocess mode writes to, if it is on.
+/// The store directory the environment names now.
 pub(crate) fn directory() -> Option<PathBuf> {
     DIRECTORY_VARIABLES.iter().find_map(std::env::var_os).map(PathBuf::from)
+}
+
+/// Where a new series is written in multiprocess mode: a process's file, and the identifier
+/// of that process (the `pid` label of per-process gauges).
+struct Writer {
+    file: ProcessFile,
+    identifier: String,
+}
+
+/// The writer of a series created now, decided as upstream decides it: multiprocess mode is on
+/// when the value class `pyrometer.values` chose at import (or a test set since) carries a
+/// process identifier, and the directory is the one the environment names now. The identifier
+/// is this process's pid unless a caller stands in for other processes
+/// (`values.ValueClass = MultiProcessValue(lambda: 123)`), whose series then go to a file of
+/// their own, alive until `mark_process_dead` retires it.
+fn writer() -> PyResult<Option<Writer>> {
+    Python::attach(|py| {
+        let class = py.import("pyrometer.values")?.getattr("ValueClass")?;
+        let Ok(identify) = class.getattr("_process_identifier") else { return Ok(None) };
+        let Some(dir) = directory() else { return Ok(None) };
+        let identifier = identify.call0()?.str()?.to_string();
+        let file = if identifier == std::process::id().to_string() {
+            process_file(dir)?
+        } else {
+            stand_in_file(dir, &identifier)?
+        };
+        Ok(Some(Writer { file, identifier }))
+    })
 }
 
 /// This process's file: made on first use, and again in a child after a fork (its pid differs),
@@ -39,6 +67,45 @@ fn process_file(dir: PathBuf) -> PyResult<ProcessFile> {
     let file = StoreDir::open(&dir).and_then(|store| store.create_process_file()).map_err(store_error)?;
     *current = Some((pid, dir, file.clone()));
     Ok(file)
+}
+
+/// The files of the processes this one stands in for, by directory and identifier.
+static STAND_INS: Mutex<Vec<(PathBuf, String, ProcessFile)>> = Mutex::new(Vec::new());
+
+/// The file of the process `identifier` stands for, made on first use.
+fn stand_in_file(dir: PathBuf, identifier: &str) -> PyResult<ProcessFile> {
+    let mut stand_ins = STAND_INS.lock().unwrap_or_else(PoisonError::into_inner);
+    // Directories a test removed take their files with them.
+    stand_ins.retain(|(d, _, _)| d.is_dir());
+    if let Some((_, _, file)) = stand_ins.iter().find(|(d, i, _)| *d == dir && i == identifier) {
+        return Ok(file.clone());
+    }
+    let file = StoreDir::open(&dir).and_then(|store| store.create_process_file()).map_err(store_error)?;
+    stand_ins.push((dir, identifier.to_owned(), file.clone()));
+    Ok(file)
+}
+
+/// `mark_process_dead(pid, path)` for a process this one stands in for: its file is retired, so
+/// the next scrape merges it as a dead process's. Real processes need no marking (their lock
+/// tells), so any other identifier is left alone. Returns whether a file was retired.
+#[pyfunction]
+#[pyo3(signature = (identifier, path = None))]
+pub(crate) fn retire_process(identifier: &str, path: Option<PathBuf>) -> PyResult<bool> {
+    let mut stand_ins = STAND_INS.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut retired = false;
+    let mut error = None;
+    stand_ins.retain(|(dir, id, file)| {
+        let chosen = id == identifier && path.as_ref().is_none_or(|p| p == dir);
+        if chosen {
+            retired = true;
+            error = error.take().or(file.retire().err());
+        }
+        !chosen
+    });
+    match error {
+        Some(err) => Err(store_error(err)),
+        None => Ok(retired),
+    }
 }
 
 fn store_error(err: pyrometer_store::Error) -> PyErr {
@@ -162,13 +229,12 @@ impl StoredSeries {
         labelvalues: &[String],
         rule: Merge,
     ) -> PyResult<Option<Self>> {
-        let Some(dir) = directory() else { return Ok(None) };
-        let file = process_file(dir)?;
+        let Some(Writer { file, identifier }) = writer()? else { return Ok(None) };
         let mut labels: Vec<(Arc<str>, Arc<str>)> =
             meta.label_names.iter().cloned().zip(labelvalues.iter().map(|v| Arc::from(v.as_str()))).collect();
         labels.extend(meta.const_labels.iter().map(|l| (l.name.clone(), l.value.clone())));
         if matches!(rule, Merge::All | Merge::LiveAll) {
-            labels.push((Arc::from("pid"), Arc::from(std::process::id().to_string())));
+            labels.push((Arc::from("pid"), Arc::from(identifier)));
         }
         if M::TYPE == MetricType::Info {
             // The same pairs in several live processes are one series.
@@ -316,7 +382,8 @@ impl PyMultiProcessCollector {
         let dir = path.or_else(directory).filter(|p| p.is_dir()).ok_or_else(|| {
             pyo3::exceptions::PyValueError::new_err("env PROMETHEUS_MULTIPROC_DIR is not set or not a directory")
         })?;
-        Ok(Self(Arc::new(DirectoryCollector::new(dir))))
+        // Families as upstream's multiprocess mode writes them: without `_created`.
+        Ok(Self(Arc::new(DirectoryCollector::new(dir).without_created())))
     }
 
     /// The merged metrics of every process, live and dead, as `Metric` objects.

@@ -80,6 +80,14 @@ pub(crate) fn created_enabled() -> bool {
     CREATED_ENABLED.load(Ordering::Relaxed)
 }
 
+/// Switches native name checks between legacy and UTF-8 validation, as
+/// `validation.enable_legacy_validation()` and `disable_legacy_validation()` do.
+#[pyfunction]
+pub(crate) fn set_legacy_validation(legacy: bool) {
+    use pyrometer_core::name::{NameValidation, set_name_validation};
+    set_name_validation(if legacy { NameValidation::Legacy } else { NameValidation::Utf8 });
+}
+
 /// A registered object and, for a native metric, its family.
 type Chosen = (Py<PyAny>, Option<Arc<dyn Collector>>);
 

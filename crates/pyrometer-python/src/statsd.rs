@@ -6,15 +6,21 @@ use std::time::Duration;
 
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use pyrometer_core::SampleRate;
 use pyrometer_export::statsd::{StatsdClient, StatsdOptions, TagFormat};
 
 use crate::arguments::{positive_seconds, sorted_pairs};
 use crate::errors::to_py;
 
-/// Labels as the client takes them.
-fn pairs(tags: Option<&HashMap<String, String>>) -> Vec<(&str, &str)> {
+/// Tags as the client takes them, in the order of the dict they came in.
+fn pairs(tags: Option<&Vec<(String, String)>>) -> Vec<(&str, &str)> {
     tags.map(|t| t.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()).unwrap_or_default()
+}
+
+/// A dict of tags as its pairs in the dict's order (a `HashMap` would shuffle them per call).
+fn ordered(tags: Option<&Bound<'_, PyDict>>) -> PyResult<Option<Vec<(String, String)>>> {
+    tags.map(|dict| dict.iter().map(|(k, v)| Ok((k.extract()?, v.extract()?))).collect()).transpose()
 }
 
 /// A `StatsD` client sending to `host:port` over UDP.
@@ -54,9 +60,9 @@ impl PyStatsdClient {
 
     /// Adds `value` to a counter; with `sample_rate` < 1, only that fraction is sent, marked so.
     #[pyo3(signature = (name, value = 1.0, tags = None, sample_rate = 1.0))]
-    fn count(&self, name: &str, value: f64, tags: Option<HashMap<String, String>>, sample_rate: f64) -> PyResult<()> {
+    fn count(&self, name: &str, value: f64, tags: Option<&Bound<'_, PyDict>>, sample_rate: f64) -> PyResult<()> {
         let rate = SampleRate::new(sample_rate).map_err(to_py)?;
-        self.0.count_sampled(name, value, &pairs(tags.as_ref()), rate);
+        self.0.count_sampled(name, value, &pairs(ordered(tags)?.as_ref()), rate);
         Ok(())
     }
 
@@ -67,9 +73,10 @@ impl PyStatsdClient {
         &self,
         name: &str,
         value: f64,
-        tags: Option<HashMap<String, String>>,
+        tags: Option<&Bound<'_, PyDict>>,
         min_interval: Option<f64>,
     ) -> PyResult<()> {
+        let tags = ordered(tags)?;
         let tags = pairs(tags.as_ref());
         match min_interval {
             None => self.0.gauge(name, value, &tags),
@@ -84,8 +91,9 @@ impl PyStatsdClient {
 
     /// Records an observation (a histogram in `DogStatsD`, a timer in plain `StatsD`).
     #[pyo3(signature = (name, value, tags = None))]
-    fn observe(&self, name: &str, value: f64, tags: Option<HashMap<String, String>>) {
-        self.0.observe(name, value, &pairs(tags.as_ref()));
+    fn observe(&self, name: &str, value: f64, tags: Option<&Bound<'_, PyDict>>) -> PyResult<()> {
+        self.0.observe(name, value, &pairs(ordered(tags)?.as_ref()));
+        Ok(())
     }
 
     /// Sends what is buffered.

@@ -1,7 +1,8 @@
 //! A store directory: the live processes' files, the archive of the dead ones, and the rules
 //! that keep the two apart.
 //!
-//! - `proc-<pid>-<nonce>.pyrostore`: a process's file, locked while the process lives;
+//! - `proc-<created>-<pid>-<nonce>.pyrostore`: a process's file, locked while the process lives,
+//!   named so that files sort in the order they were made (`created` in fixed-width hex);
 //! - `archive.pyrostore`: what dead processes left, merged; replaced whole, by rename;
 //! - `.merge.lock`: held by whoever is merging, so that two readers never merge at once;
 //! - `.new-*`: files being created, and `*.corrupt`: files that could not be read when their
@@ -77,9 +78,12 @@ impl StoreDir {
     pub fn create_process_file(&self) -> Result<ProcessFile, Error> {
         let pid = std::process::id();
         let nonce = nonce();
+        let created = now_nanos();
         let staging = self.path.join(format!("{STAGING_PREFIX}{pid}-{nonce:x}"));
-        let file = ProcessFile::create(&staging, pid, now_nanos())?;
-        file.rename(&self.path.join(format!("{PROCESS_PREFIX}{pid}-{nonce:x}{SUFFIX}")))?;
+        let file = ProcessFile::create(&staging, pid, created)?;
+        // Readers take files in name order, so series are first seen in the order their
+        // processes started, whatever the pids.
+        file.rename(&self.path.join(format!("{PROCESS_PREFIX}{created:016x}-{pid}-{nonce:x}{SUFFIX}")))?;
         Ok(file)
     }
 

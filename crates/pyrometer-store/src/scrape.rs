@@ -261,7 +261,30 @@ impl Views {
         let mut out = Vec::with_capacity(self.families.len());
         for family in &self.families {
             let mut samples = Vec::new();
+            // A histogram's `_sum` comes before its buckets, as upstream's multiprocess
+            // collector writes it.
+            let sum_first = family.metric_type == MetricType::Histogram;
             for series in &family.series {
+                // The plain samples: `Some(true)` only `_sum`, `Some(false)` all but it, `None` all.
+                let plain = |samples: &mut Vec<Sample>, sum: Option<bool>| {
+                    for &id in &series.plain {
+                        let (Some(value), Part::Plain(suffix)) = (totals[id], &self.interned[id].part) else {
+                            continue;
+                        };
+                        // An Info's replaced pairs read 0: they are no longer its series.
+                        let replaced = family.metric_type == MetricType::Info && value == 0.0;
+                        let chosen = sum.is_none_or(|sum| (*suffix == "_sum") == sum);
+                        if replaced || !chosen || (*suffix == "_created" && !created) {
+                            continue;
+                        }
+                        let mut sample = Sample::new(suffix, series.labels.clone(), value);
+                        sample.exemplar = exemplar(id);
+                        samples.push(sample);
+                    }
+                };
+                if sum_first {
+                    plain(&mut samples, Some(true));
+                }
                 let mut count = None;
                 for &id in &series.buckets {
                     let (Some(value), Part::Bucket(_, le)) = (totals[id], &self.interned[id].part) else { continue };
@@ -278,20 +301,7 @@ impl Views {
                 if !series.sketch.is_empty() {
                     samples.extend(self.quantile_samples(series, &sketch_values, now_nanos()));
                 }
-                for &id in &series.plain {
-                    if let (Some(value), Part::Plain(suffix)) = (totals[id], &self.interned[id].part) {
-                        // An Info's replaced pairs read 0: they are no longer its series.
-                        if family.metric_type == MetricType::Info && value == 0.0 {
-                            continue;
-                        }
-                        if *suffix == "_created" && !created {
-                            continue;
-                        }
-                        let mut sample = Sample::new(suffix, series.labels.clone(), value);
-                        sample.exemplar = exemplar(id);
-                        samples.push(sample);
-                    }
-                }
+                plain(&mut samples, sum_first.then_some(false));
             }
             if !samples.is_empty() {
                 out.push(MetricFamily::from_parts(

@@ -27,6 +27,8 @@ pub struct DirectoryCollector {
     views: Mutex<Views>,
     /// What the last collection had to leave out.
     problems: Mutex<Vec<String>>,
+    /// Whether families carry `_created` samples when a collection asks for them.
+    created: bool,
 }
 
 impl std::fmt::Debug for DirectoryCollector {
@@ -39,7 +41,15 @@ impl DirectoryCollector {
     /// A collector over `dir`.
     #[must_use]
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir, views: Mutex::new(Views::default()), problems: Mutex::new(Vec::new()) }
+        Self { dir, views: Mutex::new(Views::default()), problems: Mutex::new(Vec::new()), created: true }
+    }
+
+    /// The same collector, leaving `_created` samples out whatever a collection asks: the
+    /// families `prometheus_client`'s multiprocess mode writes, which has none.
+    #[must_use]
+    pub fn without_created(mut self) -> Self {
+        self.created = false;
+        self
     }
 
     /// The directory.
@@ -64,7 +74,7 @@ impl Collector for DirectoryCollector {
         let problems = views.refresh(&paths);
         *self.problems.lock().unwrap_or_else(PoisonError::into_inner) =
             reaped.problems.iter().chain(&problems).map(ToString::to_string).collect();
-        out.extend(views.families(&paths, options.created));
+        out.extend(views.families(&paths, options.created && self.created));
         Ok(())
     }
 }

@@ -187,6 +187,17 @@ impl ProcessFile {
         Ok(())
     }
 
+    /// Gives the file up as a dead process's: its lock is released, so the next reader merges
+    /// it into the archive (by the rules of a process that ended) and removes it. What is
+    /// written through it afterwards is lost. For one process that writes on behalf of several
+    /// (a test that stands in for workers, a supervisor that outlives a worker's share).
+    ///
+    /// # Errors
+    /// The system refusing to release the lock.
+    pub fn retire(&self) -> Result<(), Error> {
+        self.shared.file.unlock().map_err(|source| Error::Io { path: self.path(), source })
+    }
+
     /// Where the file is.
     #[must_use]
     pub fn path(&self) -> PathBuf {

@@ -264,6 +264,27 @@ fn the_collector_follows_files_that_grow_die_and_appear_between_scrapes() {
 }
 
 #[test]
+fn a_retired_file_is_merged_as_a_dead_process_while_its_writer_lives_on() {
+    let _serial = serial();
+    let dir = scratch("retired");
+    let store = StoreDir::open(&dir).unwrap();
+    let leaving = store.create_process_file().unwrap();
+    let staying = store.create_process_file().unwrap();
+    leaving.slot(b"total", Merge::Sum).unwrap().add(1.0);
+    leaving.slot(b"live", Merge::LiveSum).unwrap().set(1.0);
+    staying.slot(b"total", Merge::Sum).unwrap().add(2.0);
+    staying.slot(b"live", Merge::LiveSum).unwrap().set(2.0);
+    assert_eq!(value(&store, b"live"), Some(3.0));
+    leaving.retire().unwrap();
+    // Still held open by its writer, yet read as a dead process's: archived and removed.
+    assert_eq!(value(&store, b"total"), Some(3.0));
+    assert_eq!(value(&store, b"live"), Some(2.0));
+    assert!(!leaving.path().exists(), "the retired file was merged and removed");
+    assert!(staying.path().exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn the_most_recent_write_wins_and_live_rules_forget_the_dead() {
     let _serial = serial();
     let dir = scratch("recent");

@@ -6,6 +6,7 @@ sanitised to ``[a-zA-Z0-9_-]``.
 """
 
 import logging
+import re
 import socket
 import threading
 import time
@@ -16,6 +17,14 @@ from .. import _native
 from ..registry import REGISTRY, Collector
 
 __all__ = ("GraphiteBridge",)
+
+# What may not appear in a part of a Graphite path (the native encoder applies the same rule).
+_INVALID_GRAPHITE_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
+
+
+def _sanitize(s: str) -> str:
+    """``s`` with each character outside ``[a-zA-Z0-9_-]`` replaced by ``_``."""
+    return _INVALID_GRAPHITE_CHARS.sub("_", s)
 
 
 class _RegularPush(threading.Thread):
