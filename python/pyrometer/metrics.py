@@ -85,28 +85,10 @@ def _get_use_created() -> bool:
     return os.environ.get("PROMETHEUS_DISABLE_CREATED_SERIES", "False").lower() not in ("true", "1", "t")
 
 
-# The native flag's reader, where the native module has one; else a mirror that the two
-# functions below keep.
-_native_created_enabled: Optional[Callable[[], bool]] = getattr(_native, "created_enabled", None)
-_created_mirror = [True]
-
-
-def disable_created_metrics() -> None:
-    """Stop exporting ``_created`` samples of counters, histograms and summaries."""
-    _native.disable_created_metrics()
-    _created_mirror[0] = False
-
-
-def enable_created_metrics() -> None:
-    """Export ``_created`` samples of counters, histograms and summaries again."""
-    _native.enable_created_metrics()
-    _created_mirror[0] = True
-
-
-def _created_enabled() -> bool:
-    if _native_created_enabled is not None:
-        return _native_created_enabled()
-    return _created_mirror[0]
+disable_created_metrics = _native.disable_created_metrics
+enable_created_metrics = _native.enable_created_metrics
+# The switch itself lives natively; `_use_created` reads it.
+_created_enabled = _native.created_enabled
 
 
 _use_created: bool  # a property of the module's class, below
