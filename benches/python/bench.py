@@ -41,6 +41,7 @@ def workloads(lib):
     return {
         "Counter.inc()": ("counter.inc()", env, 200_000),
         "labels('GET','200').inc()": ("labelled.labels('GET', '200').inc()", env, 100_000),
+        "labels(method=,code=).inc()": ("labelled.labels(method='GET', code='200').inc()", env, 100_000),
         "cached child inc()": ("child.inc()", env, 200_000),
         "Gauge.set(v)": ("gauge.set(3.5)", env, 200_000),
         "Histogram.observe(v)": ("histogram.observe(0.3)", env, 200_000),
@@ -74,6 +75,48 @@ def two_threads(lib, increments=200_000):
     return 2 * one / two
 
 
+def layer_workloads(upstream, ours):
+    """The registry layer's calls against what prometheus_client users write for the same
+    update: `{row: (upstream workload, pyrometer workload)}`."""
+    from pyrometer import prometheus_registry
+
+    registry = upstream.CollectorRegistry()
+    env_up = {
+        "counter": upstream.Counter("layer_requests", "Requests.", ["route"], registry=registry),
+        "plain": upstream.Counter("layer_plain", "Requests.", registry=registry),
+        "histogram": upstream.Histogram("layer_latency_seconds", "Latency.", ["route"], registry=registry),
+    }
+    env_up["counter"].labels(route="/").inc()
+    env_up["histogram"].labels(route="/").observe(0.2)
+    layer = prometheus_registry.MetricsRegistry(registry=ours.CollectorRegistry())
+    env_ours = {
+        "counter": layer.counter("layer_requests", "Requests.", ["route"]),
+        "plain": layer.counter("layer_plain", "Requests."),
+        "histogram": layer.histogram("layer_latency_seconds", "Latency.", ["route"]),
+        "labels": {"route": "/"},
+    }
+    env_ours["counter"].increment(labels=env_ours["labels"])
+    env_ours["histogram"].observe(0.2, labels=env_ours["labels"])
+    return {
+        "layer increment(labels=...)": (
+            ("counter.labels(route='/').inc()", env_up, 100_000),
+            ("counter.increment(labels={'route': '/'})", env_ours, 100_000),
+        ),
+        "layer observe(v, labels=...)": (
+            ("histogram.labels(route='/').observe(0.2)", env_up, 100_000),
+            ("histogram.observe(0.2, labels={'route': '/'})", env_ours, 100_000),
+        ),
+        "layer increment(), no labels": (
+            ("plain.inc()", env_up, 200_000),
+            ("plain.increment()", env_ours, 200_000),
+        ),
+        "layer get(labels)": (
+            ("counter.labels(route='/')._value.get()", env_up, 100_000),
+            ("counter.get(labels)", env_ours, 100_000),
+        ),
+    }
+
+
 def exposition(lib, series):
     registry = lib.CollectorRegistry()
     c = lib.Counter("http_requests_total", "Requests.", ["method", "path"], registry=registry)
@@ -96,6 +139,8 @@ def main():
     upstream, ours = (workloads(libs[n]) for n in LIBS)
     for op in upstream:
         rows.append((op, *side_by_side(upstream[op], ours[op])))
+    for op, (theirs, mine) in layer_workloads(libs["prometheus_client"], libs["pyrometer"]).items():
+        rows.append((op, *side_by_side(theirs, mine)))
     for series in (10_000, 100_000):
         a, b = side_by_side(exposition(libs["prometheus_client"], series), exposition(libs["pyrometer"], series), rounds=5)
         rows.append((f"generate_latest, {series // 1000}k series", a, b))

@@ -13,9 +13,11 @@ alike.
 
 from __future__ import annotations
 
-import math
+import operator
 import re
 import time
+import types
+import weakref
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import Enum
@@ -25,7 +27,14 @@ from . import _native
 
 Labels = Optional[Mapping[str, str]]
 
-_monotonic = time.monotonic
+
+def _values_getter(names: Tuple[str, ...]) -> Any:
+    """A function from a labels mapping to its values for ``names``, as a tuple, in that order
+    (``KeyError`` for a missing one)."""
+    if len(names) == 1:
+        (name,) = names
+        return lambda labels: (labels[name],)
+    return operator.itemgetter(*names) if names else lambda labels: ()
 
 
 class MetricType(Enum):
@@ -115,19 +124,15 @@ _NO_BACKENDS = _Backends()
 
 
 class _Guard:
-    """When a collector's next write asks its registry layer whether its native metric is still
-    registered (a monotonic time; infinity for never)."""
-
-    due: float = math.inf
+    """What a collector's next write checks first, while its native metric is not serving
+    writes directly (it left its registry, or the collector was given up)."""
 
     def check(self, collector: "MetricCollector") -> None:
-        """Runs when ``due`` has passed."""
+        """Runs before the write."""
 
 
 class _Retired(_Guard):
     """The guard of a collector its layer gave up: every write fails."""
-
-    due = -math.inf
 
     def check(self, collector: "MetricCollector") -> None:
         raise ValueError(
@@ -136,7 +141,6 @@ class _Retired(_Guard):
         )
 
 
-_UNGUARDED = _Guard()
 RETIRED = _Retired()
 
 
@@ -150,6 +154,10 @@ class MetricCollector(ABC):
     _native_class: ClassVar[Any]
     #: The sample `get_all` reports: the total, the value, or the count of observations.
     _primary_suffix: ClassVar[str] = ""
+    #: The write methods the native metric serves itself once attached (method name -> native
+    #: operation): the plain call, a number and the labels of a series written before, runs
+    #: without a Python frame; every other call reaches the method below.
+    _native_writes: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, spec: MetricSpec, _backends: Optional[_Backends] = None) -> None:
         self.spec = spec
@@ -158,8 +166,31 @@ class MetricCollector(ABC):
         self._plain = backends.plain
         self._statsd_name = spec.full_name()
         self._series_limit = spec.max_series
-        self._guard: _Guard = _UNGUARDED
+        self._guard: Optional[_Guard] = None
         self._metric = self._make_metric()
+        self._getter = _values_getter(spec.labels)
+
+    def _attach(self) -> None:
+        """Lets the native metric serve the write methods itself: its registry holds it and no
+        backend needs to see the writes. Methods a subclass outside this module overrides stay
+        its own."""
+        self._guard = None
+        self._detach()
+        if self._statsd is not None:
+            return
+        for method, operation in self._native_writes.items():
+            owner = next(cls for cls in type(self).__mro__ if method in cls.__dict__)
+            if owner.__module__ != __name__:
+                continue
+            own_method = types.MethodType(owner.__dict__[method], self)
+            writer = _native.LayerWrite(self._metric, operation, weakref.WeakMethod(own_method))
+            self.__dict__[method] = writer.write
+
+    def _detach(self, guard: Optional[_Guard] = None) -> None:
+        """Sends the writes through the Python methods again, each checking ``guard`` first."""
+        for method in self._native_writes:
+            self.__dict__.pop(method, None)
+        self._guard = guard
 
     def _make_metric(self) -> Any:
         """A new native metric for the spec, not registered anywhere."""
@@ -197,21 +228,27 @@ class MetricCollector(ABC):
         got = "" if labels is None else f", got {sorted(labels)!r}"
         return ValueError(f"{self.spec.full_name()} needs labels {list(self.spec.labels)!r}{got}")
 
-    def _label_values(self, labels: Labels) -> Tuple[str, ...]:
-        """The label values in label-name order, checked as a write checks them."""
+    def _label_values(self, labels: Labels) -> Tuple[Any, ...]:
+        """The label values in label-name order (as given: `_existing_child` makes them
+        strings), checked as a write checks them."""
         names = self.spec.labels
         if not names:
             if labels:
                 raise ValueError(f"{self.spec.full_name()} has no labels, got {dict(labels)!r}")
             return ()
-        if labels is None or len(labels) != len(names) or any(name not in labels for name in names):
+        if labels is None or len(labels) != len(names):
             raise self._needs_labels(labels)
-        return tuple(str(labels[name]) for name in names)
+        try:
+            values: Tuple[Any, ...] = self._getter(labels)
+            return values
+        except KeyError:
+            raise self._needs_labels(labels) from None
 
     def _child(self, labels: Labels) -> Any:
         """The series a write goes to, created if it is new."""
-        if _monotonic() >= self._guard.due:
-            self._guard.check(self)
+        guard = self._guard
+        if guard is not None:
+            guard.check(self)
         if not self.spec.labels:
             if labels:
                 raise ValueError(f"{self.spec.full_name()} has no labels, got {dict(labels)!r}")
@@ -230,18 +267,7 @@ class MetricCollector(ABC):
         values = self._label_values(labels)
         if not values:
             return self._metric
-        find = getattr(self._metric, "_existing_child", None)
-        if find is not None:
-            return find(*values)
-        # Native builds without `_existing_child`: the series exists if the metric exposes it
-        # (a label set folded into the overflow series does not), and `labels()` of an
-        # existing label set creates nothing.
-        names = self.spec.labels
-        for family in self._metric.collect():
-            for sample in family.samples:
-                if tuple(sample.labels.get(name) for name in names) == values:
-                    return self._metric.labels(*values)
-        return None
+        return self._metric._existing_child(*values)
 
     def _series_samples(self, labels: Labels) -> Dict[str, List[Any]]:
         """The samples of one existing series, by suffix (``_count``, ``_bucket``...); empty for
@@ -307,6 +333,7 @@ class Counter(MetricCollector):
 
     _native_class: ClassVar[Any] = _native.Counter
     _primary_suffix = "_total"
+    _native_writes: ClassVar[Mapping[str, str]] = {"increment": "inc", "observe": "inc"}
 
     def increment(self, value: float = 1.0, labels: Labels = None) -> None:
         child = self._child(labels)
@@ -342,6 +369,7 @@ class SampledCounter(Counter):
         super().__init__(spec, _backends)
 
     _native_class = _native.SampledCounter
+    _native_writes: ClassVar[Mapping[str, str]] = {}
 
     def _native_options(self) -> Dict[str, Any]:
         return {"sample_rate": self.sample_rate}
@@ -358,6 +386,12 @@ class Gauge(MetricCollector):
     """A value that goes up and down."""
 
     _native_class: ClassVar[Any] = _native.Gauge
+    _native_writes: ClassVar[Mapping[str, str]] = {
+        "increment": "inc",
+        "decrement": "dec",
+        "set": "set",
+        "observe": "set",
+    }
 
     def _native_options(self) -> Dict[str, Any]:
         return {"multiprocess_mode": self.spec.multiprocess_mode}
@@ -414,6 +448,7 @@ class _Observations(MetricCollector):
     """What histograms and summaries share: observations, their count and their sum."""
 
     _primary_suffix = "_count"
+    _native_writes: ClassVar[Mapping[str, str]] = {"increment": "observe", "observe": "observe"}
 
     def increment(self, value: float = 1.0, labels: Labels = None) -> None:
         """Records ``value`` as an observation."""

@@ -10,6 +10,7 @@ from .metrics_core import Metric
 __all__ = [
     "Counter",
     "DuplicateTimeseries",
+    "LayerWrite",
     "generate_graphite",
     "generate_openmetrics",
     "generate_text",
@@ -337,6 +338,13 @@ class CollectorRegistry:
     def _generate_graphite(self, prefix: str = "", tags: bool = False, timestamp: int = 0) -> bytes: ...
     def _generate_text(self, escaping_name: str = "underscores", names: Optional[Set[str]] = None) -> bytes: ...
     def _generate_openmetrics(self, escaping_name: str = "underscores", names: Optional[Set[str]] = None) -> bytes: ...
+
+@final
+class LayerWrite:
+    """One write method of a registry-layer collector, served by its native metric."""
+
+    def __new__(cls, metric: Any, operation: str, fallback: Any) -> Self: ...
+    def write(self, *args: Any, **kwargs: Any) -> Any: ...
 
 @disjoint_base
 class MultiProcessCollector:

@@ -5,14 +5,12 @@ span is the awaited call, not the creation of the coroutine.
 """
 
 import functools
-import inspect
 from abc import ABCMeta
 from timeit import default_timer
 from types import TracebackType
 from typing import Any, Callable, Literal, Optional, Protocol, Tuple, Type, TypeVar, Union
 
 from . import _native
-from .decorator import FunctionMaker
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,6 +38,12 @@ def decorate(make_context: Callable[[], Any], f: F) -> F:
     The wrapper has ``f``'s name, signature and attributes (``__wrapped__`` is ``f``); for a
     coroutine function it is a coroutine function whose awaited call runs in the context.
     """
+    # Loaded on first use: `inspect` and the signature-preserving maker are a third of the
+    # package's import time, and most processes decorate nothing.
+    import inspect
+
+    from .decorator import FunctionMaker
+
     is_async = inspect.iscoroutinefunction(f)
     if inspect.isfunction(f):
         try:
@@ -72,6 +76,8 @@ def _forwarding_wrapper(make_context: Callable[[], Any], f: F, is_async: bool) -
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with make_context():
                 return f(*args, **kwargs)
+
+    import inspect
 
     try:
         wrapper.__signature__ = inspect.signature(f)

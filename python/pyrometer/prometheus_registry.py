@@ -14,9 +14,13 @@ that shows both. Reads never create a series: a label set never written reads as
 
 A layer's metrics stay in its ``CollectorRegistry`` while they are in the layer: one
 unregistered under it (``registry.unregister(...)``, as vLLM does before declaring its metrics
-again) is registered again at the next declaration, scrape or ``collect_all`` through the layer,
-and at the latest a second later by a write; if its names have been taken since, that write
-raises ``DuplicateTimeseries``. A collector the layer gave up (:meth:`MetricsRegistry.unregister`,
+again) is registered again at the next declaration, scrape, ``collect_all`` or write through the
+layer; if its names have been taken since, that write raises ``DuplicateTimeseries``.
+
+Writes are native. While a collector's metric is registered and no StatsD backend needs to see
+its writes, ``increment``/``decrement``/``set``/``observe`` with a number and the labels of a
+series written before update that series without running Python code; a new label set, an
+error or any other argument goes through the collector's Python method. A collector the layer gave up (:meth:`MetricsRegistry.unregister`,
 :meth:`MetricsRegistry.reset_instance`) raises ``ValueError`` on every write.
 
 Processes. :meth:`MetricsRegistry.get_instance` is one layer per process, and a forked child
@@ -37,6 +41,7 @@ API; ``pyrometer`` re-exports only the names that do not clash (``MetricsRegistr
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import shutil
 import tempfile
@@ -48,6 +53,7 @@ from enum import Enum
 from typing import Any, ClassVar, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 from . import _native, values
+from . import registry as registry_module
 from ._layer_collectors import (
     COLLECTORS,
     RETIRED,
@@ -111,25 +117,31 @@ _FAMILY_TYPES = {
     "info": MetricType.INFO,
 }
 
-_monotonic = time.monotonic
 
 
 class _RegistrationGuard(_Guard):
-    """The guard of a layer's collectors: at most once per ``interval`` seconds, a write has the
-    layer register again the metrics that were unregistered under it."""
-
-    interval = 1.0
+    """The guard of a collector whose native metric left the layer's registry: the next write
+    has the layer register it again."""
 
     def __init__(self, layer: "MetricsRegistry") -> None:
         self._layer = weakref.ref(layer)
-        self.due = _monotonic() + self.interval
 
     def check(self, collector: MetricCollector) -> None:
         layer = self._layer()
-        if layer is None:
-            self.due = float("inf")
-        else:
+        if layer is not None:
             layer._ensure_registered()
+
+
+def _unregistered(
+    layer_ref: "weakref.ref[MetricsRegistry]", collector_ref: "weakref.ref[MetricCollector]", registry: Any
+) -> None:
+    """A layer collector's native metric left ``registry``: when that is the layer's, its writes
+    go through the guard that registers it again."""
+    layer, collector = layer_ref(), collector_ref()
+    if layer is None or collector is None or registry is not layer.registry:
+        return
+    if layer._collectors.get(collector.spec.full_name()) is collector:
+        collector._detach(layer._guard)
 
 
 def _backend_set(backend: BackendArg) -> frozenset[MetricsBackend]:
@@ -342,16 +354,25 @@ class MetricsRegistry:
                     )
                 if existing._metric not in self.registry._collector_to_names:
                     self.registry.register(existing._metric)
+                    self._attach(existing)
                 return existing
             collector = cls(spec, _backends=self._backends, **options)
             if spec.max_series is None and self.default_max_series is not None:
                 collector._series_limit = self.default_max_series
                 collector._metric.set_series_limit(self.default_max_series)
             self.registry.register(collector._metric)
-            collector._guard = self._guard
             self._collectors[full_name] = collector
             self._options[full_name] = options
+            self._attach(collector)
             return collector
+
+    def _attach(self, collector: MetricCollector) -> None:
+        """Lets the collector's registered native metric serve its writes, until it leaves the
+        layer's registry."""
+        registry_module.on_unregister(
+            collector._metric, functools.partial(_unregistered, weakref.ref(self), weakref.ref(collector))
+        )
+        collector._attach()
 
     def unregister(self, name: str) -> None:
         """Removes the metric with this full name; ``KeyError`` if there is none. Its collector
@@ -359,7 +380,7 @@ class MetricsRegistry:
         with self._lock:
             collector = self._collectors.pop(name)
             del self._options[name]
-            collector._guard = RETIRED
+            collector._detach(RETIRED)
             try:
                 self.registry.unregister(collector._metric)
             except KeyError:
@@ -372,7 +393,9 @@ class MetricsRegistry:
             for collector in self._collectors.values():
                 if collector._metric not in registered:
                     self.registry.register(collector._metric)
-            self._guard.due = _monotonic() + self._guard.interval
+                    self._attach(collector)
+                elif collector._guard is not None:
+                    self._attach(collector)
 
     def get(self, name: str) -> Optional[MetricCollector]:
         """The collector with this full name, if registered."""
@@ -557,6 +580,7 @@ class MetricsRegistry:
         except KeyError:
             pass
         self.registry.register(collector._metric)
+        self._attach(collector)
 
 
 # Every layer alive, for the fork and exit hooks.

@@ -5,7 +5,8 @@ for their metrics under the GIL, and nothing else is.
 """
 
 import threading
-from typing import Iterable, Iterator, Protocol
+import weakref
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from . import _native
 from .metrics_core import Metric
@@ -28,8 +29,32 @@ class _EmptyCollector:
         return []
 
 
+# Who hears of a collector leaving a registry: collector -> callback(registry). The registry
+# layer listens for its native metrics, whose writes it serves natively while they are registered.
+_unregister_listeners: "weakref.WeakKeyDictionary[Any, Callable[[CollectorRegistry], None]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def on_unregister(collector: Any, callback: Callable[["CollectorRegistry"], None]) -> None:
+    """Calls ``callback(registry)`` whenever ``collector`` is unregistered from a registry
+    (replacing any callback given before; the collector must support weak references)."""
+    _unregister_listeners[collector] = callback
+
+
 class CollectorRegistry(_native.CollectorRegistry):
     """A set of collectors with unique sample names; scraping it collects them all natively."""
+
+    def unregister(self, collector: Collector) -> None:
+        """Removes a collector; ``KeyError`` if it is not registered."""
+        super().unregister(collector)
+        if _unregister_listeners:
+            try:
+                callback = _unregister_listeners.get(collector)
+            except TypeError:  # neither hashable nor weakly referenced: nobody listens to it
+                return
+            if callback is not None:
+                callback(self)
 
     @property
     def _lock(self) -> threading.Lock:

@@ -63,6 +63,9 @@ pub(crate) struct FamilyHandle<M: Metric> {
     /// objects `labels()` returned. A dict lookup by the caller's own argument tuple uses the
     /// strings' cached hashes, so a repeated `labels("GET", "200")` allocates nothing.
     children: Option<Py<PyDict>>,
+    /// A parent's label names as interned strings, in order: what keyword and dict lookups of a
+    /// child compare the caller's keys with (by identity first, as call sites intern theirs).
+    label_keys: Option<Py<PyTuple>>,
     /// In multiprocess mode, the series' slots in this process's store file.
     pub(crate) stored: Option<Arc<StoredSeries>>,
     /// In multiprocess mode, a parent's children's slots by label values, for `remove()` and
@@ -108,11 +111,13 @@ impl<M: StoreLayout> FamilyHandle<M> {
             .label_names(args.labelnames);
         let family = Family::<M>::with_options(meta, options).map_err(to_py)?;
         let store_rule = args.store_rule;
-        let (series, children, stored) = if family.meta().label_names.is_empty() {
+        let names = &family.meta().label_names;
+        let (series, children, label_keys, stored) = if names.is_empty() {
             let stored = StoredSeries::open::<M>(family.meta(), family.options(), &[], store_rule)?.map(Arc::new);
-            (Some(family.without_labels().map_err(to_py)?), None, stored)
+            (Some(family.without_labels().map_err(to_py)?), None, None, stored)
         } else {
-            (None, Some(PyDict::new(py).unbind()), None)
+            let keys = PyTuple::new(py, names.iter().map(|name| PyString::intern(py, name)))?;
+            (None, Some(PyDict::new(py).unbind()), Some(keys.unbind()), None)
         };
         let stored_children = Mutex::default();
         Ok(Self {
@@ -120,6 +125,7 @@ impl<M: StoreLayout> FamilyHandle<M> {
             series,
             labelvalues: Vec::new(),
             children,
+            label_keys,
             stored,
             stored_children,
             store_rule,
@@ -145,6 +151,7 @@ impl<M: StoreLayout> FamilyHandle<M> {
             series: Some(series),
             labelvalues,
             children: None,
+            label_keys: None,
             stored,
             stored_children,
             store_rule,
@@ -190,6 +197,12 @@ impl<M: StoreLayout> FamilyHandle<M> {
     #[inline]
     pub(crate) fn children_by_values(&self) -> Option<&Py<PyDict>> {
         self.children.as_ref()
+    }
+
+    /// A parent's label names as interned strings, in order; `None` for a child.
+    #[inline]
+    pub(crate) fn label_keys(&self) -> Option<&Py<PyTuple>> {
+        self.label_keys.as_ref()
     }
 
     /// The child `labels()` made before for these label values, or `None`: a read that neither

@@ -1,11 +1,12 @@
 //! Raw entry points (C calling convention) for the hottest methods: `inc`, `dec`, `set`,
-//! `observe`, `labels`, `time` and the timer's `__enter__`/`__exit__`; and the reference count
-//! that lets a metric reuse its timer.
+//! `observe`, `labels`, `time`, the timer's `__enter__`/`__exit__` and the registry layer's
+//! writes; and the reference count that lets a metric reuse its timer.
 //!
 //! A PyO3 method pays for its generality on every call: argument parsing against a signature
 //! with keywords and defaults, an attach-count guard, deferred reference counts. That is a third
-//! of `Counter.inc()`. Each entry point here takes the plain call (positional arguments that are
-//! exact `int`, `float` or `str`, no keywords) itself and hands every other call, unchanged, to
+//! of `Counter.inc()`. Each entry point here takes the plain call (arguments that are exact
+//! `int`, `float`, `str` or `dict`; keywords only where the method's users pass them: `labels`
+//! by name, the layer's `labels=`) itself and hands every other call, unchanged, to
 //! the PyO3 method it replaced; so errors, messages and keyword handling stay the PyO3 method's,
 //! and a fast case only ever does what that method would have done. docs/decisions/0008 says
 //! why, and what it measured.
@@ -20,23 +21,30 @@ use std::ptr;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyFloat, PyFloatMethods, PyInt, PyString, PyTuple};
+use pyo3::types::{PyDict, PyFloat, PyFloatMethods, PyInt, PyString, PyTuple};
 use pyo3::{PyClass, ffi};
 
 use crate::context_managers::{self, Sink, Timer};
 use crate::counter::PyCounter;
 use crate::gauge::PyGauge;
 use crate::histogram::PyHistogram;
+use crate::layer_write::LayerWrite;
 use crate::metric_class::LabelledMetric;
 use crate::summary::PySummary;
 
-/// The positional arguments of a call, borrowed from the caller.
+/// The arguments of a call, borrowed from the caller: positional ones, then keyword ones (only
+/// for methods that take keywords on their fast path).
 struct Args<'a, 'py> {
     py: Python<'py>,
     raw: &'a [*mut ffi::PyObject],
+    /// The names of the keyword arguments, a tuple of `str`; null without keywords.
+    kwnames: *mut ffi::PyObject,
+    /// The values of the keyword arguments, one per name.
+    kwvalues: &'a [*mut ffi::PyObject],
 }
 
 impl<'py> Args<'_, 'py> {
+    /// The number of positional arguments.
     fn len(&self) -> usize {
         self.raw.len()
     }
@@ -46,25 +54,25 @@ impl<'py> Args<'_, 'py> {
         unsafe { Bound::ref_from_ptr(self.py, &self.raw[at]) }
     }
 
+    /// The number of keyword arguments.
+    fn keyword_count(&self) -> usize {
+        self.kwvalues.len()
+    }
+
+    /// Keyword argument `at`: its name and its value.
+    fn keyword(&self, at: usize) -> (Borrowed<'_, 'py, PyAny>, &Bound<'py, PyAny>) {
+        let index = ffi::Py_ssize_t::try_from(at).unwrap_or(ffi::Py_ssize_t::MAX);
+        // SAFETY: `kwnames` is the call's tuple of one name per value of `kwvalues` (`at` is in
+        // range of both: the caller indexes `kwvalues`), lent for the duration of the call.
+        unsafe {
+            let value = Bound::ref_from_ptr(self.py, &self.kwvalues[at]);
+            (Borrowed::from_ptr(self.py, ffi::PyTuple_GET_ITEM(self.kwnames, index)), value)
+        }
+    }
+
     /// Argument `at` as a number when it is an exact `float` or an `int` that converts.
     fn number(&self, at: usize) -> Option<f64> {
-        let object = self.get(at);
-        if let Ok(float) = object.cast_exact::<PyFloat>() {
-            return Some(float.value());
-        }
-        if !object.is_exact_instance_of::<PyInt>() {
-            return None;
-        }
-        // SAFETY: `object` is an int. (Its own conversion, not `float(object)`, which would
-        // allocate a float.)
-        let value = unsafe { ffi::PyLong_AsDouble(object.as_ptr()) };
-        if value == -1.0 && PyErr::occurred(self.py) {
-            // Too large for a float: the full method raises the error.
-            // SAFETY: the thread is attached.
-            unsafe { ffi::PyErr_Clear() };
-            return None;
-        }
-        Some(value)
+        number(self.get(at))
     }
 
     /// The arguments as a tuple, as a method taking `*args` receives them.
@@ -96,6 +104,26 @@ impl<'py> Args<'_, 'py> {
     }
 }
 
+/// `object` as a number when it is an exact `float` or an `int` that converts.
+fn number(object: &Bound<'_, PyAny>) -> Option<f64> {
+    if let Ok(float) = object.cast_exact::<PyFloat>() {
+        return Some(float.value());
+    }
+    if !object.is_exact_instance_of::<PyInt>() {
+        return None;
+    }
+    // SAFETY: `object` is an int. (Its own conversion, not `float(object)`, which would
+    // allocate a float.)
+    let value = unsafe { ffi::PyLong_AsDouble(object.as_ptr()) };
+    if value == -1.0 && PyErr::occurred(object.py()) {
+        // Too large for a float: the full method raises the error.
+        // SAFETY: the thread is attached.
+        unsafe { ffi::PyErr_Clear() };
+        return None;
+    }
+    Some(value)
+}
+
 /// What a fast case makes of a call: its result, or `None` to leave it to the PyO3 method.
 type FastCase<C> = for<'a, 'py> fn(&'a Bound<'py, C>, &Args<'a, 'py>) -> Option<Bound<'py, PyAny>>;
 
@@ -107,9 +135,16 @@ struct HotMethod {
     full: &'static PyOnceLock<Py<PyAny>>,
 }
 
-/// A `HotMethod` named `$name` of `$class` whose fast case is `$fast`.
+/// A `HotMethod` named `$name` of `$class` whose fast case is `$fast`; with `keywords`, the
+/// fast case sees calls with keyword arguments too (the others never do).
 macro_rules! hot_method {
-    ($class:ty, $name:literal, $fast:expr) => {{
+    ($class:ty, $name:literal, $fast:expr) => {
+        hot_method!($class, $name, $fast, false)
+    };
+    ($class:ty, $name:literal, $fast:expr, keywords) => {
+        hot_method!($class, $name, $fast, true)
+    };
+    ($class:ty, $name:literal, $fast:expr, $keywords:literal) => {{
         static FULL: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
         unsafe extern "C" fn entry(
             slf: *mut ffi::PyObject,
@@ -118,7 +153,7 @@ macro_rules! hot_method {
             kwnames: *mut ffi::PyObject,
         ) -> *mut ffi::PyObject {
             // SAFETY: `install` makes `entry` a fast-call method with keywords of `$class`.
-            unsafe { call::<$class>(&FULL, $fast, slf, args, nargs, kwnames) }
+            unsafe { call::<$class>(&FULL, $fast, $keywords, slf, args, nargs, kwnames) }
         }
         HotMethod { name: $name, entry, full: &FULL }
     }};
@@ -134,6 +169,7 @@ macro_rules! hot_method {
 unsafe fn call<C: PyClass>(
     full: &PyOnceLock<Py<PyAny>>,
     fast: FastCase<C>,
+    takes_keywords: bool,
     slf: *mut ffi::PyObject,
     args: *const *mut ffi::PyObject,
     nargs: ffi::Py_ssize_t,
@@ -142,13 +178,26 @@ unsafe fn call<C: PyClass>(
     // SAFETY: CPython calls methods with the thread attached.
     let py = unsafe { Python::assume_attached() };
     let positional = usize::try_from(nargs).unwrap_or(0);
-    if kwnames.is_null() {
+    let keywords = if kwnames.is_null() {
+        0
+    } else {
+        // SAFETY: `kwnames` is a tuple of strings.
+        usize::try_from(unsafe { ffi::PyTuple_GET_SIZE(kwnames) }).unwrap_or(0)
+    };
+    if keywords == 0 || takes_keywords {
         // SAFETY: a method descriptor checks that `self` is an instance of its class, and this
         // one was made for `C` (`install`).
         let object = unsafe { Bound::ref_from_ptr(py, &slf).cast_unchecked::<C>() };
-        // SAFETY: the interpreter passes `positional` arguments (and `args` may dangle without).
-        let raw = if positional == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(args, positional) } };
-        match catch_unwind(AssertUnwindSafe(|| fast(object, &Args { py, raw }))) {
+        // SAFETY: the interpreter passes `positional` arguments followed by one per keyword
+        // (and `args` may dangle without any).
+        let all = if positional + keywords == 0 {
+            &[][..]
+        } else {
+            unsafe { std::slice::from_raw_parts(args, positional + keywords) }
+        };
+        let (raw, kwvalues) = all.split_at(positional);
+        let call = Args { py, raw, kwnames: if keywords == 0 { ptr::null_mut() } else { kwnames }, kwvalues };
+        match catch_unwind(AssertUnwindSafe(|| fast(object, &call))) {
             Ok(Some(result)) => return result.into_ptr(),
             Ok(None) => {}
             Err(payload) => {
@@ -158,7 +207,7 @@ unsafe fn call<C: PyClass>(
         }
     }
     // SAFETY: as for this function.
-    unsafe { call_full(py, full, slf, args, positional, kwnames) }
+    unsafe { call_full(py, full, slf, args, positional, keywords, kwnames) }
 }
 
 /// A panic of a fast case, raised as PyO3 raises a method's: `PanicException`.
@@ -175,7 +224,8 @@ fn raise_panic(py: Python<'_>, payload: &(dyn std::any::Any + Send)) {
 /// Calls the full method with the call's arguments as they came.
 ///
 /// # Safety
-/// As for `call`, with `positional` the number of positional arguments.
+/// As for `call`, with `positional` the number of positional arguments and `keywords` the
+/// number of names in `kwnames`.
 #[cold]
 #[inline(never)]
 unsafe fn call_full(
@@ -184,17 +234,12 @@ unsafe fn call_full(
     slf: *mut ffi::PyObject,
     args: *const *mut ffi::PyObject,
     positional: usize,
+    keywords: usize,
     kwnames: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
     let Some(full) = full.get(py) else {
         PyRuntimeError::new_err("pyrometer: a hot method was called before its module was ready").restore(py);
         return ptr::null_mut();
-    };
-    let keywords = if kwnames.is_null() {
-        0
-    } else {
-        // SAFETY: `kwnames` is a tuple of strings.
-        usize::try_from(unsafe { ffi::PyTuple_GET_SIZE(kwnames) }).unwrap_or(0)
     };
     // The full method is an unbound method descriptor: `self` goes first.
     let mut all = Vec::with_capacity(1 + positional + keywords);
@@ -242,14 +287,20 @@ fn summary_observe<'py>(summary: &Bound<'py, PySummary>, args: &Args<'_, 'py>) -
     summary.get().try_observe(args.value()?).then(|| none(args.py))
 }
 
-/// `labels("GET", "200")` that finds a child made before: string arguments only, so that the
-/// key is the one `labels()` stored the child under.
+/// `labels("GET", "200")` or `labels(method="GET", code="200")` that finds a child made
+/// before: string values only, so that the key is the one `labels()` stored the child under.
 fn labels<'py, C: LabelledMetric>(metric: &Bound<'py, C>, args: &Args<'_, 'py>) -> Option<Bound<'py, PyAny>> {
-    if args.len() == 0 || !(0..args.len()).all(|at| args.get(at).is_exact_instance_of::<PyString>()) {
-        return None;
-    }
     let children = metric.get().children_by_values()?;
-    let key = args.tuple()?;
+    let key = if args.keyword_count() == 0 {
+        if args.len() == 0 || !(0..args.len()).all(|at| args.get(at).is_exact_instance_of::<PyString>()) {
+            return None;
+        }
+        args.tuple()?
+    } else if args.len() == 0 {
+        keywords_in_order(args, metric.get().label_keys()?.bind(args.py))?
+    } else {
+        return None;
+    };
     let mut child = ptr::null_mut();
     // SAFETY: a dict and a tuple key; the child comes back as a new reference (not borrowed,
     // which another thread's `remove()` could free first on a free-threaded build).
@@ -261,6 +312,63 @@ fn labels<'py, C: LabelledMetric>(metric: &Bound<'py, C>, args: &Args<'_, 'py>) 
     }
     // SAFETY: `child` is null or a new reference.
     unsafe { Bound::from_owned_ptr_or_opt(args.py, child) }
+}
+
+/// The keyword arguments' values in the order of `names`, when the call names each exactly once
+/// and every value is a `str`. Call sites intern their keyword names, as the metric interns its
+/// label names, so that names compare by identity first.
+fn keywords_in_order<'py>(args: &Args<'_, 'py>, names: &Bound<'py, PyTuple>) -> Option<Bound<'py, PyTuple>> {
+    if args.keyword_count() != names.len() {
+        return None;
+    }
+    let mut values = Vec::with_capacity(names.len());
+    for name in names.iter() {
+        let at = (0..args.keyword_count())
+            .find(|&at| args.keyword(at).0.as_ptr() == name.as_ptr())
+            .or_else(|| (0..args.keyword_count()).find(|&at| args.keyword(at).0.eq(&name).unwrap_or(false)))?;
+        let value = args.keyword(at).1;
+        if !value.is_exact_instance_of::<PyString>() {
+            return None;
+        }
+        values.push(value);
+    }
+    PyTuple::new(args.py, values).ok()
+}
+
+/// A registry-layer write, `write(value, labels)`, by position or keyword: a number (or none,
+/// where the write has a default) and `None` or a dict of string values.
+fn layer_write<'py>(writer: &Bound<'py, LayerWrite>, args: &Args<'_, 'py>) -> Option<Bound<'py, PyAny>> {
+    let py = args.py;
+    let mut value = None;
+    let mut labels = None;
+    match args.len() {
+        0 => {}
+        1 => value = Some(args.get(0)),
+        2 => (value, labels) = (Some(args.get(0)), Some(args.get(1))),
+        _ => return None,
+    }
+    for at in 0..args.keyword_count() {
+        let (name, given) = args.keyword(at);
+        let slot = if name.as_ptr() == pyo3::intern!(py, "labels").as_ptr() {
+            &mut labels
+        } else if name.as_ptr() == pyo3::intern!(py, "value").as_ptr() {
+            &mut value
+        } else {
+            return None;
+        };
+        if slot.replace(given).is_some() {
+            return None;
+        }
+    }
+    let value = match value {
+        Some(value) => Some(number(value)?),
+        None => None,
+    };
+    let labels = match labels {
+        Some(labels) if !labels.is_none() => Some(labels.cast_exact::<PyDict>().ok()?),
+        _ => None,
+    };
+    writer.get().try_write(py, value, labels).then(|| none(py))
 }
 
 /// `time()` of a histogram or summary.
@@ -321,18 +429,19 @@ fn leak_c_string(text: &str) -> PyResult<*const std::ffi::c_char> {
 /// Installs every entry point: once, when the module is first imported.
 pub(crate) fn install_all(py: Python<'_>) -> PyResult<()> {
     install::<PyCounter>(py, hot_method!(PyCounter, "inc", counter_inc))?;
-    install::<PyCounter>(py, hot_method!(PyCounter, "labels", labels::<PyCounter>))?;
+    install::<PyCounter>(py, hot_method!(PyCounter, "labels", labels::<PyCounter>, keywords))?;
     install::<PyGauge>(py, hot_method!(PyGauge, "inc", gauge_inc))?;
     install::<PyGauge>(py, hot_method!(PyGauge, "dec", gauge_dec))?;
     install::<PyGauge>(py, hot_method!(PyGauge, "set", gauge_set))?;
-    install::<PyGauge>(py, hot_method!(PyGauge, "labels", labels::<PyGauge>))?;
+    install::<PyGauge>(py, hot_method!(PyGauge, "labels", labels::<PyGauge>, keywords))?;
     install::<PyHistogram>(py, hot_method!(PyHistogram, "observe", histogram_observe))?;
-    install::<PyHistogram>(py, hot_method!(PyHistogram, "labels", labels::<PyHistogram>))?;
+    install::<PyHistogram>(py, hot_method!(PyHistogram, "labels", labels::<PyHistogram>, keywords))?;
     install::<PyHistogram>(py, hot_method!(PyHistogram, "time", observing_timer::<PyHistogram>))?;
     install::<PySummary>(py, hot_method!(PySummary, "observe", summary_observe))?;
-    install::<PySummary>(py, hot_method!(PySummary, "labels", labels::<PySummary>))?;
+    install::<PySummary>(py, hot_method!(PySummary, "labels", labels::<PySummary>, keywords))?;
     install::<PySummary>(py, hot_method!(PySummary, "time", observing_timer::<PySummary>))?;
     install::<Timer>(py, hot_method!(Timer, "__enter__", timer_enter))?;
     install::<Timer>(py, hot_method!(Timer, "__exit__", timer_exit))?;
+    install::<LayerWrite>(py, hot_method!(LayerWrite, "write", layer_write, keywords))?;
     Ok(())
 }

@@ -12,6 +12,7 @@ mod gauge;
 mod histogram;
 mod hot_path;
 mod info;
+mod layer_write;
 mod metric_class;
 mod metric_objects;
 mod multiprocess;
@@ -45,6 +46,8 @@ mod _native {
     use super::histogram::PyHistogram;
     #[pymodule_export]
     use super::info::PyInfo;
+    #[pymodule_export]
+    use super::layer_write::LayerWrite;
     #[pymodule_export]
     use super::multiprocess::{PyMultiProcessCollector, retire_process};
     #[pymodule_export]

@@ -198,6 +198,10 @@ macro_rules! metric_class {
                 self.0.children_by_values()
             }
 
+            fn label_keys(&self) -> Option<&pyo3::Py<pyo3::types::PyTuple>> {
+                self.0.label_keys()
+            }
+
             fn idle_timer(&self) -> &pyo3::sync::PyOnceLock<pyo3::Py<crate::context_managers::Timer>> {
                 &self.0.idle_timer
             }
@@ -236,10 +240,14 @@ pub(crate) trait NativeMetric {
     fn collector(&self) -> std::sync::Arc<dyn pyrometer_core::Collector>;
 }
 
-/// What the hot path's `labels()` and `time()` need of a metric class.
+/// What the hot path's `labels()` and `time()`, and the registry layer's writes, need of a
+/// metric class.
 pub(crate) trait LabelledMetric: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sync {
     /// A parent's children by the tuple of their label values; `None` for a child.
     fn children_by_values(&self) -> Option<&pyo3::Py<pyo3::types::PyDict>>;
+
+    /// A parent's label names as interned strings, in order; `None` for a child.
+    fn label_keys(&self) -> Option<&pyo3::Py<pyo3::types::PyTuple>>;
 
     /// Where `time()` keeps the timer it hands out again.
     fn idle_timer(&self) -> &pyo3::sync::PyOnceLock<pyo3::Py<crate::context_managers::Timer>>;
