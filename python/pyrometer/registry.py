@@ -83,8 +83,8 @@ class RestrictedRegistry:
     def _generate_text(self, escaping: str = "underscores") -> bytes:
         return self._registry._generate_text(escaping, self._name_set)
 
-    def _generate_openmetrics(self, escaping: str = "underscores") -> bytes:
-        return self._registry._generate_openmetrics(escaping, self._name_set)
+    def _generate_openmetrics(self, escaping: str = "underscores", version: str = "1.0.0") -> bytes:
+        return self._registry._generate_openmetrics(escaping, self._name_set, version)
 
 
 REGISTRY = CollectorRegistry(auto_describe=True)

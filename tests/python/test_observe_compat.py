@@ -99,3 +99,25 @@ def test_count_exceptions_and_track_inprogress(lib):
 )
 def test_mistakes_raise_the_same_exception(raises_alike, mistake):
     raises_alike(mistake)
+
+
+def test_decimal_amounts_are_added_where_upstream_raises(both):
+    """docs/compat.md: a `Decimal` amount is read as `float()` reads it; upstream adds it to a
+    float and raises `TypeError` (its `Gauge.set` converts it, as ours does)."""
+    from decimal import Decimal
+
+    upstream, ours = both
+    for lib in both:
+        registry = lib.CollectorRegistry()
+        counter = lib.Counter("c", "C.", registry=registry)
+        histogram = lib.Histogram("h", "H.", registry=registry)
+        if lib is upstream:
+            with pytest.raises(TypeError):
+                counter.inc(Decimal("1.5"))
+            with pytest.raises(TypeError):
+                histogram.observe(Decimal("1.5"))
+        else:
+            counter.inc(Decimal("1.5"))
+            histogram.observe(Decimal("1.5"))
+            assert registry.get_sample_value("c_total") == 1.5
+            assert registry.get_sample_value("h_sum") == 1.5

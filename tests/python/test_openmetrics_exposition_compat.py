@@ -10,6 +10,9 @@ from unittest import mock
 
 import pytest
 
+import pyrometer.openmetrics.exposition
+import pyrometer.openmetrics.parser
+
 NAMES = [
     "",
     "ok",
@@ -184,9 +187,104 @@ def _native_histogram_family(lib):
     return Relay()
 
 
-@pytest.mark.xfail(strict=True, reason="the native encoder does not write native histogram samples yet")
-@pytest.mark.parametrize("version", ["1.0.0", "2.0.0"])
+@pytest.mark.parametrize("version", ["1.0.0", "2.0.0", "2.1.0"])
 def test_native_histogram_samples_are_written_as_upstream_writes_them(both, version):
     """OpenMetrics 1.0 leaves them out; 2.0 writes ``{count:..,sum:..,schema:..,...}``."""
     answers = [_openmetrics(lib).generate_latest(_native_histogram_family(lib), version=version) for lib in both]
     assert answers[0] == answers[1]
+    assert (b"rpc_seconds{path=\"/a\"} {count:3,sum:2.5,schema:3" in answers[1]) == (version != "1.0.0")
+
+
+@pytest.mark.parametrize(
+    "native",
+    [
+        # Python ints and floats print as str() prints them; negative spans come first.
+        dict(count_value=24, sum_value=100, schema=0, zero_threshold=0.001, zero_count=4),
+        dict(count_value=24.0, sum_value=-1.5e-07, schema=-4, zero_threshold=0, zero_count=4.0,
+             neg_spans=[(-2, 2), (1, 1)], neg_deltas=[2, 1, -3], pos_spans=[(0, 1)], pos_deltas=[5]),
+        dict(count_value=1, sum_value=float("inf"), schema=8, zero_threshold=2.938735877055719e-39, zero_count=0,
+             pos_spans=[], pos_deltas=[]),
+    ],
+)
+def test_native_histogram_numbers_print_as_upstream_prints_them(both, native):
+    answers = []
+    for lib in both:
+        samples = importlib.import_module(f"{lib.__name__}.samples")
+        family = importlib.import_module(f"{lib.__name__}.metrics_core").Metric("h", "H.", "histogram")
+        spans = {k: [samples.BucketSpan(*s) for s in v] for k, v in native.items() if k.endswith("_spans")}
+        family.add_sample("h", {}, None, None, None, samples.NativeHistogram(**{**native, **spans}))
+        answers.append(_openmetrics(lib).generate_latest(_Families([family]), version="2.0.0"))
+    assert answers[0] == answers[1]
+
+
+class _Families:
+    def __init__(self, families):
+        self.families = families
+
+    def collect(self):
+        return self.families
+
+
+def test_native_histogram_samples_parse_as_upstream_parses_them(both):
+    """What upstream writes (without exemplars, which its parser drops and ours keeps: see
+    docs/compat.md) reads back the same from both parsers."""
+    upstream = both[0]
+    family = _native_histogram_family(upstream)
+    for metric in family.collect():
+        for i, sample in enumerate(metric.samples):
+            if sample.native_histogram is not None:
+                metric.samples[i] = sample._replace(native_histogram=sample.native_histogram._replace(nh_exemplars=None))
+    text = _openmetrics(upstream).generate_latest(family, version="2.0.0").decode()
+    native_line = [line for line in text.splitlines() if " {count:" in line][0]
+    unlabelled = "# TYPE rpc_seconds histogram\n" + native_line.replace('{path="/a"} ', " ") + "\n# EOF\n"
+    for case in (text, unlabelled):
+        parsed = [list(importlib.import_module(f"{lib.__name__}.openmetrics.parser").text_string_to_metric_families(case))
+                  for lib in both]
+        # Each library's Metric equals only its own class; their parts compare as tuples.
+        parts = [[(m.name, m.documentation, m.type, m.unit, [tuple(s) for s in m.samples]) for m in p] for p in parsed]
+        assert parts[0] == parts[1]
+        native = [s for s in parsed[1][0].samples if s.native_histogram is not None][0]
+        assert native.value is None and (native.labels is None) == (case is unlabelled)
+
+
+def test_native_histogram_exemplars_are_kept_by_our_parser():
+    from pyrometer.openmetrics.parser import text_string_to_metric_families
+
+    text = pyrometer.openmetrics.exposition.generate_latest(_native_histogram_family(pyrometer), version="2.0.0")
+    (family,) = text_string_to_metric_families(text.decode())
+    (native,) = [s.native_histogram for s in family.samples if s.native_histogram is not None]
+    assert [(e.labels, e.value) for e in native.nh_exemplars] == [({"trace_id": "n"}, 0.25)]
+    assert native.pos_deltas == (1, 0, -1)
+
+
+@pytest.mark.parametrize("written", ["-1.5", "-12.000000001", "-2", "1.25", "-1250.5e-3"])
+def test_negative_timestamps_parse_as_upstream_parses_them(both, written):
+    """Before the epoch, ``sec.frac`` reads as upstream's ``Timestamp(-1, -500000000)``."""
+    text = f"# TYPE a gauge\na 1 {written}\n# EOF\n"
+    stamps = []
+    for lib in both:
+        (family,) = importlib.import_module(f"{lib.__name__}.openmetrics.parser").text_string_to_metric_families(text)
+        stamp = family.samples[0].timestamp
+        stamps.append((stamp.sec, stamp.nsec) if hasattr(stamp, "sec") else stamp)
+    assert stamps[0] == stamps[1]
+
+
+def test_a_negative_fraction_of_a_second_keeps_its_sign(both):
+    """Upstream reads ``-0.5`` as ``Timestamp(0, 500000000)``, half a second after the epoch
+    (docs/compat.md); ours keeps it before."""
+    (family,) = pyrometer.openmetrics.parser.text_string_to_metric_families("a 1 -0.5\n# EOF\n")
+    assert family.samples[0].timestamp == -0.5
+
+
+def test_integers_beyond_the_float_range_of_exactness_read_as_floats(both):
+    """docs/compat.md: values live as f64, so ``12345678901234567890`` reads as the nearest float
+    where upstream keeps the int; both agree up to 2**53."""
+    text = "# TYPE c counter\nc_total 12345678901234567890\nd 9007199254740992\n# EOF\n"
+    values = [
+        [s.value for f in importlib.import_module(f"{lib.__name__}.openmetrics.parser").text_string_to_metric_families(text)
+         for s in f.samples]
+        for lib in both
+    ]
+    assert values[0] == [12345678901234567890, 9007199254740992]
+    assert values[1] == [float(12345678901234567890), 9007199254740992.0]
+    assert values[0][1] == values[1][1] and values[0][0] != values[1][0]

@@ -49,6 +49,7 @@ mod snapshot {
     pub(crate) mod family;
     pub(crate) mod labels;
     pub(crate) mod metric_type;
+    pub(crate) mod native_histogram;
     pub(crate) mod sample;
     pub(crate) mod timestamp;
 }
@@ -73,5 +74,8 @@ pub use snapshot::exemplar::{EXEMPLAR_MAX_LABEL_CHARS, Exemplar};
 pub use snapshot::family::MetricFamily;
 pub use snapshot::labels::{Label, LabelSet};
 pub use snapshot::metric_type::MetricType;
+pub use snapshot::native_histogram::{
+    BucketCounts, BucketSpan, MAX_SCHEMA, MIN_SCHEMA, NativeHistogramValue, Number, downscale, upper_bound,
+};
 pub use snapshot::sample::{Sample, SampleName};
 pub use snapshot::timestamp::{Timestamp, now_seconds, set_wall_clock, system_seconds};

@@ -29,7 +29,10 @@ pub use parse::ParseErrorKind;
 
 pub use encode::escaping::Escaping;
 pub use encode::graphite::{GraphiteLabels, encode_graphite};
-pub use encode::openmetrics::{encode_openmetrics, openmetrics_to_bytes};
+pub use encode::openmetrics::{
+    OpenMetricsVersion, encode_openmetrics, encode_openmetrics_version, openmetrics_to_bytes,
+    openmetrics_version_to_bytes,
+};
 pub use encode::text::{encode_text, text_to_bytes};
 pub use error::Error;
 pub use negotiate::{

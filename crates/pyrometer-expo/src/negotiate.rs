@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use pyrometer_core::MetricFamily;
 
 use crate::encode::escaping::Escaping;
-use crate::encode::openmetrics::openmetrics_to_bytes;
+use crate::encode::openmetrics::{OpenMetricsVersion, openmetrics_version_to_bytes};
 use crate::encode::text::text_to_bytes;
 use crate::error::Error;
 
@@ -22,8 +22,8 @@ pub const CONTENT_TYPE_OPENMETRICS: &str = "application/openmetrics-text; versio
 pub enum Syntax {
     /// The Prometheus text format.
     Text,
-    /// OpenMetrics text.
-    OpenMetrics,
+    /// OpenMetrics text, of a version.
+    OpenMetrics(OpenMetricsVersion),
 }
 
 /// A negotiated format: syntax, name escaping and the Content-Type to answer with.
@@ -45,7 +45,7 @@ impl Format {
     #[must_use]
     pub fn openmetrics() -> Self {
         Self {
-            syntax: Syntax::OpenMetrics,
+            syntax: Syntax::OpenMetrics(OpenMetricsVersion::V1),
             escaping: Escaping::Underscores,
             content_type: CONTENT_TYPE_OPENMETRICS.into(),
         }
@@ -73,7 +73,7 @@ impl Format {
     pub fn encode(&self, families: &[MetricFamily]) -> Result<Vec<u8>, Error> {
         match self.syntax {
             Syntax::Text => Ok(text_to_bytes(families, self.escaping)),
-            Syntax::OpenMetrics => openmetrics_to_bytes(families, self.escaping),
+            Syntax::OpenMetrics(version) => openmetrics_version_to_bytes(families, self.escaping, version),
         }
     }
 }
@@ -93,7 +93,7 @@ pub fn negotiate(accept: Option<&str>) -> Format {
                 None | Some("") => return Format::openmetrics(),
                 Some(v) if at_least_1_0_0(v) => {
                     return Format {
-                        syntax: Syntax::OpenMetrics,
+                        syntax: Syntax::OpenMetrics(OpenMetricsVersion::from_version(v)),
                         escaping,
                         content_type: format!(
                             "application/openmetrics-text; version={v}; charset=utf-8; escaping={}",
@@ -161,7 +161,10 @@ mod tests {
     #[test]
     fn openmetrics_without_version_gets_the_latest_content_type() {
         assert_eq!(ct("application/openmetrics-text"), CONTENT_TYPE_OPENMETRICS);
-        assert_eq!(negotiate(Some("application/openmetrics-text")).syntax(), Syntax::OpenMetrics);
+        assert_eq!(
+            negotiate(Some("application/openmetrics-text")).syntax(),
+            Syntax::OpenMetrics(OpenMetricsVersion::V1)
+        );
     }
 
     #[test]
@@ -177,6 +180,18 @@ mod tests {
     }
 
     #[test]
+    fn openmetrics_2_writes_native_histograms() {
+        let f = negotiate(Some("application/openmetrics-text; version=2.0.0"));
+        assert_eq!(f.syntax(), Syntax::OpenMetrics(OpenMetricsVersion::V2));
+        assert_eq!(
+            f.content_type(),
+            "application/openmetrics-text; version=2.0.0; charset=utf-8; escaping=underscores"
+        );
+        let f = negotiate(Some("application/openmetrics-text; version=1.1.0"));
+        assert_eq!(f.syntax(), Syntax::OpenMetrics(OpenMetricsVersion::V1));
+    }
+
+    #[test]
     fn old_openmetrics_versions_fall_through_to_the_next_choice() {
         let f = negotiate(Some("application/openmetrics-text; version=0.0.1,text/plain;version=1.0.0"));
         assert_eq!(f.content_type(), "text/plain; version=1.0.0; charset=utf-8; escaping=underscores");
@@ -187,7 +202,7 @@ mod tests {
     fn prometheus_default_accept_header_picks_openmetrics() {
         let accept = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2";
         let f = negotiate(Some(accept));
-        assert_eq!(f.syntax(), Syntax::OpenMetrics);
+        assert_eq!(f.syntax(), Syntax::OpenMetrics(OpenMetricsVersion::V1));
         assert_eq!(f.escaping(), Escaping::AllowUtf8);
     }
 

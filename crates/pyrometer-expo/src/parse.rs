@@ -5,6 +5,7 @@
 //! clear one.
 
 mod lexer;
+mod native_histogram;
 pub mod openmetrics;
 #[cfg(test)]
 mod test_support;
@@ -179,9 +180,12 @@ pub enum ParseErrorKind {
         /// The sample name.
         sample: String,
     },
-    /// An `OpenMetrics` 2.0 native histogram sample (`{count:...}`).
-    #[error("native histogram samples are not supported")]
-    NativeHistogram,
+    /// An `OpenMetrics` 2.0 native histogram sample (`{count:...}`) that does not read.
+    #[error("Invalid native histogram sample: {reason}")]
+    InvalidNativeHistogram {
+        /// What is wrong with it.
+        reason: String,
+    },
 
     // Samples of typed families (`OpenMetrics`).
     /// A sample without a label its type requires (`le`, `quantile`, a state set's name).

@@ -5,7 +5,9 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyrometer_core::MetricFamily;
-use pyrometer_expo::{Escaping, GraphiteLabels, encode_graphite, openmetrics_to_bytes, text_to_bytes};
+use pyrometer_expo::{
+    Escaping, GraphiteLabels, OpenMetricsVersion, encode_graphite, openmetrics_version_to_bytes, text_to_bytes,
+};
 
 use crate::metric_objects::family_from_py;
 
@@ -28,17 +30,19 @@ pub(crate) fn generate_text<'py>(metrics: &Bound<'py, PyAny>, escaping_name: &st
     Ok(PyBytes::new(py, &bytes))
 }
 
-/// `Metric` objects as OpenMetrics text.
+/// `Metric` objects as OpenMetrics text of `version` (native histogram samples from 2.0.0 on).
 #[pyfunction]
-#[pyo3(signature = (metrics, escaping_name = "underscores"))]
+#[pyo3(signature = (metrics, escaping_name = "underscores", version = "1.0.0"))]
 pub(crate) fn generate_openmetrics<'py>(
     metrics: &Bound<'py, PyAny>,
     escaping_name: &str,
+    version: &str,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let families = families(metrics)?;
     let py = metrics.py();
+    let version = OpenMetricsVersion::from_version(version);
     let bytes = py
-        .detach(|| openmetrics_to_bytes(&families, escaping(escaping_name)))
+        .detach(|| openmetrics_version_to_bytes(&families, escaping(escaping_name), version))
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(PyBytes::new(py, &bytes))
 }

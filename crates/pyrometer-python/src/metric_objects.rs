@@ -8,7 +8,10 @@ use pyo3::exceptions::PyAttributeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
-use pyrometer_core::{Exemplar, LabelSet, MetricFamily, MetricType, Sample, SampleName, Timestamp};
+use pyrometer_core::{
+    BucketSpan, Exemplar, LabelSet, MetricFamily, MetricType, NativeHistogramValue, Number, Sample, SampleName,
+    Timestamp,
+};
 
 /// The Python classes snapshots become, imported once.
 struct Classes {
@@ -16,6 +19,8 @@ struct Classes {
     sample: Py<PyType>,
     exemplar: Py<PyType>,
     timestamp: Py<PyType>,
+    native_histogram: Py<PyType>,
+    bucket_span: Py<PyType>,
 }
 
 static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
@@ -31,6 +36,8 @@ fn classes(py: Python<'_>) -> PyResult<&Classes> {
             sample: class(&samples, "Sample")?,
             exemplar: class(&samples, "Exemplar")?,
             timestamp: class(&samples, "Timestamp")?,
+            native_histogram: class(&samples, "NativeHistogram")?,
+            bucket_span: class(&samples, "BucketSpan")?,
         })
     })
 }
@@ -86,15 +93,64 @@ fn sample_to_py<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let labels = labels_to_py(py, &sample.all_labels())?;
     let timestamp = sample.timestamp.map(|t| timestamp_to_py(py, classes, t)).transpose()?;
-    let exemplar = match &sample.exemplar {
-        Some(e) => {
-            let timestamp = e.timestamp.map(|t| timestamp_to_py(py, classes, t)).transpose()?;
-            Some(classes.exemplar.bind(py).call1((labels_to_py(py, &e.labels)?, e.value, timestamp))?)
-        }
-        None => None,
-    };
+    let exemplar = sample.exemplar.as_deref().map(|e| exemplar_to_py(py, classes, e)).transpose()?;
+    let name = sample.name.full(family);
+    if let Some(native) = &sample.native {
+        // As upstream's parser builds it: no value, and `None` for labels when there are none.
+        let labels = if labels.is_empty() { None } else { Some(labels) };
+        let native = native_to_py(py, classes, native)?;
+        return classes.sample.bind(py).call1((name, labels, py.None(), timestamp, exemplar, native));
+    }
     let value = number(py, sample.value, integral);
-    classes.sample.bind(py).call1((sample.name.full(family), labels, value, timestamp, exemplar))
+    classes.sample.bind(py).call1((name, labels, value, timestamp, exemplar))
+}
+
+fn exemplar_to_py<'py>(py: Python<'py>, classes: &Classes, exemplar: &Exemplar) -> PyResult<Bound<'py, PyAny>> {
+    let timestamp = exemplar.timestamp.map(|t| timestamp_to_py(py, classes, t)).transpose()?;
+    classes.exemplar.bind(py).call1((labels_to_py(py, &exemplar.labels)?, exemplar.value, timestamp))
+}
+
+fn number_to_py(py: Python<'_>, n: Number) -> Bound<'_, PyAny> {
+    match n {
+        Number::Int(i) => PyInt::new(py, i).into_any(),
+        Number::Float(f) => PyFloat::new(py, f).into_any(),
+    }
+}
+
+/// A `NativeHistogram` as upstream's parser builds it: spans and deltas as tuples, `None` where
+/// there are none; exemplars `None` where there are none.
+fn native_to_py<'py>(py: Python<'py>, classes: &Classes, native: &NativeHistogramValue) -> PyResult<Bound<'py, PyAny>> {
+    let spans = |spans: &[BucketSpan]| -> PyResult<Option<Bound<'py, PyTuple>>> {
+        if spans.is_empty() {
+            return Ok(None);
+        }
+        let items = spans
+            .iter()
+            .map(|s| classes.bucket_span.bind(py).call1((s.offset, s.length)))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(Some(PyTuple::new(py, items)?))
+    };
+    let deltas = |spans: &[BucketSpan], deltas: &[i64]| -> PyResult<Option<Bound<'py, PyTuple>>> {
+        if spans.is_empty() { Ok(None) } else { Ok(Some(PyTuple::new(py, deltas)?)) }
+    };
+    let exemplars = if native.exemplars.is_empty() {
+        None
+    } else {
+        let items = native.exemplars.iter().map(|e| exemplar_to_py(py, classes, e)).collect::<PyResult<Vec<_>>>()?;
+        Some(PyTuple::new(py, items)?)
+    };
+    classes.native_histogram.bind(py).call1((
+        number_to_py(py, native.count),
+        number_to_py(py, native.sum),
+        native.schema,
+        number_to_py(py, native.zero_threshold),
+        number_to_py(py, native.zero_count),
+        spans(&native.positive_spans)?,
+        spans(&native.negative_spans)?,
+        deltas(&native.positive_spans, &native.positive_deltas)?,
+        deltas(&native.negative_spans, &native.negative_deltas)?,
+        exemplars,
+    ))
 }
 
 fn labels_to_py<'py>(py: Python<'py>, labels: &LabelSet) -> PyResult<Bound<'py, PyDict>> {
@@ -154,22 +210,83 @@ fn read_family(metric: &Bound<'_, PyAny>) -> PyResult<MetricFamily> {
 fn sample_from_py(sample: &Bound<'_, PyAny>) -> PyResult<Sample> {
     let name: String = sample.getattr("name")?.extract()?;
     let exemplar = sample.getattr("exemplar")?;
-    let exemplar = if exemplar.is_none() {
-        None
-    } else {
-        Some(Arc::new(Exemplar {
-            labels: labels_from_py(&exemplar.getattr("labels")?)?,
-            value: float_of(&exemplar.getattr("value")?)?,
-            timestamp: timestamp_from_py(&exemplar.getattr("timestamp")?)?,
-        }))
+    let exemplar = if exemplar.is_none() { None } else { Some(Arc::new(exemplar_from_py(&exemplar)?)) };
+    // A sample type of a collector's own may lack the attribute: it then has no native histogram.
+    let native = match sample.getattr("native_histogram") {
+        Ok(native) if !native.is_none() => Some(Arc::new(native_from_py(&native)?)),
+        _ => None,
+    };
+    let labels = sample.getattr("labels")?;
+    let value = match &native {
+        // A native histogram sample's value is its count; upstream's has `None` there.
+        Some(native) => native.count.as_f64(),
+        None => float_of(&sample.getattr("value")?)?,
     };
     Ok(Sample {
         name: SampleName::Full(name.into()),
-        labels: collected_labels(&sample.getattr("labels")?)?,
+        labels: if labels.is_none() && native.is_some() { LabelSet::EMPTY } else { collected_labels(&labels)? },
         extra_label: None,
-        value: float_of(&sample.getattr("value")?)?,
+        value,
         timestamp: timestamp_from_py(&sample.getattr("timestamp")?)?,
         exemplar,
+        native,
+    })
+}
+
+fn exemplar_from_py(exemplar: &Bound<'_, PyAny>) -> PyResult<Exemplar> {
+    Ok(Exemplar {
+        labels: labels_from_py(&exemplar.getattr("labels")?)?,
+        value: float_of(&exemplar.getattr("value")?)?,
+        timestamp: timestamp_from_py(&exemplar.getattr("timestamp")?)?,
+    })
+}
+
+/// A number kept as the type it was given, so that it prints as upstream's `str()` does.
+fn number_from_py(value: &Bound<'_, PyAny>) -> PyResult<Number> {
+    if value.is_instance_of::<PyInt>() {
+        if let Ok(i) = value.extract::<i64>() {
+            return Ok(Number::Int(i));
+        }
+    }
+    Ok(Number::Float(float_of(value)?))
+}
+
+/// A `NativeHistogram` (or anything with its attributes).
+fn native_from_py(native: &Bound<'_, PyAny>) -> PyResult<NativeHistogramValue> {
+    let spans = |name: &str| -> PyResult<Vec<BucketSpan>> {
+        let spans = native.getattr(name)?;
+        if spans.is_none() {
+            return Ok(Vec::new());
+        }
+        spans
+            .try_iter()?
+            .map(|span| {
+                let span = span?;
+                Ok(BucketSpan { offset: span.get_item(0)?.extract()?, length: span.get_item(1)?.extract()? })
+            })
+            .collect()
+    };
+    let deltas = |name: &str| -> PyResult<Vec<i64>> {
+        let deltas = native.getattr(name)?;
+        if deltas.is_none() { Ok(Vec::new()) } else { deltas.try_iter()?.map(|d| d?.extract()).collect() }
+    };
+    let exemplars = native.getattr("nh_exemplars")?;
+    let exemplars = if exemplars.is_none() {
+        Vec::new()
+    } else {
+        exemplars.try_iter()?.map(|e| exemplar_from_py(&e?).map(Arc::new)).collect::<PyResult<_>>()?
+    };
+    Ok(NativeHistogramValue {
+        count: number_from_py(&native.getattr("count_value")?)?,
+        sum: number_from_py(&native.getattr("sum_value")?)?,
+        schema: native.getattr("schema")?.extract()?,
+        zero_threshold: number_from_py(&native.getattr("zero_threshold")?)?,
+        zero_count: number_from_py(&native.getattr("zero_count")?)?,
+        positive_spans: spans("pos_spans")?,
+        positive_deltas: deltas("pos_deltas")?,
+        negative_spans: spans("neg_spans")?,
+        negative_deltas: deltas("neg_deltas")?,
+        exemplars,
     })
 }
 
@@ -210,7 +327,11 @@ fn timestamp_from_py(timestamp: &Bound<'_, PyAny>) -> PyResult<Option<Timestamp>
         return Ok(None);
     }
     if let Ok(sec) = timestamp.getattr("sec") {
-        return Ok(Some(Timestamp::Exact { sec: sec.extract()?, nsec: timestamp.getattr("nsec")?.extract()? }));
+        // Before the epoch, a `Timestamp` holds negative nanoseconds; the snapshot their size.
+        let nsec: i64 = timestamp.getattr("nsec")?.extract()?;
+        let nsec =
+            u32::try_from(nsec.unsigned_abs()).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        return Ok(Some(Timestamp::Exact { sec: sec.extract()?, nsec }));
     }
     Ok(Some(Timestamp::Seconds(timestamp.extract()?)))
 }

@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyIterator, PyList};
 use pyrometer_core::{Collector, CollectorId, LabelSet, MetricFamily, Registry, RegistryOptions};
-use pyrometer_expo::{encode_graphite, encode_openmetrics, encode_text};
+use pyrometer_expo::{OpenMetricsVersion, encode_graphite, encode_openmetrics_version, encode_text};
 
 use crate::errors::to_py;
 use crate::exposition::{escaping, graphite_labels};
@@ -396,17 +396,21 @@ impl PyCollectorRegistry {
         Ok(PyBytes::new(py, text.as_bytes()))
     }
 
-    /// The registry, or only the samples in `names`, as OpenMetrics text; the GIL is released
-    /// while it is built.
-    #[pyo3(signature = (escaping_name = "underscores", names = None))]
+    /// The registry, or only the samples in `names`, as OpenMetrics text of `version`; the GIL
+    /// is released while it is built.
+    #[pyo3(signature = (escaping_name = "underscores", names = None, version = "1.0.0"))]
     fn _generate_openmetrics<'py>(
         &self,
         py: Python<'py>,
         escaping_name: &str,
         names: Option<HashSet<String>>,
+        version: &str,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let families = self.collect_families(py, names.as_ref())?;
-        self.encode(py, families, |out, families| encode_openmetrics(out, families, escaping(escaping_name)))
+        let version = OpenMetricsVersion::from_version(version);
+        self.encode(py, families, |out, families| {
+            encode_openmetrics_version(out, families, escaping(escaping_name), version)
+        })
     }
 }
 

@@ -24,14 +24,13 @@ VALUES = "values"
 def generate_latest(registry: Any, escaping: str = UNDERSCORES, version: str = "1.0.0") -> bytes:
     """The registry, or any object with ``collect()``, as OpenMetrics text.
 
-    ``version`` is the negotiated OpenMetrics version. Upstream's 2.0.0 differs from 1.0.0 only
-    in native histogram samples, which only a custom collector can yield and which the native
-    encoder does not write yet (docs/compat.md), so every version writes the same text.
+    ``version`` is the negotiated OpenMetrics version: from 2.0.0 on, native histogram samples
+    are written (``{count:...,sum:...,schema:...}``); before, they are left out.
     """
     native = getattr(registry, "_generate_openmetrics", None)
     if native is not None:
-        return native(escaping)  # type: ignore[no-any-return]
-    return _native.generate_openmetrics(registry.collect(), escaping)
+        return native(escaping, version=version)  # type: ignore[no-any-return]
+    return _native.generate_openmetrics(registry.collect(), escaping, version)
 
 
 def escape_metric_name(s: str, escaping: str = UNDERSCORES) -> str:

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::exemplar::Exemplar;
 use super::labels::{Label, LabelSet};
+use super::native_histogram::NativeHistogramValue;
 use super::timestamp::Timestamp;
 
 /// The name of a sample, relative to its family where possible.
@@ -61,13 +62,24 @@ pub struct Sample {
     pub timestamp: Option<Timestamp>,
     /// An exemplar, on counter totals and histogram buckets.
     pub exemplar: Option<Arc<Exemplar>>,
+    /// A native histogram's buckets: the sample is then the whole histogram of its series, named
+    /// as the family, and `value` is its count.
+    pub native: Option<Arc<NativeHistogramValue>>,
 }
 
 impl Sample {
     /// A sample with a suffix name, labels and a value; no extra label, timestamp or exemplar.
     #[must_use]
     pub fn new(suffix: &'static str, labels: LabelSet, value: f64) -> Self {
-        Self { name: SampleName::Suffix(suffix), labels, extra_label: None, value, timestamp: None, exemplar: None }
+        Self {
+            name: SampleName::Suffix(suffix),
+            labels,
+            extra_label: None,
+            value,
+            timestamp: None,
+            exemplar: None,
+            native: None,
+        }
     }
 
     /// Calls `f` with each label in name order, the extra label merged in.

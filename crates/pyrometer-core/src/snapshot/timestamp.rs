@@ -12,11 +12,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub enum Timestamp {
     /// Seconds since the Unix epoch, as a float.
     Seconds(f64),
-    /// Whole seconds and nanoseconds since the Unix epoch.
+    /// Whole seconds and nanoseconds since the Unix epoch. Before the epoch (`sec < 0`) the
+    /// nanoseconds count away from zero too, as `prometheus_client`'s `Timestamp` holds them:
+    /// `{ sec: -1, nsec: 500_000_000 }` is -1.5 s.
     Exact {
         /// Whole seconds.
         sec: i64,
-        /// Nanoseconds, below one billion.
+        /// Nanoseconds, below one billion, in the direction of `sec`'s sign.
         nsec: u32,
     },
 }
@@ -27,6 +29,7 @@ impl Timestamp {
     pub fn as_seconds(self) -> f64 {
         match self {
             Self::Seconds(s) => s,
+            Self::Exact { sec, nsec } if sec < 0 => sec as f64 - f64::from(nsec) / 1e9,
             Self::Exact { sec, nsec } => sec as f64 + f64::from(nsec) / 1e9,
         }
     }

@@ -42,7 +42,7 @@ pub fn encode_graphite(
         GraphiteLabels::Tags => (';', '='),
     };
     for family in families {
-        for sample in &family.samples {
+        for sample in family.samples.iter().filter(|s| s.native.is_none()) {
             if !prefix.is_empty() {
                 out.push_str(prefix);
                 out.push('.');

@@ -1,11 +1,17 @@
-//! OpenMetrics 1.0 text, byte for byte as `prometheus_client.openmetrics.exposition.generate_latest`
-//! writes it.
+//! OpenMetrics text, 1.0 and 2.0, byte for byte as
+//! `prometheus_client.openmetrics.exposition.generate_latest` writes it.
+//!
+//! The two versions differ in native histogram samples only: 2.0 writes them as
+//! `name{labels} {count:24,sum:100.0,schema:0,zero_threshold:0.001,zero_count:4,...}`, 1.0
+//! leaves them out (a native histogram's classic buckets, if it has any, are written by both).
 
 use std::fmt::Write;
 
 use pyrometer_core::float_text::{write_go_float, write_python_repr};
 use pyrometer_core::name::{is_legacy_label_name, is_legacy_metric_name};
-use pyrometer_core::{Exemplar, MetricFamily, MetricType, Sample, SampleName, Timestamp};
+use pyrometer_core::{
+    BucketSpan, Exemplar, MetricFamily, MetricType, NativeHistogramValue, Sample, SampleName, Timestamp,
+};
 
 use super::escaping::{Escaping, Runes, write_escaped, write_metric_name, write_quoted_escapes};
 use super::label_list::{has_labels, write_braced_labels, write_label_list};
@@ -28,8 +34,18 @@ use crate::error::Error;
 /// # Ok::<(), pyrometer_core::Error>(())
 /// ```
 pub fn encode_openmetrics(out: &mut String, families: &[MetricFamily], escaping: Escaping) -> Result<(), Error> {
+    encode_openmetrics_version(out, families, escaping, OpenMetricsVersion::V1)
+}
+
+/// Appends the families as OpenMetrics text of `version`, `# EOF` included.
+pub fn encode_openmetrics_version(
+    out: &mut String,
+    families: &[MetricFamily],
+    escaping: Escaping,
+    version: OpenMetricsVersion,
+) -> Result<(), Error> {
     for family in families {
-        encode_family(out, family, escaping)?;
+        encode_family(out, family, escaping, version)?;
     }
     out.push_str("# EOF\n");
     Ok(())
@@ -37,12 +53,46 @@ pub fn encode_openmetrics(out: &mut String, families: &[MetricFamily], escaping:
 
 /// The families as OpenMetrics 1.0 text, as bytes.
 pub fn openmetrics_to_bytes(families: &[MetricFamily], escaping: Escaping) -> Result<Vec<u8>, Error> {
+    openmetrics_version_to_bytes(families, escaping, OpenMetricsVersion::V1)
+}
+
+/// The families as OpenMetrics text of `version`, as bytes.
+pub fn openmetrics_version_to_bytes(
+    families: &[MetricFamily],
+    escaping: Escaping,
+    version: OpenMetricsVersion,
+) -> Result<Vec<u8>, Error> {
     let mut out = String::with_capacity(families.iter().map(|f| 64 + f.samples.len() * 96).sum());
-    encode_openmetrics(&mut out, families, escaping)?;
+    encode_openmetrics_version(&mut out, families, escaping, version)?;
     Ok(out.into_bytes())
 }
 
-fn encode_family(out: &mut String, family: &MetricFamily, escaping: Escaping) -> Result<(), Error> {
+/// The OpenMetrics text version to write.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum OpenMetricsVersion {
+    /// OpenMetrics 1.0: native histogram samples are left out.
+    #[default]
+    V1,
+    /// OpenMetrics 2.0: native histogram samples are written.
+    V2,
+}
+
+impl OpenMetricsVersion {
+    /// The version a negotiated `version=` parameter asks for: 2.0 from `2.0.0` on, comparing
+    /// numeric parts as `prometheus_client`'s `parse_version` does; 1.0 otherwise.
+    #[must_use]
+    pub fn from_version(version: &str) -> Self {
+        let major = version.split('.').next().and_then(|m| m.trim().parse::<u64>().ok());
+        if major.is_some_and(|m| m >= 2) { Self::V2 } else { Self::V1 }
+    }
+}
+
+fn encode_family(
+    out: &mut String,
+    family: &MetricFamily,
+    escaping: Escaping,
+    version: OpenMetricsVersion,
+) -> Result<(), Error> {
     out.push_str("# HELP ");
     write_metric_name(out, &family.name, escaping);
     out.push(' ');
@@ -67,6 +117,9 @@ fn encode_family(out: &mut String, family: &MetricFamily, escaping: Escaping) ->
         Escaping::Dots | Escaping::Values => false,
     };
     for sample in &family.samples {
+        if sample.native.is_some() && version == OpenMetricsVersion::V1 {
+            continue;
+        }
         write_sample(out, family, sample, escaping, plain)?;
     }
     Ok(())
@@ -102,7 +155,10 @@ fn write_sample(
         }
     }
     out.push(' ');
-    write_go_float(out, sample.value);
+    match &sample.native {
+        Some(native) => write_native_value(out, native),
+        None => write_go_float(out, sample.value),
+    }
     if let Some(ts) = sample.timestamp {
         out.push(' ');
         write_timestamp(out, ts);
@@ -111,8 +167,55 @@ fn write_sample(
         check_exemplar_allowed(family, sample)?;
         write_exemplar(out, exemplar);
     }
+    if let Some(native) = &sample.native {
+        for exemplar in &native.exemplars {
+            check_exemplar_allowed(family, sample)?;
+            write_exemplar(out, exemplar);
+        }
+    }
     out.push('\n');
     Ok(())
+}
+
+/// `{count:..,sum:..,schema:..,zero_threshold:..,zero_count:..}` with the negative and then the
+/// positive spans and deltas where there are spans, each number as Python's `str()` writes it.
+fn write_native_value(out: &mut String, native: &NativeHistogramValue) {
+    out.push_str("{count:");
+    native.count.write_python(out);
+    out.push_str(",sum:");
+    native.sum.write_python(out);
+    let _ = write!(out, ",schema:{}", native.schema);
+    out.push_str(",zero_threshold:");
+    native.zero_threshold.write_python(out);
+    out.push_str(",zero_count:");
+    native.zero_count.write_python(out);
+    for (side, spans, deltas) in [
+        ("negative", &native.negative_spans, &native.negative_deltas),
+        ("positive", &native.positive_spans, &native.positive_deltas),
+    ] {
+        if spans.is_empty() {
+            continue;
+        }
+        let _ = write!(out, ",{side}_spans:[");
+        write_joined(out, spans, |out, span: &BucketSpan| {
+            let _ = write!(out, "{}:{}", span.offset, span.length);
+        });
+        let _ = write!(out, "],{side}_deltas:[");
+        write_joined(out, deltas, |out, delta: &i64| {
+            let _ = write!(out, "{delta}");
+        });
+        out.push(']');
+    }
+    out.push('}');
+}
+
+fn write_joined<T>(out: &mut String, items: &[T], mut write: impl FnMut(&mut String, &T)) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write(out, item);
+    }
 }
 
 fn check_exemplar_allowed(family: &MetricFamily, sample: &Sample) -> Result<(), Error> {

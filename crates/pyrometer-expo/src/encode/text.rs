@@ -13,7 +13,7 @@ use super::label_list::{has_labels, write_braced_labels, write_label_list};
 /// the family, in this (sorted) order.
 const MOVED_SUFFIXES: [&str; 3] = ["_created", "_gcount", "_gsum"];
 
-/// Appends the families in the Prometheus text format 0.0.4.
+/// Appends the families in the Prometheus text format 0.0.4 (native histogram samples left out).
 ///
 /// ```
 /// use pyrometer_core::{Counter, Family, Metadata};
@@ -55,7 +55,9 @@ fn encode_family(out: &mut String, family: &MetricFamily, escaping: Escaping) {
     // Suffixes keep a legacy name legacy, so such a family's sample names need no escaping.
     let plain = is_legacy_metric_name(&family.name) && escaping != Escaping::Dots;
     let mut moved: [Vec<&Sample>; 3] = Default::default();
-    for sample in &family.samples {
+    // The text format has no native histogram samples; a native histogram shows its classic
+    // buckets, if it keeps any, and its count and sum.
+    for sample in family.samples.iter().filter(|s| s.native.is_none()) {
         let slot = sample.name.suffix_after(&family.name).and_then(|s| MOVED_SUFFIXES.iter().position(|m| *m == s));
         match slot {
             Some(i) => moved[i].push(sample),

@@ -329,15 +329,20 @@ pub(super) fn om_timestamp(s: &str) -> Option<OmTimestamp> {
 }
 
 impl OmTimestamp {
-    /// The timestamp for a sample: exact when it is, in seconds when negative with a fraction,
-    /// which `sec.nnnnnnnnn` cannot express.
+    /// The timestamp for a sample: exact when it is (`-1.5` as `prometheus_client` reads it,
+    /// `sec` -1 and `nsec` 500000000 away from zero), in seconds for a negative fraction of a
+    /// second (`-0.5`), whose sign `sec` 0 cannot carry.
     pub(super) fn to_timestamp(self) -> pyrometer_core::Timestamp {
         use pyrometer_core::Timestamp;
         match self {
             Self::Float(seconds) => Timestamp::Seconds(seconds),
             Self::Exact(nanos) => {
                 let sec = nanos / NANOS_PER_SEC;
-                let nsec = nanos % NANOS_PER_SEC;
+                let nsec = (nanos % NANOS_PER_SEC).abs();
+                if sec == 0 && nanos < 0 {
+                    #[allow(clippy::cast_precision_loss)]
+                    return Timestamp::Seconds(nanos as f64 / 1e9);
+                }
                 match (i64::try_from(sec), u32::try_from(nsec)) {
                     (Ok(sec), Ok(nsec)) => Timestamp::Exact { sec, nsec },
                     _ => Timestamp::Seconds(sec as f64 + nsec as f64 / 1e9),
@@ -414,7 +419,7 @@ fn number(text: &str) -> Result<Number, ParseErrorKind> {
     parse_number(text).ok_or_else(|| ParseErrorKind::InvalidValue { value: text.to_owned() })
 }
 
-fn timestamp(text: &str) -> Result<OmTimestamp, ParseErrorKind> {
+pub(super) fn timestamp(text: &str) -> Result<OmTimestamp, ParseErrorKind> {
     match text {
         "" => Err(ParseErrorKind::TrailingSpace),
         _ => om_timestamp(text).ok_or_else(|| ParseErrorKind::InvalidTimestamp { value: text.to_owned() }),
@@ -441,7 +446,7 @@ fn timestamp_and_exemplar(text: &str) -> Result<(Option<OmTimestamp>, Option<Exe
 }
 
 /// Reads ` {labels} value [timestamp]`, the exemplar after its `#`.
-fn parse_exemplar(text: &str) -> Result<Exemplar, ParseErrorKind> {
+pub(super) fn parse_exemplar(text: &str) -> Result<Exemplar, ParseErrorKind> {
     let body = text.strip_prefix(" {").ok_or(ParseErrorKind::MalformedExemplar)?;
     let close = find_unquoted(body, 0, |c| c == '}').ok_or(ParseErrorKind::MalformedExemplar)?;
     let labels = LabelSet::new(parse_labels(before(body, close), Dialect::OpenMetrics)?);
@@ -570,7 +575,8 @@ mod tests {
         assert_eq!(exact("12"), Some(Timestamp::Exact { sec: 12, nsec: 0 }));
         assert_eq!(exact("12."), Some(Timestamp::Exact { sec: 12, nsec: 0 }));
         assert_eq!(exact("1.0000000019"), Some(Timestamp::Exact { sec: 1, nsec: 1 }));
-        assert_eq!(exact("-3.25"), Some(Timestamp::Seconds(-3.25)));
+        assert_eq!(exact("-3.25"), Some(Timestamp::Exact { sec: -3, nsec: 250_000_000 }));
+        assert_eq!(exact("-0.25"), Some(Timestamp::Seconds(-0.25)));
         assert_eq!(exact("1.5e3"), Some(Timestamp::Seconds(1500.0)));
         for bad in ["", "NaN", "inf", "1_0", " 1", "1.2.3", "99999999999999999999"] {
             assert_eq!(om_timestamp(bad), None, "{bad:?}");

@@ -16,17 +16,18 @@
 //!   going backwards; a repeat of a series at the same timestamp is dropped.
 //!
 //! Timestamps written `sec[.frac]` become [`Timestamp::Exact`](pyrometer_core::Timestamp), other
-//! floats and negative fractions [`Timestamp::Seconds`](pyrometer_core::Timestamp).
+//! floats and negative fractions of a second [`Timestamp::Seconds`](pyrometer_core::Timestamp).
 //!
 //! Where it differs, on purpose:
 //! - Exemplar label values may hold escaped quotes, which `prometheus_client` writes but rejects.
-//! - Native histogram samples (`{count:...}`) are rejected.
+//! - Native histogram samples (`{count:...}`, OpenMetrics 2.0) keep their timestamp and exemplars
+//!   (`prometheus_client` drops both), and must carry their family's name.
 //! - Off-by-one acceptances are rejected: a line with no space after its name (`inf`), any
 //!   character standing for the space after `}`, a `}` before `{`, a quote after a timestamp or
 //!   exemplar value that hides the rest of the line.
 //! - A `sec.frac` timestamp is exact only when `frac` is all digits (`prometheus_client` reads the
-//!   first nine characters, so `1.123456789e3` is 1.123456789 there); a negative one keeps its sign
-//!   (`-0.5` is 0.5 there); whole seconds beyond `i64` are rejected.
+//!   first nine characters, so `1.123456789e3` is 1.123456789 there); a negative fraction of a
+//!   second keeps its sign (`-0.5` is 0.5 there); whole seconds beyond `i64` are rejected.
 //! - Numbers take ASCII digits only.
 
 use std::collections::HashSet;
@@ -34,12 +35,13 @@ use std::iter;
 use std::sync::Arc;
 
 use pyrometer_core::name::is_legacy_metric_name;
-use pyrometer_core::{Exemplar, LabelSet, MetricFamily, MetricType, Sample, SampleName};
+use pyrometer_core::{Exemplar, LabelSet, MetricFamily, MetricType, NativeHistogramValue, Sample, SampleName};
 
 use super::lexer::{
-    Dialect, Number, OmTimestamp, after, before, find_unquoted, metric_name, om_value_timestamp_exemplar, parse_labels,
-    py_float, split_quoted, take_metric_name, unescape,
+    Dialect, Number, OmTimestamp, after, before, find_unquoted, metric_name, om_value_timestamp_exemplar,
+    parse_exemplar, parse_labels, py_float, split_quoted, take_metric_name, timestamp, unescape,
 };
+use super::native_histogram;
 use super::{ParseErrorKind, at};
 use crate::Error;
 
@@ -130,8 +132,20 @@ impl Parser {
 
     fn sample(&mut self, line: &str, line_no: usize) -> Result<(), Error> {
         let fail = at(line_no);
-        if self.family.as_ref().is_some_and(|f| f.kind() == Some(MetricType::Histogram)) {
-            reject_native_histogram(line).map_err(&fail)?;
+        let native_at = match &self.family {
+            Some(family) if family.kind() == Some(MetricType::Histogram) => {
+                native_histogram::value_start(line).map_err(&fail)?
+            }
+            _ => None,
+        };
+        if let Some(open) = native_at {
+            let sample = parse_native_sample(line, open).map_err(&fail)?;
+            let family = self.family.as_mut().filter(|f| f.name == sample.name).ok_or_else(|| {
+                fail(ParseErrorKind::InvalidNativeHistogram {
+                    reason: format!("sample {} is not named after its family", sample.name),
+                })
+            })?;
+            return family.add(sample, line_no).map_err(fail);
         }
         let sample = parse_sample(line).map_err(&fail)?;
         let family = match self.family.take() {
@@ -185,6 +199,8 @@ struct Parsed {
     value: Number,
     timestamp: Option<OmTimestamp>,
     exemplar: Option<Exemplar>,
+    /// An OpenMetrics 2.0 native histogram value (then `value` is its count).
+    native: Option<NativeHistogramValue>,
 }
 
 /// A sample accepted into its family, with the `le` bound of a bucket and its line.
@@ -331,6 +347,7 @@ impl Family {
             value: s.value.value,
             timestamp: s.timestamp.map(OmTimestamp::to_timestamp),
             exemplar: s.exemplar.map(Arc::new),
+            native: s.native.map(Arc::new),
         });
         let help = self.help.unwrap_or_default();
         Ok(MetricFamily::from_parts(self.name.into(), help.into(), metric_type, unit.into(), samples.collect()))
@@ -426,6 +443,7 @@ fn check_value(kind: Option<MetricType>, name: &str, sample: &Parsed) -> Result<
         return Err(ParseErrorKind::NegativeValue { sample: sample_name() });
     }
     let may_have_exemplar = match kind {
+        Some(MetricType::Histogram) if sample.native.is_some() => true,
         Some(MetricType::Histogram | MetricType::GaugeHistogram) => sample.name.ends_with("_bucket"),
         Some(MetricType::Counter) => sample.name.ends_with("_total"),
         _ => false,
@@ -525,28 +543,44 @@ impl HistogramGroup {
     }
 }
 
-/// Rejects what `prometheus_client` reads as a native histogram sample in a histogram family:
-/// a `{` after the name and labels that does not start an exemplar.
-fn reject_native_histogram(text: &str) -> Result<(), ParseErrorKind> {
-    let Some(mut end) = find_unquoted(text, 0, |c| c == ' ' || c == '{') else {
-        return Ok(());
-    };
-    if text.get(end..).is_some_and(|t| t.starts_with('{')) {
-        end = find_unquoted(text, end, |c| c == '}').ok_or(ParseErrorKind::UnclosedLabelSet)?;
+/// Reads `name{labels} {native histogram} [timestamp] [# exemplar]...`, the value at `open`.
+fn parse_native_sample(text: &str, open: usize) -> Result<Parsed, ParseErrorKind> {
+    let (name, labels, _) = name_and_labels(before(text, open))?;
+    if ["_count", "_sum", "_bucket", "_created"].iter().any(|suffix| name.ends_with(suffix)) {
+        return Err(ParseErrorKind::InvalidNativeHistogram {
+            reason: format!("the sample name {name} of a native histogram has a suffix"),
+        });
     }
-    let Some(open) = find_unquoted(text, end + 1, |c| c == '{') else {
-        return Ok(());
+    let (native, rest) = native_histogram::parse_value(after(text, open - 1))?;
+    let mut parts = rest.split(" # ");
+    let written = parts.next().unwrap_or("");
+    let timestamp = match written {
+        "" => None,
+        _ => Some(timestamp(written.strip_prefix(' ').ok_or(ParseErrorKind::MissingSpaceAfterLabels)?)?),
     };
-    match find_unquoted(text, end + 1, |c| c == '#') {
-        Some(hash) if hash < open => Ok(()),
-        _ => Err(ParseErrorKind::NativeHistogram),
+    let mut native = native;
+    for exemplar in parts {
+        native.exemplars.push(Arc::new(parse_exemplar(&format!(" {exemplar}"))?));
     }
+    #[allow(clippy::cast_precision_loss)]
+    let count = native.count.as_f64();
+    Ok(Parsed {
+        name,
+        labels: LabelSet::new(labels),
+        value: Number { value: count, integer: true },
+        timestamp,
+        exemplar: None,
+        native: Some(native),
+    })
 }
 
-/// Reads `name{labels} value [timestamp] [# {labels} value [timestamp]]`.
-fn parse_sample(text: &str) -> Result<Parsed, ParseErrorKind> {
+/// A sample line's name, its labels as written, and the rest of the line after their space.
+type Head<'a> = (String, Vec<(String, String)>, &'a str);
+
+/// Reads `name{labels} ` (or `name `) at the start of a sample line.
+fn name_and_labels(text: &str) -> Result<Head<'_>, ParseErrorKind> {
     let label_start = find_unquoted(text, 0, |c| c == '{').filter(|&i| !before(text, i).contains(" # "));
-    let (name, labels, rest) = if let Some(start) = label_start {
+    if let Some(start) = label_start {
         // `prometheus_client` reads the labels up to the line's first `}`.
         let end = match find_unquoted(text, 0, |c| c == '}') {
             None => return Err(ParseErrorKind::UnclosedLabelSet),
@@ -564,23 +598,27 @@ fn parse_sample(text: &str) -> Result<Parsed, ParseErrorKind> {
             None if rest.is_empty() => return Err(ParseErrorKind::MissingValue),
             None => return Err(ParseErrorKind::MissingSpaceAfterLabels),
         };
-        (name, labels, rest)
-    } else {
-        let Some(end) = find_unquoted(text, 0, |c| c == ' ') else {
-            return Err(if is_legacy_metric_name(text) {
-                ParseErrorKind::MissingValue
-            } else {
-                ParseErrorKind::InvalidMetricName { name: text.to_owned() }
-            });
-        };
-        let name = before(text, end);
-        if !is_legacy_metric_name(name) {
-            return Err(ParseErrorKind::InvalidMetricName { name: name.to_owned() });
-        }
-        (name.to_owned(), Vec::new(), after(text, end))
+        return Ok((name, labels, rest));
+    }
+    let Some(end) = find_unquoted(text, 0, |c| c == ' ') else {
+        return Err(if is_legacy_metric_name(text) {
+            ParseErrorKind::MissingValue
+        } else {
+            ParseErrorKind::InvalidMetricName { name: text.to_owned() }
+        });
     };
+    let name = before(text, end);
+    if !is_legacy_metric_name(name) {
+        return Err(ParseErrorKind::InvalidMetricName { name: name.to_owned() });
+    }
+    Ok((name.to_owned(), Vec::new(), after(text, end)))
+}
+
+/// Reads `name{labels} value [timestamp] [# {labels} value [timestamp]]`.
+fn parse_sample(text: &str) -> Result<Parsed, ParseErrorKind> {
+    let (name, labels, rest) = name_and_labels(text)?;
     let (value, timestamp, exemplar) = om_value_timestamp_exemplar(rest)?;
-    Ok(Parsed { name, labels: LabelSet::new(labels), value, timestamp, exemplar })
+    Ok(Parsed { name, labels: LabelSet::new(labels), value, timestamp, exemplar, native: None })
 }
 
 #[cfg(test)]
@@ -697,8 +735,8 @@ mod tests {
 
     #[test]
     fn timestamps_keep_their_exact_or_float_form() {
-        let families =
-            OPENMETRICS.parse("a 1 1700000000\nb 1 1.5\nc 1 1.1234567899\nd 1 1e3\ne 1 .5\nf 1 -1.5\ng 1 -2\n# EOF\n");
+        let families = OPENMETRICS
+            .parse("a 1 1700000000\nb 1 1.5\nc 1 1.1234567899\nd 1 1e3\ne 1 .5\nf 1 -1.5\ng 1 -2\nh 1 -0.5\n# EOF\n");
         let stamps: Vec<Option<Timestamp>> = families.iter().map(|f| f.samples[0].timestamp).collect();
         let want = [
             exact(1_700_000_000, 0),
@@ -706,9 +744,11 @@ mod tests {
             exact(1, 123_456_789),
             Timestamp::Seconds(1000.0),
             Timestamp::Seconds(0.5),
-            // `sec.nsec` cannot say -1.5 with a non-negative `nsec`.
-            Timestamp::Seconds(-1.5),
+            // Before the epoch, nanoseconds count away from zero, as upstream's `Timestamp`.
+            exact(-1, 500_000_000),
             exact(-2, 0),
+            // A negative fraction of a second keeps its sign (upstream reads `-0` seconds as 0).
+            Timestamp::Seconds(-0.5),
         ];
         assert_eq!(stamps, want.map(Some));
     }
@@ -815,10 +855,29 @@ mod tests {
                 2,
                 ParseErrorKind::ExemplarNotAllowed { sample: "c_created".into() },
             ),
-            ("# TYPE h histogram\nh {count:1,sum:1,schema:0,zero_threshold:0,zero_count:0}\n# EOF\n", 2, {
-                ParseErrorKind::NativeHistogram
+            ("# TYPE h histogram\nh {count:1,sum:1,schema:0,zero_threshold:0}\n# EOF\n", 2, {
+                ParseErrorKind::InvalidNativeHistogram { reason: "missing field zero_count".into() }
+            }),
+            ("# TYPE h histogram\nh_count {count:1,sum:1,schema:0,zero_threshold:0,zero_count:0}\n# EOF\n", 2, {
+                ParseErrorKind::InvalidNativeHistogram {
+                    reason: "the sample name h_count of a native histogram has a suffix".into(),
+                }
             }),
         ]);
+    }
+
+    #[test]
+    fn native_histogram_samples_keep_their_buckets_timestamp_and_exemplars() {
+        let input = "# TYPE h histogram\n\
+                     h{path=\"/a\"} {count:3,sum:2.5,schema:1,zero_threshold:0.001,zero_count:1,positive_spans:[0:2],positive_deltas:[1,0]} 1.5 # {t=\"x\"} 0.5 # {t=\"y\"} 2\n\
+                     h_bucket{path=\"/a\",le=\"+Inf\"} 3 1.5\nh_count{path=\"/a\"} 3 1.5\nh_sum{path=\"/a\"} 2.5 1.5\n# EOF\n";
+        let families = OPENMETRICS.parse(input);
+        let native = families[0].samples[0].native.as_deref().unwrap();
+        assert_eq!(families[0].samples[0].value, 3.0);
+        assert_eq!(families[0].samples[0].timestamp, Some(exact(1, 500_000_000)));
+        assert_eq!(native.positive_counts().unwrap().into_iter().collect::<Vec<_>>(), [(0, 1), (1, 1)]);
+        assert_eq!(native.exemplars.iter().map(|e| e.value).collect::<Vec<_>>(), [0.5, 2.0]);
+        assert_eq!(families[0].samples.len(), 4);
     }
 
     #[test]
@@ -967,13 +1026,8 @@ mod tests {
             text.push('\n');
             let mut s = sample(&sample_name, &[], value);
             s.labels = LabelSet::new(labels);
-            s.timestamp = series.timestamp.map(|(sec, nsec)| {
-                if sec < 0 && nsec > 0 {
-                    Timestamp::Seconds(sec as f64 - f64::from(nsec) / 1e9)
-                } else {
-                    exact(sec, nsec)
-                }
-            });
+            // Before the epoch the nanoseconds count away from zero, as written (`-1.5`).
+            s.timestamp = series.timestamp.map(|(sec, nsec)| exact(sec, nsec));
             s.exemplar = exemplar.map(Arc::new);
             samples.push(s);
         }

@@ -100,6 +100,7 @@ pub(crate) fn sample(name: &str, labels: &[(&str, &str)], value: f64) -> Sample 
         value,
         timestamp: None,
         exemplar: None,
+        native: None,
     }
 }
 

@@ -185,6 +185,7 @@ fn into_sample(parsed: Parsed) -> Sample {
         value: parsed.value,
         timestamp: parsed.timestamp.map(Timestamp::Seconds),
         exemplar: None,
+        native: None,
     }
 }
 
