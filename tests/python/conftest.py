@@ -2,6 +2,9 @@ import importlib
 
 import pytest
 
+# The registry's differential tests assert in their shared helpers; rewritten, a failure shows the diff.
+pytest.register_assert_rewrite("_registry_compat")
+
 
 @pytest.fixture(params=["prometheus_client", "pyrometer"])
 def lib(request):

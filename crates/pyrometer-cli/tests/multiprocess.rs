@@ -43,3 +43,94 @@ fn the_sidecar_serves_every_process_s_series() {
     assert!(response.contains("# TYPE jobs_total counter\n"), "{response}");
     assert!(response.contains("jobs_total{queue=\"mail\"} 7.0\n"), "{response}");
 }
+
+/// Forks a child that runs `work` and exits at once (no destructors, no exit hooks, as a worker
+/// killed after its work would); returns its pid.
+#[allow(unsafe_code)]
+fn fork(work: impl FnOnce()) -> libc::pid_t {
+    // SAFETY: the child only runs `work` (store writes through already-made handles, and new
+    // series whose store file it makes itself) and then `_exit`s, never returning into the
+    // test harness; the parent waits for it with `waitpid`.
+    unsafe {
+        let pid = libc::fork();
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            work();
+            libc::_exit(0);
+        }
+        pid
+    }
+}
+
+#[allow(unsafe_code)]
+fn wait(pid: libc::pid_t) {
+    let mut status = 0;
+    // SAFETY: `pid` is a child of this process; `status` is a valid out pointer.
+    let waited = unsafe { libc::waitpid(pid, &raw mut status, 0) };
+    assert_eq!(waited, pid);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "child failed: {status}");
+}
+
+#[test]
+fn forked_rust_processes_write_the_store_through_their_families_and_the_sidecar_merges_them() {
+    use pyrometer_core::Gauge;
+    use pyrometer_store::StoreMirror;
+
+    let dir = std::env::temp_dir().join(format!("pyrometer-rust-mp-{}", std::process::id()));
+    let store = StoreMirror::new(&dir).unwrap();
+    let jobs = Family::<Counter>::with_mirror(
+        Metadata::new("jobs", "Jobs done.").label_names(["queue"]),
+        (),
+        store.source(Merge::Sum),
+    )
+    .unwrap();
+    let workers =
+        Family::<Gauge>::with_mirror(Metadata::new("workers", "Workers up."), (), store.source(Merge::LiveSum))
+            .unwrap();
+    let busy = Family::<Gauge>::with_mirror(
+        Metadata::new("busy", "Busy by process.").label_names(["kind"]),
+        (),
+        store.source(Merge::All),
+    )
+    .unwrap();
+    // A series made before the fork writes to the parent's file from every process: counted once.
+    let mail = jobs.labels(&["mail"]).unwrap();
+    mail.inc();
+    workers.without_labels().unwrap().inc(1.0);
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            let (jobs, mail, busy) = (jobs.clone(), mail.clone(), busy.clone());
+            fork(move || {
+                mail.inc_by(2.0);
+                // Made after the fork: in the child's own file.
+                jobs.labels(&["sms"]).unwrap().inc();
+                busy.labels(&["io"]).unwrap().set(1.0);
+            })
+        })
+        .collect();
+    children.into_iter().for_each(wait);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyrometer"))
+        .args(["multiprocess", "--dir", dir.to_str().unwrap(), "--addr", "127.0.0.1:0", "--seconds", "10"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut first).unwrap();
+    let addr = first.split("http://").nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop((jobs, workers, busy, mail, store));
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(response.contains("jobs_total{queue=\"mail\"} 7.0\n"), "{response}");
+    assert!(response.contains("jobs_total{queue=\"sms\"} 3.0\n"), "{response}");
+    // Only the parent is alive: a live sum sees it alone.
+    assert!(response.contains("workers 1.0\n"), "{response}");
+    // One series per process in `all` mode, dead ones kept.
+    assert_eq!(response.matches("busy{kind=\"io\",pid=").count(), 3, "{response}");
+}

@@ -145,6 +145,13 @@ pub enum Error {
     /// A collector failed while collecting; the scrape fails with it.
     #[error("{0}")]
     Collect(#[source] CollectError),
+    /// A series' mirror (its copy in the multiprocess store) could not be made; the series was
+    /// not created.
+    #[error("{reason}")]
+    Mirror {
+        /// What went wrong, as the mirror's source tells it.
+        reason: String,
+    },
 }
 
 impl Error {

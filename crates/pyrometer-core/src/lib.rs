@@ -37,6 +37,7 @@ mod metric {
     pub(crate) mod info;
     pub(crate) mod kind;
     pub(crate) mod metadata;
+    pub(crate) mod mirror;
     pub(crate) mod rate_limited_gauge;
     pub(crate) mod sampled_counter;
     pub(crate) mod sketch;
@@ -64,6 +65,7 @@ pub use metric::histogram::Histogram;
 pub use metric::info::Info;
 pub use metric::kind::{Metric, SeriesContext};
 pub use metric::metadata::{FamilyMeta, Metadata};
+pub use metric::mirror::{MirrorSource, SeriesMirror, SeriesShape};
 pub use metric::rate_limited_gauge::RateLimitedGauge;
 pub use metric::sampled_counter::{SampleRate, SampledCounter};
 pub use metric::sketch::{Sketch, SketchBin};

@@ -21,10 +21,10 @@ metric_class!(PyCounter, "Counter", Counter, "counter", {
         }
         match exemplar {
             None => {
-                self.add(series, amount);
+                series.inc_by(amount);
                 Ok(())
             }
-            Some(labels) => self.inc_with_exemplar(series, amount, &labels),
+            Some(labels) => Self::inc_with_exemplar(series, amount, &labels),
         }
     }
 
@@ -49,9 +49,6 @@ metric_class!(PyCounter, "Counter", Counter, "counter", {
     /// Sets the counter back to zero.
     fn reset(&self) -> PyResult<()> {
         self.0.series()?.reset();
-        if let Some(stored) = &self.0.stored {
-            stored.set(0.0);
-        }
         Ok(())
     }
 
@@ -62,21 +59,12 @@ metric_class!(PyCounter, "Counter", Counter, "counter", {
 });
 
 impl PyCounter {
-    /// `inc(amount)` once the amount is known to be valid.
-    #[inline]
-    fn add(&self, series: &Counter, amount: f64) {
-        series.inc_by(amount);
-        if let Some(stored) = &self.0.stored {
-            stored.add(amount);
-        }
-    }
-
     /// `inc(amount)` for the hot path: `false` leaves the call (and its error) to `inc`.
     #[inline]
     pub(crate) fn try_inc(&self, amount: f64) -> bool {
         match &self.0.series {
             Some(series) if amount >= 0.0 => {
-                self.add(series, amount);
+                series.inc_by(amount);
                 true
             }
             _ => false,
@@ -85,16 +73,11 @@ impl PyCounter {
 
     /// `inc` with an exemplar: kept out of line so that the common call carries none of it.
     #[cold]
-    fn inc_with_exemplar(&self, series: &Counter, amount: f64, labels: &Bound<'_, PyDict>) -> PyResult<()> {
+    fn inc_with_exemplar(series: &Counter, amount: f64, labels: &Bound<'_, PyDict>) -> PyResult<()> {
         let Some(exemplar) = exemplar_arg(Some(labels), amount)? else {
-            self.add(series, amount);
+            series.inc_by(amount);
             return Ok(());
         };
-        series.inc_with_exemplar(amount, exemplar.clone()).map_err(to_py)?;
-        if let Some(stored) = &self.0.stored {
-            stored.add(amount);
-            stored.exemplar(0, &exemplar)?;
-        }
-        Ok(())
+        series.inc_with_exemplar(amount, exemplar).map_err(to_py)
     }
 }

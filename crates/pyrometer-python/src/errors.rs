@@ -31,6 +31,7 @@ pub(crate) fn to_py(err: Error) -> PyErr {
         Error::ExemplarTooLong { .. } => {
             PyValueError::new_err("Exemplar labels have %d UTF-8 characters, exceeding the limit of 128")
         }
+        Error::Mirror { reason } => pyo3::exceptions::PyOSError::new_err(reason),
         other => PyValueError::new_err(other.to_string()),
     }
 }

@@ -2,8 +2,7 @@
 //! Python objects of its children, and how `labels()`, `remove()` and `clear()` work on them.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -13,7 +12,7 @@ use pyrometer_core::{Family, Metadata, Metric};
 
 use crate::context_managers::Timer;
 use crate::errors::to_py;
-use crate::multiprocess::{StoreLayout, StoredSeries};
+use crate::multiprocess::ValueClassStore;
 use pyrometer_store::Merge;
 
 /// The arguments every metric constructor takes, as `prometheus_client` names them.
@@ -66,12 +65,6 @@ pub(crate) struct FamilyHandle<M: Metric> {
     /// A parent's label names as interned strings, in order: what keyword and dict lookups of a
     /// child compare the caller's keys with (by identity first, as call sites intern theirs).
     label_keys: Option<Py<PyTuple>>,
-    /// In multiprocess mode, the series' slots in this process's store file.
-    pub(crate) stored: Option<Arc<StoredSeries>>,
-    /// In multiprocess mode, a parent's children's slots by label values, for `remove()` and
-    /// `clear()` to mark them removed in the file.
-    stored_children: Mutex<HashMap<Vec<String>, Arc<StoredSeries>>>,
-    store_rule: Merge,
     /// The timer `time()` hands out again once nobody holds it (histograms, summaries, gauges).
     pub(crate) idle_timer: PyOnceLock<Py<Timer>>,
     /// The arguments of the top-level metric, shared by its children.
@@ -93,7 +86,7 @@ fn python_tuple(items: &[String]) -> String {
     if items.len() == 1 { format!("({},)", items[0]) } else { format!("({})", items.join(", ")) }
 }
 
-impl<M: StoreLayout> FamilyHandle<M> {
+impl<M: Metric> FamilyHandle<M> {
     /// A new top-level metric. Its `__init__` registers it, so that the registry holds the
     /// Python object users get back from `_names_to_collectors`.
     pub(crate) fn new(py: Python<'_>, args: MetricArgs, options: M::Options) -> PyResult<Self> {
@@ -109,26 +102,23 @@ impl<M: StoreLayout> FamilyHandle<M> {
             .subsystem(args.subsystem)
             .unit(args.unit)
             .label_names(args.labelnames);
-        let family = Family::<M>::with_options(meta, options).map_err(to_py)?;
-        let store_rule = args.store_rule;
+        // Every series goes to the multiprocess store too when `pyrometer.values` is in
+        // multiprocess mode as it is created.
+        let store = Arc::new(ValueClassStore::new(args.store_rule));
+        let family = Family::<M>::with_mirror(meta, options, store).map_err(to_py)?;
         let names = &family.meta().label_names;
-        let (series, children, label_keys, stored) = if names.is_empty() {
-            let stored = StoredSeries::open::<M>(family.meta(), family.options(), &[], store_rule)?.map(Arc::new);
-            (Some(family.without_labels().map_err(to_py)?), None, None, stored)
+        let (series, children, label_keys) = if names.is_empty() {
+            (Some(family.without_labels().map_err(to_py)?), None, None)
         } else {
             let keys = PyTuple::new(py, names.iter().map(|name| PyString::intern(py, name)))?;
-            (None, Some(PyDict::new(py).unbind()), Some(keys.unbind()), None)
+            (None, Some(PyDict::new(py).unbind()), Some(keys.unbind()))
         };
-        let stored_children = Mutex::default();
         Ok(Self {
             family,
             series,
             labelvalues: Vec::new(),
             children,
             label_keys,
-            stored,
-            stored_children,
-            store_rule,
             idle_timer: PyOnceLock::new(),
             construction,
         })
@@ -139,29 +129,15 @@ impl<M: StoreLayout> FamilyHandle<M> {
         let values: Vec<&str> = labelvalues.iter().map(String::as_str).collect();
         let series = parent.family.labels(&values).map_err(to_py)?;
         let family = parent.family.clone();
-        let stored =
-            StoredSeries::open::<M>(family.meta(), family.options(), &labelvalues, parent.store_rule)?.map(Arc::new);
-        if let Some(stored) = &stored {
-            parent.stored_children().insert(labelvalues.clone(), Arc::clone(stored));
-        }
-        let store_rule = parent.store_rule;
-        let stored_children = Mutex::default();
         Ok(Self {
             family,
             series: Some(series),
             labelvalues,
             children: None,
             label_keys: None,
-            stored,
-            stored_children,
-            store_rule,
             idle_timer: PyOnceLock::new(),
             construction: Arc::clone(&parent.construction),
         })
-    }
-
-    fn stored_children(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<String>, Arc<StoredSeries>>> {
-        self.stored_children.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The series to update, or upstream's error for a parent that has labels.
@@ -322,10 +298,6 @@ impl<M: StoreLayout> FamilyHandle<M> {
         let strings = label_strings(args.iter())?;
         let values: Vec<&str> = strings.iter().map(|s| s.to_str()).collect::<PyResult<_>>()?;
         self.family.remove(&values).map_err(to_py)?;
-        let owned: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
-        if let Some(stored) = self.stored_children().remove(&owned) {
-            stored.remove();
-        }
         let key = PyTuple::new(py, &strings)?;
         if children.bind(py).contains(&key)? {
             children.bind(py).del_item(key)?;
@@ -364,13 +336,6 @@ impl<M: StoreLayout> FamilyHandle<M> {
         }
         let pairs: Vec<(&str, &str)> = partial.iter().map(|(at, v)| (&*names[*at], v.as_str())).collect();
         self.family.remove_by_labels(&pairs).map_err(to_py)?;
-        self.stored_children().retain(|values, stored| {
-            let removed = partial.iter().all(|(at, value)| values.get(*at) == Some(value));
-            if removed {
-                stored.remove();
-            }
-            !removed
-        });
         let children = children.bind(py);
         for key in children.keys() {
             let key = key.cast_into::<PyTuple>()?;
@@ -391,9 +356,6 @@ impl<M: StoreLayout> FamilyHandle<M> {
             return Err(self.no_label_names());
         }
         self.family.clear();
-        for (_, stored) in self.stored_children().drain() {
-            stored.remove();
-        }
         if let Some(children) = &self.children {
             children.bind(py).clear();
         }

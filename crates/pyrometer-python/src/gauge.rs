@@ -10,13 +10,12 @@ use pyrometer_core::{Error, Gauge};
 use crate::context_managers::{Sink, Timer, python_context, timer};
 use crate::family_handle::MetricArgs;
 use crate::metric_class::metric_class;
-use crate::multiprocess::gauge_rule;
 use crate::value::Value;
 
 /// Checks `multiprocess_mode` as upstream does: the modes are those the multiprocess store
-/// knows how to combine ([`gauge_rule`]).
+/// knows how to combine ([`Merge::from_gauge_mode`](pyrometer_store::Merge::from_gauge_mode)).
 fn checked_mode(_py: Python<'_>, args: &mut MetricArgs, multiprocess_mode: String) -> PyResult<()> {
-    args.store_rule = gauge_rule(&multiprocess_mode).ok_or_else(|| {
+    args.store_rule = pyrometer_store::Merge::from_gauge_mode(&multiprocess_mode).ok_or_else(|| {
         pyo3::exceptions::PyValueError::new_err(format!("Invalid multiprocess mode: {multiprocess_mode}"))
     })?;
     Ok(())
@@ -68,9 +67,6 @@ metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: Strin
     fn set_to_current_time(&self) -> PyResult<()> {
         let series = self.0.series()?;
         series.set_to_current_time();
-        if let Some(stored) = &self.0.stored {
-            stored.set(series.get());
-        }
         Ok(())
     }
 
@@ -98,9 +94,6 @@ impl PyGauge {
     pub(crate) fn try_inc(&self, amount: f64) -> bool {
         let Some(series) = &self.0.series else { return false };
         series.inc(amount);
-        if let Some(stored) = &self.0.stored {
-            stored.add(amount);
-        }
         true
     }
 
@@ -109,9 +102,6 @@ impl PyGauge {
     pub(crate) fn try_dec(&self, amount: f64) -> bool {
         let Some(series) = &self.0.series else { return false };
         series.dec(amount);
-        if let Some(stored) = &self.0.stored {
-            stored.add(-amount);
-        }
         true
     }
 
@@ -123,9 +113,6 @@ impl PyGauge {
 
     pub(crate) fn set_value(&self, value: f64) -> PyResult<()> {
         self.0.series()?.set(value);
-        if let Some(stored) = &self.0.stored {
-            stored.set(value);
-        }
         Ok(())
     }
 }

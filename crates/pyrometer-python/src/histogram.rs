@@ -63,9 +63,6 @@ impl PyHistogram {
     #[inline]
     pub(crate) fn observe_value(&self, value: f64) -> PyResult<()> {
         self.0.series()?.observe(value);
-        if let Some(stored) = &self.0.stored {
-            stored.observe(value);
-        }
         Ok(())
     }
 
@@ -75,13 +72,7 @@ impl PyHistogram {
         // A parent's missing labels are told first, as upstream tells them.
         let series = self.0.series()?;
         let Some(exemplar) = exemplar_arg(Some(labels), amount)? else { return self.observe_value(amount) };
-        series.observe_with_exemplar(amount, exemplar.clone());
-        if let Some(stored) = &self.0.stored {
-            stored.observe(amount);
-            if let Some(bucket) = stored.bucket_of(amount) {
-                stored.exemplar(bucket, &exemplar)?;
-            }
-        }
+        series.observe_with_exemplar(amount, exemplar);
         Ok(())
     }
 }

@@ -29,9 +29,6 @@ metric_class!(PyInfo, "Info", Info, "info", {
             return Err(PyValueError::new_err("Label value cannot be None"));
         }
         let pairs: HashMap<String, String> = val.extract()?;
-        if let Some(stored) = &self.0.stored {
-            stored.set_info(&pairs)?;
-        }
         series.set(pairs).map_err(to_py)
     }
 });

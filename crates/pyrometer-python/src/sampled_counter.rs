@@ -23,9 +23,7 @@ metric_class!(PySampledCounter, "SampledCounter", SampledCounter, "counter", opt
         if amount < 0.0 {
             return Err(PyValueError::new_err("Counters can only be incremented by non-negative amounts."));
         }
-        if let (Some(added), Some(stored)) = (series.record(amount), &self.0.stored) {
-            stored.add(added);
-        }
+        series.inc_by(amount);
         Ok(())
     }
 

@@ -11,8 +11,8 @@ use crate::metric_class::metric_class;
 
 /// The states, with upstream's checks and messages.
 fn checked_states(_py: Python<'_>, args: &mut MetricArgs, states: Option<Items<String>>) -> PyResult<States> {
-    // Across processes, a state holds if it holds in some live process.
-    args.store_rule = pyrometer_store::Merge::LiveMax;
+    // Across processes, a state holds if it holds in some live process (the store's rule for
+    // every state set).
     if args.labelnames.contains(&args.name) {
         return Err(PyValueError::new_err(format!("Overlapping labels for Enum metric: {}", args.name)));
     }
@@ -33,13 +33,7 @@ metric_class!(
             self.0
                 .series()?
                 .set_exclusive(name)
-                .map_err(|_| state.repr().map_or_else(|e| e, |r| PyValueError::new_err(format!("{r} is not in list"))))?;
-            if let Some(stored) = &self.0.stored
-                && let Some(index) = self.0.family.options().names().iter().position(|s| &**s == name)
-            {
-                stored.select(index);
-            }
-            Ok(())
+                .map_err(|_| state.repr().map_or_else(|e| e, |r| PyValueError::new_err(format!("{r} is not in list"))))
         }
     }
 );

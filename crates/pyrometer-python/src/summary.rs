@@ -66,9 +66,6 @@ impl PySummary {
     /// `observe(value)`, for native callers.
     pub(crate) fn observe_value(&self, value: f64) -> PyResult<()> {
         self.0.series()?.observe(value);
-        if let Some(stored) = &self.0.stored {
-            stored.observe(value);
-        }
         Ok(())
     }
 }

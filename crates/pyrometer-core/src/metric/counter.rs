@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::atomic_f64::AtomicF64;
 use super::kind::{Metric, SeriesContext};
 use super::metadata::FamilyMeta;
+use super::mirror::{Mirror, SeriesMirror, SeriesShape};
 use crate::error::Error;
 use crate::snapshot::exemplar::Exemplar;
 use crate::snapshot::metric_type::MetricType;
@@ -36,16 +37,24 @@ struct CounterCell {
     // Set once an exemplar exists, so that a scrape of the many counters without one takes no lock.
     has_exemplar: AtomicBool,
     exemplar: Mutex<Option<Arc<Exemplar>>>,
+    mirror: Mirror,
 }
 
 impl Default for CounterCell {
     fn default() -> Self {
+        Self::mirrored(None)
+    }
+}
+
+impl CounterCell {
+    fn mirrored(mirror: Mirror) -> Self {
         Self {
             whole: AtomicU64::new(0),
             fraction: AtomicF64::new(0.0),
             created: AtomicF64::new(now_seconds()),
             has_exemplar: AtomicBool::new(false),
             exemplar: Mutex::new(None),
+            mirror,
         }
     }
 }
@@ -59,6 +68,9 @@ impl Counter {
     pub fn inc(&self) {
         // Relaxed: a scrape may read a stale total; nothing else is published through it.
         self.0.whole.fetch_add(1, Ordering::Relaxed);
+        if let Some(mirror) = &self.0.mirror {
+            mirror.add(1.0);
+        }
     }
 
     /// Adds `amount`. Negative and NaN amounts are ignored: a counter never goes down. Use
@@ -71,6 +83,11 @@ impl Counter {
             self.0.whole.fetch_add(amount as u64, Ordering::Relaxed);
         } else if amount > 0.0 {
             self.0.fraction.add(amount);
+        } else {
+            return;
+        }
+        if let Some(mirror) = &self.0.mirror {
+            mirror.add(amount);
         }
     }
 
@@ -86,6 +103,9 @@ impl Counter {
     /// Adds `amount` and records an exemplar of it.
     pub fn inc_with_exemplar(&self, amount: f64, exemplar: Exemplar) -> Result<(), Error> {
         self.try_inc_by(amount)?;
+        if let Some(mirror) = &self.0.mirror {
+            mirror.exemplar(amount, &exemplar);
+        }
         *self.0.exemplar.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(exemplar));
         // Release pairs with the Acquire in `exemplar()`: whoever sees the flag finds the exemplar
         // (the mutex orders it too; the flag only spares the lock).
@@ -113,6 +133,9 @@ impl Counter {
         self.0.whole.store(0, Ordering::Relaxed);
         self.0.fraction.set(0.0);
         self.0.created.set(now_seconds());
+        if let Some(mirror) = &self.0.mirror {
+            mirror.set(0.0);
+        }
     }
 
     /// When this series was created or last reset, in seconds since the epoch.
@@ -126,8 +149,16 @@ impl Metric for Counter {
     const TYPE: MetricType = MetricType::Counter;
     type Options = ();
 
-    fn build((): &(), _meta: &Arc<FamilyMeta>) -> Self {
-        Self::default()
+    fn build((): &(), _meta: &Arc<FamilyMeta>, mirror: Option<Arc<dyn SeriesMirror>>) -> Self {
+        Self(Arc::new(CounterCell::mirrored(mirror)))
+    }
+
+    fn shape((): &()) -> Option<SeriesShape<'_>> {
+        Some(SeriesShape::Counter)
+    }
+
+    fn mirror(&self) -> Option<&Arc<dyn SeriesMirror>> {
+        self.0.mirror.as_ref()
     }
 
     fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) -> Result<(), Error> {

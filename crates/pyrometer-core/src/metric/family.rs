@@ -12,6 +12,7 @@ use indexmap::map::raw_entry_v1::{RawEntryApiV1, RawEntryMut};
 use super::counter::Counter;
 use super::kind::{Metric, SeriesContext};
 use super::metadata::{FamilyMeta, Metadata};
+use super::mirror::{MirrorSource, SeriesMirror};
 use crate::error::Error;
 use crate::registry::RegistryLink;
 use crate::snapshot::family::MetricFamily;
@@ -48,6 +49,15 @@ struct FamilyInner<M: Metric> {
     folded: OnceLock<Counter>,
     /// The registry the family was registered in.
     registry: OnceLock<RegistryLink>,
+    /// Where each new series' updates are copied, if anywhere (the multiprocess store).
+    mirror: Option<Arc<dyn MirrorSource>>,
+}
+
+/// Tells a removed series' mirror that its series is gone.
+fn removed<M: Metric>(metric: &M) {
+    if let Some(mirror) = metric.mirror() {
+        mirror.remove();
+    }
 }
 
 /// The value every per-child label takes in the series that label sets beyond a family's
@@ -156,6 +166,51 @@ impl<M: Metric> Family<M> {
     /// Builds a family with explicit options (buckets for a histogram, states for a state set).
     /// A family without label names has its single series from the start.
     pub fn with_options(meta: Metadata, options: M::Options) -> Result<Self, Error> {
+        Self::build(meta, options, None)
+    }
+
+    /// Builds a family whose series copy every update to a mirror that `source` makes for each
+    /// (the multiprocess store's `StoreMirror`, say), so that other processes can read them.
+    ///
+    /// ```
+    /// # use std::sync::{Arc, Mutex};
+    /// use pyrometer_core::{
+    ///     Counter, Error, Exemplar, Family, FamilyMeta, LabelSet, Metadata, MirrorSource, SeriesMirror, SeriesShape,
+    /// };
+    ///
+    /// /// Keeps the total of every series in one shared number.
+    /// #[derive(Debug, Default)]
+    /// struct Tally(Arc<Mutex<f64>>);
+    /// impl SeriesMirror for Tally {
+    ///     fn add(&self, amount: f64) { *self.0.lock().unwrap() += amount; }
+    ///     fn set(&self, _: f64) {}
+    ///     fn observe(&self, _: f64) {}
+    ///     fn set_states(&self, _: u64) {}
+    ///     fn set_info(&self, _: &LabelSet) {}
+    ///     fn exemplar(&self, _: f64, _: &Exemplar) {}
+    ///     fn remove(&self) {}
+    /// }
+    /// impl MirrorSource for Tally {
+    ///     fn open(&self, _: &FamilyMeta, _: SeriesShape<'_>, _: &[&str]) -> Result<Option<Arc<dyn SeriesMirror>>, Error> {
+    ///         Ok(Some(Arc::new(Tally(Arc::clone(&self.0)))))
+    ///     }
+    /// }
+    ///
+    /// let tally = Tally::default();
+    /// let total = Arc::clone(&tally.0);
+    /// let jobs = Family::<Counter>::with_mirror(
+    ///     Metadata::new("jobs", "Jobs.").label_names(["queue"]), (), Arc::new(tally),
+    /// )?;
+    /// jobs.labels(&["a"])?.inc_by(2.0);
+    /// jobs.labels(&["b"])?.inc();
+    /// assert_eq!(*total.lock().unwrap(), 3.0);
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn with_mirror(meta: Metadata, options: M::Options, source: Arc<dyn MirrorSource>) -> Result<Self, Error> {
+        Self::build(meta, options, Some(source))
+    }
+
+    fn build(meta: Metadata, options: M::Options, mirror: Option<Arc<dyn MirrorSource>>) -> Result<Self, Error> {
         let meta = FamilyMeta::build(&meta, M::TYPE, M::RESERVED_LABELS)?;
         M::validate(&options, &meta)?;
         let family = Self {
@@ -166,6 +221,7 @@ impl<M: Metric> Family<M> {
                 series_limit: AtomicUsize::new(0),
                 folded: OnceLock::new(),
                 registry: OnceLock::new(),
+                mirror,
             }),
         };
         if family.inner.meta.label_names.is_empty() {
@@ -259,16 +315,26 @@ impl<M: Metric> Family<M> {
                 }
             }
         }
+        // The mirror is made under no lock: its source may do I/O or call an embedding runtime.
+        let mut mirror = self.open_mirror(values)?;
         let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
         let hash = hash_values(children.hasher(), values);
         // Another thread may have created it between the two locks.
         let limit = self.inner.series_limit.load(Ordering::Relaxed);
         let full = limit != 0 && children.len() >= limit;
         match children.raw_entry_mut_v1().from_hash(hash, |k| k.matches(values)) {
+            // The other thread's series has a mirror of its own over the same copy.
             RawEntryMut::Occupied(entry) => Ok((entry.get().metric.clone(), false)),
-            RawEntryMut::Vacant(_) if full => Ok((self.fold(&mut children), true)),
+            RawEntryMut::Vacant(_) if full => {
+                // Filled up meanwhile: this label set has no series, and no copy either.
+                if let Some(unused) = mirror.take() {
+                    unused.remove();
+                }
+                drop(children);
+                Ok((self.overflow_series(), true))
+            }
             RawEntryMut::Vacant(entry) => {
-                let metric = M::build(&self.inner.options, &self.inner.meta);
+                let metric = M::build(&self.inner.options, &self.inner.meta, mirror);
                 let labels = series_labels(&self.inner.meta, values);
                 entry.insert_hashed_nocheck(hash, LabelValues::new(values), Child { labels, metric: metric.clone() });
                 Ok((metric, false))
@@ -276,16 +342,34 @@ impl<M: Metric> Family<M> {
         }
     }
 
+    /// The mirror of a new series with these label values, from the family's source.
+    fn open_mirror(&self, values: &[&str]) -> Result<Option<Arc<dyn SeriesMirror>>, Error> {
+        match (&self.inner.mirror, M::shape(&self.inner.options)) {
+            (Some(source), Some(shape)) => source.open(&self.inner.meta, shape, values),
+            _ => Ok(None),
+        }
+    }
+
     /// The overflow series, created if need be (it may take the family one over its limit),
-    /// with the fold counted.
-    fn fold(&self, children: &mut IndexMap<LabelValues, Child<M>, RandomState>) -> M {
+    /// with the fold counted. Its mirror is made under no lock, as every series' is.
+    fn overflow_series(&self) -> M {
         self.count_fold();
         let values = vec![OVERFLOW_LABEL_VALUE; self.inner.meta.label_names.len()];
+        {
+            let children = self.read();
+            let hash = hash_values(children.hasher(), &values);
+            if let Some((_, child)) = children.raw_entry_v1().from_hash(hash, |k| k.matches(&values)) {
+                return child.metric.clone();
+            }
+        }
+        // A copy that cannot be made leaves the overflow series in this process only.
+        let mirror = self.open_mirror(&values).unwrap_or_default();
+        let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
         let hash = hash_values(children.hasher(), &values);
         match children.raw_entry_mut_v1().from_hash(hash, |k| k.matches(&values)) {
             RawEntryMut::Occupied(entry) => entry.get().metric.clone(),
             RawEntryMut::Vacant(entry) => {
-                let metric = M::build(&self.inner.options, &self.inner.meta);
+                let metric = M::build(&self.inner.options, &self.inner.meta, mirror);
                 let labels = series_labels(&self.inner.meta, &values);
                 entry.insert_hashed_nocheck(hash, LabelValues::new(&values), Child { labels, metric: metric.clone() });
                 metric
@@ -314,7 +398,7 @@ impl<M: Metric> Family<M> {
         let hash = hash_values(children.hasher(), values);
         match children.raw_entry_mut_v1().from_hash(hash, |k| k.matches(values)) {
             RawEntryMut::Occupied(entry) => {
-                entry.shift_remove();
+                removed(&entry.shift_remove().metric);
                 Ok(true)
             }
             RawEntryMut::Vacant(_) => Ok(false),
@@ -333,9 +417,13 @@ impl<M: Metric> Family<M> {
             partial.iter().map(|(n, v)| (names.iter().position(|l| &**l == *n).unwrap_or_default(), *v)).collect();
         let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
         let before = children.len();
-        children.retain(|key, _| {
+        children.retain(|key, child| {
             let values: Vec<&str> = key.values().collect();
-            !filter.iter().all(|(i, v)| values.get(*i) == Some(v))
+            let keep = !filter.iter().all(|(i, v)| values.get(*i) == Some(v));
+            if !keep {
+                removed(&child.metric);
+            }
+            keep
         });
         Ok(before - children.len())
     }
@@ -346,7 +434,11 @@ impl<M: Metric> Family<M> {
         if self.inner.meta.label_names.is_empty() {
             return;
         }
-        self.inner.children.write().unwrap_or_else(PoisonError::into_inner).clear();
+        let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
+        for child in children.values() {
+            removed(&child.metric);
+        }
+        children.clear();
     }
 
     /// Number of series.

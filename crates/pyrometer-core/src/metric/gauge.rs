@@ -7,6 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use super::atomic_f64::AtomicF64;
 use super::kind::{Metric, SeriesContext};
 use super::metadata::FamilyMeta;
+use super::mirror::{Mirror, SeriesMirror, SeriesShape};
 use crate::error::Error;
 use crate::snapshot::metric_type::MetricType;
 use crate::snapshot::sample::Sample;
@@ -38,6 +39,7 @@ struct Cell {
     /// Whether `function` holds one: a scrape of a plain gauge takes no lock.
     has_function: AtomicBool,
     function: RwLock<Option<ValueFunction>>,
+    mirror: Mirror,
 }
 
 impl fmt::Debug for Cell {
@@ -54,23 +56,29 @@ impl Gauge {
     #[inline]
     pub fn set(&self, value: f64) {
         self.0.value.set(value);
+        if let Some(mirror) = &self.0.mirror {
+            mirror.set(value);
+        }
     }
 
     /// Adds `amount` (which may be negative).
     #[inline]
     pub fn inc(&self, amount: f64) {
         self.0.value.add(amount);
+        if let Some(mirror) = &self.0.mirror {
+            mirror.add(amount);
+        }
     }
 
     /// Subtracts `amount`.
     #[inline]
     pub fn dec(&self, amount: f64) {
-        self.0.value.add(-amount);
+        self.inc(-amount);
     }
 
     /// Sets the value to the current Unix time in seconds.
     pub fn set_to_current_time(&self) {
-        self.0.value.set(now_seconds());
+        self.set(now_seconds());
     }
 
     /// The value last set, raised or lowered (a function, if set, does not change it).
@@ -111,8 +119,16 @@ impl Metric for Gauge {
     const RUNS_USER_CODE: bool = true;
     type Options = ();
 
-    fn build((): &(), _meta: &Arc<FamilyMeta>) -> Self {
-        Self::default()
+    fn build((): &(), _meta: &Arc<FamilyMeta>, mirror: Option<Arc<dyn SeriesMirror>>) -> Self {
+        Self(Arc::new(Cell { mirror, ..Cell::default() }))
+    }
+
+    fn shape((): &()) -> Option<SeriesShape<'_>> {
+        Some(SeriesShape::Gauge)
+    }
+
+    fn mirror(&self) -> Option<&Arc<dyn SeriesMirror>> {
+        self.0.mirror.as_ref()
     }
 
     fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) -> Result<(), Error> {

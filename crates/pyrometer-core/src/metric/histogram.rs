@@ -7,6 +7,7 @@ use super::atomic_f64::AtomicF64;
 use super::buckets::Buckets;
 use super::kind::{Metric, SeriesContext};
 use super::metadata::FamilyMeta;
+use super::mirror::{Mirror, SeriesMirror, SeriesShape};
 use crate::error::Error;
 use crate::snapshot::exemplar::Exemplar;
 use crate::snapshot::labels::Label;
@@ -39,6 +40,7 @@ struct HistogramCell {
     sum: AtomicF64,
     created: AtomicF64,
     exemplars: Box<[Mutex<Option<Arc<Exemplar>>>]>,
+    mirror: Mirror,
 }
 
 /// Up to this many bounds, `bucket_of` counts the bounds below a value instead of searching.
@@ -47,6 +49,10 @@ const LINEAR_SEARCH_BOUNDS: usize = 32;
 impl Histogram {
     /// A histogram with the given buckets.
     pub fn new(buckets: &Buckets) -> Self {
+        Self::mirrored(buckets, None)
+    }
+
+    fn mirrored(buckets: &Buckets, mirror: Mirror) -> Self {
         let n = buckets.bounds().len();
         Self(Arc::new(HistogramCell {
             buckets: buckets.clone(),
@@ -54,6 +60,7 @@ impl Histogram {
             sum: AtomicF64::new(0.0),
             created: AtomicF64::new(now_seconds()),
             exemplars: (0..n).map(|_| Mutex::new(None)).collect(),
+            mirror,
         }))
     }
 
@@ -83,11 +90,17 @@ impl Histogram {
             self.0.counts[i].fetch_add(1, Ordering::Relaxed);
         }
         self.0.sum.add(value);
+        if let Some(mirror) = &self.0.mirror {
+            mirror.observe(value);
+        }
     }
 
     /// Records one observation and keeps `exemplar` on its bucket.
     pub fn observe_with_exemplar(&self, value: f64, exemplar: Exemplar) {
         self.observe(value);
+        if let Some(mirror) = &self.0.mirror {
+            mirror.exemplar(value, &exemplar);
+        }
         if let Some(i) = self.bucket_of(value) {
             *self.0.exemplars[i].lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(exemplar));
         }
@@ -137,8 +150,16 @@ impl Metric for Histogram {
     const RESERVED_LABELS: &'static [&'static str] = &["le"];
     type Options = Buckets;
 
-    fn build(buckets: &Buckets, _meta: &Arc<FamilyMeta>) -> Self {
-        Self::new(buckets)
+    fn build(buckets: &Buckets, _meta: &Arc<FamilyMeta>, mirror: Option<Arc<dyn SeriesMirror>>) -> Self {
+        Self::mirrored(buckets, mirror)
+    }
+
+    fn shape(buckets: &Buckets) -> Option<SeriesShape<'_>> {
+        Some(SeriesShape::Histogram { bounds: buckets.bounds() })
+    }
+
+    fn mirror(&self) -> Option<&Arc<dyn SeriesMirror>> {
+        self.0.mirror.as_ref()
     }
 
     fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) -> Result<(), Error> {

@@ -4,6 +4,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use super::kind::{Metric, SeriesContext};
 use super::metadata::FamilyMeta;
+use super::mirror::{Mirror, SeriesMirror, SeriesShape};
 use crate::error::Error;
 use crate::name::validate_label_name;
 use crate::snapshot::labels::LabelSet;
@@ -18,6 +19,7 @@ pub struct Info(Arc<InfoCell>);
 struct InfoCell {
     meta: Arc<FamilyMeta>,
     value: RwLock<LabelSet>,
+    mirror: Mirror,
 }
 
 impl Info {
@@ -42,7 +44,12 @@ impl Info {
         for label in &value {
             validate_label_name(&label.name)?;
         }
-        *self.0.value.write().unwrap_or_else(PoisonError::into_inner) = value;
+        let mut current = self.0.value.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(mirror) = &self.0.mirror {
+            // Under the lock, so that the copy ends with the pairs the series ends with.
+            mirror.set_info(&value);
+        }
+        *current = value;
         Ok(())
     }
 
@@ -57,8 +64,16 @@ impl Metric for Info {
     const TYPE: MetricType = MetricType::Info;
     type Options = ();
 
-    fn build((): &(), meta: &Arc<FamilyMeta>) -> Self {
-        Self(Arc::new(InfoCell { meta: meta.clone(), value: RwLock::new(LabelSet::EMPTY) }))
+    fn build((): &(), meta: &Arc<FamilyMeta>, mirror: Option<Arc<dyn SeriesMirror>>) -> Self {
+        Self(Arc::new(InfoCell { meta: meta.clone(), value: RwLock::new(LabelSet::EMPTY), mirror }))
+    }
+
+    fn shape((): &()) -> Option<SeriesShape<'_>> {
+        Some(SeriesShape::Info)
+    }
+
+    fn mirror(&self) -> Option<&Arc<dyn SeriesMirror>> {
+        self.0.mirror.as_ref()
     }
 
     fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) -> Result<(), Error> {

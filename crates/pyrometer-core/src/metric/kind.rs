@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::metadata::FamilyMeta;
+use super::mirror::{SeriesMirror, SeriesShape};
 use crate::snapshot::labels::LabelSet;
 use crate::snapshot::metric_type::MetricType;
 use crate::snapshot::sample::Sample;
@@ -36,8 +37,19 @@ pub trait Metric: Clone + Send + Sync + fmt::Debug + 'static {
         Ok(())
     }
 
-    /// A fresh series.
-    fn build(options: &Self::Options, meta: &Arc<FamilyMeta>) -> Self;
+    /// A fresh series, handing its updates to `mirror` when there is one.
+    fn build(options: &Self::Options, meta: &Arc<FamilyMeta>, mirror: Option<Arc<dyn SeriesMirror>>) -> Self;
+
+    /// What a series of this type holds, for a mirror to lay out its copy; `None` for a type
+    /// that is never mirrored.
+    fn shape(_options: &Self::Options) -> Option<SeriesShape<'_>> {
+        None
+    }
+
+    /// The series' mirror, if it has one.
+    fn mirror(&self) -> Option<&Arc<dyn SeriesMirror>> {
+        None
+    }
 
     /// Appends this series' samples.
     ///

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::gauge::Gauge;
 use super::kind::{Metric, SeriesContext};
 use super::metadata::FamilyMeta;
+use super::mirror::SeriesMirror;
 use crate::error::Error;
 use crate::snapshot::metric_type::MetricType;
 use crate::snapshot::sample::Sample;
@@ -129,7 +130,8 @@ impl Metric for RateLimitedGauge {
     const TYPE: MetricType = MetricType::Gauge;
     type Options = Duration;
 
-    fn build(min_interval: &Duration, _meta: &Arc<FamilyMeta>) -> Self {
+    fn build(min_interval: &Duration, _meta: &Arc<FamilyMeta>, _mirror: Option<Arc<dyn SeriesMirror>>) -> Self {
+        // A push gauge: its value leaves the process through its push destinations, not a store.
         Self::new(*min_interval)
     }
 

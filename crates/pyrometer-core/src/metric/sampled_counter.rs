@@ -10,6 +10,7 @@ use foldhash::fast::RandomState;
 use super::counter::Counter;
 use super::kind::{Metric, SeriesContext};
 use super::metadata::FamilyMeta;
+use super::mirror::{SeriesMirror, SeriesShape};
 use crate::error::Error;
 use crate::snapshot::metric_type::MetricType;
 use crate::snapshot::sample::Sample;
@@ -72,8 +73,12 @@ pub struct SampledCounter {
 impl SampledCounter {
     /// A counter recording a `rate` fraction of increments.
     pub fn new(rate: SampleRate) -> Self {
+        Self::over(Counter::default(), rate)
+    }
+
+    fn over(counter: Counter, rate: SampleRate) -> Self {
         let threshold = if rate.0 >= 1.0 { u64::MAX } else { (rate.0 * 2f64.powi(64)) as u64 };
-        Self { counter: Counter::default(), threshold, scale: 1.0 / rate.0 }
+        Self { counter, threshold, scale: 1.0 / rate.0 }
     }
 
     /// Adds one, if sampled.
@@ -127,8 +132,17 @@ impl Metric for SampledCounter {
     const TYPE: MetricType = MetricType::Counter;
     type Options = SampleRate;
 
-    fn build(rate: &SampleRate, _meta: &Arc<FamilyMeta>) -> Self {
-        Self::new(*rate)
+    /// The counter it scales into is mirrored as a counter: the mirror sees what was added.
+    fn build(rate: &SampleRate, meta: &Arc<FamilyMeta>, mirror: Option<Arc<dyn SeriesMirror>>) -> Self {
+        Self::over(Counter::build(&(), meta, mirror), *rate)
+    }
+
+    fn shape(_rate: &SampleRate) -> Option<SeriesShape<'_>> {
+        Some(SeriesShape::Counter)
+    }
+
+    fn mirror(&self) -> Option<&Arc<dyn SeriesMirror>> {
+        self.counter.mirror()
     }
 
     fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) -> Result<(), Error> {

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::kind::{Metric, SeriesContext};
 use super::metadata::FamilyMeta;
+use super::mirror::{Mirror, SeriesMirror, SeriesShape};
 use crate::error::Error;
 use crate::snapshot::labels::Label;
 use crate::snapshot::metric_type::MetricType;
@@ -41,6 +42,7 @@ struct StateSetCell {
     meta: Arc<FamilyMeta>,
     states: States,
     bits: AtomicU64,
+    mirror: Mirror,
 }
 
 impl StateSet {
@@ -57,16 +59,22 @@ impl StateSet {
     pub fn set_exclusive(&self, state: &str) -> Result<(), Error> {
         let i = self.index_of(state)?;
         self.0.bits.store(1 << i, Ordering::Relaxed);
+        if let Some(mirror) = &self.0.mirror {
+            mirror.set_states(1 << i);
+        }
         Ok(())
     }
 
     /// Sets whether `state` holds, leaving the others alone.
     pub fn set(&self, state: &str, holds: bool) -> Result<(), Error> {
         let bit = 1u64 << self.index_of(state)?;
-        if holds {
-            self.0.bits.fetch_or(bit, Ordering::Relaxed);
+        let holding = if holds {
+            self.0.bits.fetch_or(bit, Ordering::Relaxed) | bit
         } else {
-            self.0.bits.fetch_and(!bit, Ordering::Relaxed);
+            self.0.bits.fetch_and(!bit, Ordering::Relaxed) & !bit
+        };
+        if let Some(mirror) = &self.0.mirror {
+            mirror.set_states(holding);
         }
         Ok(())
     }
@@ -91,8 +99,17 @@ impl Metric for StateSet {
         }
     }
 
-    fn build(states: &States, meta: &Arc<FamilyMeta>) -> Self {
-        Self(Arc::new(StateSetCell { meta: meta.clone(), states: states.clone(), bits: AtomicU64::new(1) }))
+    fn build(states: &States, meta: &Arc<FamilyMeta>, mirror: Option<Arc<dyn SeriesMirror>>) -> Self {
+        let bits = AtomicU64::new(1);
+        Self(Arc::new(StateSetCell { meta: meta.clone(), states: states.clone(), bits, mirror }))
+    }
+
+    fn shape(states: &States) -> Option<SeriesShape<'_>> {
+        Some(SeriesShape::StateSet { states })
+    }
+
+    fn mirror(&self) -> Option<&Arc<dyn SeriesMirror>> {
+        self.0.mirror.as_ref()
     }
 
     fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) -> Result<(), Error> {

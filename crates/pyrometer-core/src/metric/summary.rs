@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use super::atomic_f64::AtomicF64;
 use super::kind::{Metric, SeriesContext};
 use super::metadata::FamilyMeta;
+use super::mirror::{Mirror, SeriesMirror, SeriesShape};
 use super::sketch::Sketch;
 use crate::error::Error;
 use crate::float_text::go_float;
@@ -42,6 +43,7 @@ struct SummaryCell {
     sum: AtomicF64,
     created: AtomicF64,
     window: Option<(Arc<Quantiles>, Mutex<Window>)>,
+    mirror: Mirror,
 }
 
 impl Default for SummaryCell {
@@ -51,6 +53,7 @@ impl Default for SummaryCell {
             sum: AtomicF64::new(0.0),
             created: AtomicF64::new(now_seconds()),
             window: None,
+            mirror: None,
         }
     }
 }
@@ -144,6 +147,9 @@ impl Summary {
                 bucket.observe(value);
             }
         }
+        if let Some(mirror) = &self.0.mirror {
+            mirror.observe(value);
+        }
     }
 
     /// The `q`-quantile of the observations in the window, if this summary keeps quantiles and
@@ -200,8 +206,17 @@ impl Metric for Summary {
         }
     }
 
-    fn build(options: &Self::Options, _meta: &Arc<FamilyMeta>) -> Self {
-        options.as_ref().map_or_else(Self::default, Self::with_quantiles)
+    fn build(options: &Self::Options, _meta: &Arc<FamilyMeta>, mirror: Option<Arc<dyn SeriesMirror>>) -> Self {
+        let window = options.as_ref().map(|q| (Arc::new(q.clone()), Mutex::new(Window::new(q))));
+        Self(Arc::new(SummaryCell { window, mirror, ..SummaryCell::default() }))
+    }
+
+    fn shape(options: &Self::Options) -> Option<SeriesShape<'_>> {
+        Some(SeriesShape::Summary { quantiles: options.as_ref() })
+    }
+
+    fn mirror(&self) -> Option<&Arc<dyn SeriesMirror>> {
+        self.0.mirror.as_ref()
     }
 
     fn collect_samples(&self, series: &SeriesContext<'_>, out: &mut Vec<Sample>) -> Result<(), Error> {
