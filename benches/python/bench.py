@@ -37,14 +37,29 @@ def workloads(lib):
     child = labelled.labels("GET", "200")
     gauge = lib.Gauge("temperature", "Temperature.", registry=registry)
     histogram = lib.Histogram("latency_seconds", "Latency.", registry=registry)
-    env = {"counter": counter, "labelled": labelled, "child": child, "gauge": gauge, "histogram": histogram}
+    routes = lib.Histogram("route_latency_seconds", "Latency.", ["route"], registry=registry)
+    routes.labels(route="/x").observe(0.1)
+    summary = lib.Summary("size_bytes", "Size.", registry=registry)
+    state = lib.Enum("state", "State.", states=["a", "b"], registry=registry)
+    info = lib.Info("build", "Build.", registry=registry)
+    env = {
+        "counter": counter, "labelled": labelled, "child": child, "gauge": gauge, "histogram": histogram,
+        "routes": routes, "summary": summary, "state": state, "info": info, "pairs": {"version": "1.2.3"},
+    }
     return {
         "Counter.inc()": ("counter.inc()", env, 200_000),
         "labels('GET','200').inc()": ("labelled.labels('GET', '200').inc()", env, 100_000),
         "labels(method=,code=).inc()": ("labelled.labels(method='GET', code='200').inc()", env, 100_000),
         "cached child inc()": ("child.inc()", env, 200_000),
         "Gauge.set(v)": ("gauge.set(3.5)", env, 200_000),
+        "Gauge.inc()": ("gauge.inc()", env, 200_000),
+        "Gauge.dec()": ("gauge.dec()", env, 200_000),
         "Histogram.observe(v)": ("histogram.observe(0.3)", env, 200_000),
+        "labels(route=).observe(v)": ("routes.labels(route='/x').observe(0.1)", env, 100_000),
+        "Summary.observe(v)": ("summary.observe(0.3)", env, 200_000),
+        "Enum.state('b')": ("state.state('b')", env, 200_000),
+        "Info.info({...})": ("info.info(pairs)", env, 100_000),
+        "Gauge.set_to_current_time()": ("gauge.set_to_current_time()", env, 100_000),
         "with h.time():": ("with histogram.time(): pass", env, 100_000),
     }
 

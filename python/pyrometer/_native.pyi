@@ -11,6 +11,7 @@ __all__ = [
     "Counter",
     "DuplicateTimeseries",
     "LayerWrite",
+    "_hot_path_missing",
     "generate_graphite",
     "generate_openmetrics",
     "generate_text",
@@ -340,6 +341,8 @@ class CollectorRegistry:
     def _generate_openmetrics(
         self, escaping_name: str = "underscores", names: Optional[Set[str]] = None, version: str = "1.0.0"
     ) -> bytes: ...
+
+_hot_path_missing: List[str]
 
 @final
 class LayerWrite:

@@ -6,7 +6,6 @@ to a Pushgateway. The servers and the Pushgateway client live in ``_http_server`
 ``_pushgateway`` and are imported on first use: their standard-library modules are slow to load.
 """
 
-import gzip
 import os
 import threading
 from functools import partial
@@ -200,6 +199,8 @@ def _bake_output(
     body = encoder(registry)
     headers = [("Content-Type", content_type)]
     if not disable_compression and gzip_accepted(accept_encoding_header):
+        import gzip  # on first use: most scrapes are answered by the native server
+
         body = gzip.compress(body)
         headers.append(("Content-Encoding", "gzip"))
     return "200 OK", headers, body

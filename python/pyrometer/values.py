@@ -19,8 +19,6 @@ from threading import Lock
 from typing import Any, Callable, Dict, List, Optional, Type, Union
 
 from . import _native
-from .mmap_dict import MmapedDict as MmapedDict
-from .mmap_dict import mmap_key as mmap_key
 from .samples import Exemplar
 
 __all__ = ["MultiProcessValue", "MutexValue", "ValueClass", "close_all_multiprocess_files", "get_value_class"]
@@ -105,6 +103,8 @@ def MultiProcessValue(process_identifier: Callable[[], Union[int, str]] = os.get
     prometheus_client's ``<type>_<identifier>.db`` files (see :mod:`pyrometer.mmap_dict`) in
     ``PROMETHEUS_MULTIPROC_DIR``, and notice a fork by a change of identifier.
     """
+    from .mmap_dict import MmapedDict, mmap_key
+
     files: Dict[str, MmapedDict] = {}
     live: List["MmapedValue"] = []
     identifier = {"value": process_identifier()}
@@ -218,3 +218,12 @@ def get_value_class() -> Type[Any]:
 
 
 ValueClass: Type[Any] = get_value_class()
+
+
+def __getattr__(name: str) -> Any:
+    # Upstream's module holds these too; loaded on first use, as most processes never need them.
+    if name in ("MmapedDict", "mmap_key"):
+        from . import mmap_dict
+
+        return getattr(mmap_dict, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

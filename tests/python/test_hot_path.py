@@ -88,9 +88,56 @@ def test_labels_finds_the_same_child_whatever_the_route():
     child = counter.labels("GET", "200")
     assert counter.labels("GET", "200") is child  # strings: the hot path
     assert counter.labels("GET", 200) is child  # an int: the full method converts it
-    assert counter.labels(method="GET", code="200") is child  # keywords: the full method
+    assert counter.labels(method="GET", code="200") is child  # keywords: the hot path too
+    assert counter.labels(code="200", method="GET") is child  # in any order
     assert counter.labels("".join(["G", "ET"]), "200") is child  # equal but not identical strings
+    # Keyword names built at run time are equal to the label names but not the same objects.
+    assert counter.labels(**{"".join(["meth", "od"]): "GET", "co" + "de": "200"}) is child
+    assert counter.labels(method="GET", code=200) is child  # an int: the full method converts it
     assert counter.labels("POST", "200") is not child
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda c: c.labels(method="GET"), "Incorrect label names"),
+        (lambda c: c.labels(method="GET", code="200", extra="x"), "Incorrect label names"),
+        (lambda c: c.labels(method="GET", cod="200"), "Incorrect label names"),
+        (lambda c: c.labels("GET", code="200"), "Can't pass both"),
+    ],
+)
+def test_keyword_labels_the_hot_path_cannot_take_raise_as_upstream(raises_alike, call, error):
+    def mistake(lib, registry):
+        counter = lib.Counter("r", "R.", ["method", "code"], registry=registry)
+        counter.labels(method="GET", code="200").inc()
+        call(counter)
+
+    raises_alike(mistake)
+    with pytest.raises(ValueError, match=error):
+        mistake(pyrometer, pyrometer.CollectorRegistry())
+
+
+def test_keyword_labels_on_a_subclass_and_from_threads_find_one_child():
+    class Audited(pyrometer.Counter):
+        pass
+
+    counter = Audited("jobs", "J.", ["queue"], registry=pyrometer.CollectorRegistry())
+    first = counter.labels(queue="mail")
+    assert type(first) is Audited and counter.labels(queue="mail") is first
+    found = []
+
+    def look_up():
+        for _ in range(2_000):
+            found.append(counter.labels(queue="mail"))
+            counter.labels(queue="mail").inc()
+
+    threads = [threading.Thread(target=look_up) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(child is first for child in found)
+    assert first._get() == 8_000
 
 
 def test_hot_methods_keep_their_signatures():
@@ -250,3 +297,10 @@ def test_a_decorator_made_from_a_temporary_metric_still_runs_the_function():
 
     assert [timed() for _ in range(3)] == ["done"] * 3
     assert registry.get_sample_value("d_seconds_count") == 3
+
+
+def test_every_entry_point_is_installed_on_this_interpreter():
+    """docs/decisions/0008: where an entry point cannot be installed, the PyO3 method stays and
+    its name is listed here; on the CPython versions the package supports, none is missing."""
+    assert pyrometer._native._hot_path_missing == []
+    assert type(pyrometer.Counter.__dict__["inc"]).__name__ == "method_descriptor"

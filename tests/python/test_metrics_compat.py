@@ -120,3 +120,23 @@ def test_random_values_are_spelled_alike(both):
 
 def test_an_unknown_multiprocess_mode_is_refused_alike(raises_alike):
     raises_alike(lambda lib, r: lib.Gauge("g", "G.", multiprocess_mode="newest", registry=r))
+
+
+def test_native_metric_instances_take_no_new_attributes_and_name_their_module(both):
+    """docs/compat.md: the metric classes are native; a subclass takes attributes as usual."""
+    upstream, ours = both
+    for lib in both:
+        counter = lib.Counter("c", "C.", registry=lib.CollectorRegistry())
+        assert repr(counter) == f"{lib.__name__}.metrics.Counter(c)"
+        if lib is upstream:
+            counter.note = "kept"
+        else:
+            with pytest.raises(AttributeError):
+                counter.note = "refused"
+
+    class Noted(ours.Counter):
+        pass
+
+    noted = Noted("n", "N.", registry=ours.CollectorRegistry())
+    noted.note = "kept"
+    assert noted.note == "kept"

@@ -426,22 +426,32 @@ fn leak_c_string(text: &str) -> PyResult<*const std::ffi::c_char> {
     Ok(text.into_raw().cast_const())
 }
 
-/// Installs every entry point: once, when the module is first imported.
-pub(crate) fn install_all(py: Python<'_>) -> PyResult<()> {
-    install::<PyCounter>(py, hot_method!(PyCounter, "inc", counter_inc))?;
-    install::<PyCounter>(py, hot_method!(PyCounter, "labels", labels::<PyCounter>, keywords))?;
-    install::<PyGauge>(py, hot_method!(PyGauge, "inc", gauge_inc))?;
-    install::<PyGauge>(py, hot_method!(PyGauge, "dec", gauge_dec))?;
-    install::<PyGauge>(py, hot_method!(PyGauge, "set", gauge_set))?;
-    install::<PyGauge>(py, hot_method!(PyGauge, "labels", labels::<PyGauge>, keywords))?;
-    install::<PyHistogram>(py, hot_method!(PyHistogram, "observe", histogram_observe))?;
-    install::<PyHistogram>(py, hot_method!(PyHistogram, "labels", labels::<PyHistogram>, keywords))?;
-    install::<PyHistogram>(py, hot_method!(PyHistogram, "time", observing_timer::<PyHistogram>))?;
-    install::<PySummary>(py, hot_method!(PySummary, "observe", summary_observe))?;
-    install::<PySummary>(py, hot_method!(PySummary, "labels", labels::<PySummary>, keywords))?;
-    install::<PySummary>(py, hot_method!(PySummary, "time", observing_timer::<PySummary>))?;
-    install::<Timer>(py, hot_method!(Timer, "__enter__", timer_enter))?;
-    install::<Timer>(py, hot_method!(Timer, "__exit__", timer_exit))?;
-    install::<LayerWrite>(py, hot_method!(LayerWrite, "write", layer_write, keywords))?;
-    Ok(())
+/// Installs every entry point: once, when the module is first imported. A method whose entry
+/// point cannot be installed keeps its PyO3 method (slower, the same behaviour); their names are
+/// returned, for the module's `_hot_path_missing`.
+pub(crate) fn install_all(py: Python<'_>) -> Vec<&'static str> {
+    let installed = [
+        ("Counter.inc", install::<PyCounter>(py, hot_method!(PyCounter, "inc", counter_inc))),
+        ("Counter.labels", install::<PyCounter>(py, hot_method!(PyCounter, "labels", labels::<PyCounter>, keywords))),
+        ("Gauge.inc", install::<PyGauge>(py, hot_method!(PyGauge, "inc", gauge_inc))),
+        ("Gauge.dec", install::<PyGauge>(py, hot_method!(PyGauge, "dec", gauge_dec))),
+        ("Gauge.set", install::<PyGauge>(py, hot_method!(PyGauge, "set", gauge_set))),
+        ("Gauge.labels", install::<PyGauge>(py, hot_method!(PyGauge, "labels", labels::<PyGauge>, keywords))),
+        ("Histogram.observe", install::<PyHistogram>(py, hot_method!(PyHistogram, "observe", histogram_observe))),
+        (
+            "Histogram.labels",
+            install::<PyHistogram>(py, hot_method!(PyHistogram, "labels", labels::<PyHistogram>, keywords)),
+        ),
+        (
+            "Histogram.time",
+            install::<PyHistogram>(py, hot_method!(PyHistogram, "time", observing_timer::<PyHistogram>)),
+        ),
+        ("Summary.observe", install::<PySummary>(py, hot_method!(PySummary, "observe", summary_observe))),
+        ("Summary.labels", install::<PySummary>(py, hot_method!(PySummary, "labels", labels::<PySummary>, keywords))),
+        ("Summary.time", install::<PySummary>(py, hot_method!(PySummary, "time", observing_timer::<PySummary>))),
+        ("Timer.__enter__", install::<Timer>(py, hot_method!(Timer, "__enter__", timer_enter))),
+        ("Timer.__exit__", install::<Timer>(py, hot_method!(Timer, "__exit__", timer_exit))),
+        ("LayerWrite.write", install::<LayerWrite>(py, hot_method!(LayerWrite, "write", layer_write, keywords))),
+    ];
+    installed.into_iter().filter(|(_, result)| result.is_err()).map(|(name, _)| name).collect()
 }
