@@ -50,6 +50,9 @@ fn family_labels_then_inc(c: &mut Criterion) {
         }
     }
     g.bench_function("pyrometer", |b| b.iter(|| ours.labels(black_box(&["GET", "200"])).unwrap().inc()));
+    g.bench_function("pyrometer_with_labels", |b| {
+        b.iter(|| ours.with_labels(black_box(&["GET", "200"]), pyrometer_core::Counter::inc).unwrap());
+    });
     g.bench_function("prometheus_client", |b| {
         b.iter(|| {
             let (m, code) = black_box(("GET", "200"));

@@ -101,23 +101,29 @@ impl Hash for LabelValues {
     fn hash<H: Hasher>(&self, state: &mut H) {
         // Never used by lookups, which hash with `hash_values`; kept consistent with it anyway.
         for v in self.values() {
-            state.write_usize(v.len());
             state.write(v.as_bytes());
+            state.write_u8(VALUE_END);
         }
     }
 }
 
 impl LabelValues {
     /// Whether this key holds exactly `values`.
+    #[inline]
     fn matches(&self, values: &[&str]) -> bool {
         let mut rest = &*self.0;
         for v in values {
-            let Some((len, tail)) = rest.split_first_chunk::<4>() else { return false };
-            let len = u32::from_le_bytes(*len) as usize;
-            if len != v.len() || tail.len() < len || !bytes_equal(&tail[..len], v.as_bytes()) {
+            let v = v.as_bytes();
+            // Each value is its length (4 bytes, little-endian) then its bytes.
+            let Some(len) = rest.get(..4) else { return false };
+            if len != (v.len() as u32).to_le_bytes() {
                 return false;
             }
-            rest = &tail[len..];
+            let Some(bytes) = rest.get(4..4 + v.len()) else { return false };
+            if !bytes_equal(bytes, v) {
+                return false;
+            }
+            rest = &rest[4 + v.len()..];
         }
         rest.is_empty()
     }
@@ -130,12 +136,17 @@ fn bytes_equal(a: &[u8], b: &[u8]) -> bool {
     if a.len() <= 16 { a.iter().zip(b).all(|(x, y)| x == y) } else { a == b }
 }
 
-/// The hash a child's key is stored under: each value's length, then its bytes.
+/// Ends each value in a hash: a byte UTF-8 never contains, so that `["ab", ""]` and `["a", "b"]`
+/// hash apart without hashing each length.
+const VALUE_END: u8 = 0xff;
+
+/// The hash a child's key is stored under: each value's bytes, then [`VALUE_END`].
+#[inline]
 fn hash_values(state: &RandomState, values: &[&str]) -> u64 {
     let mut hasher = state.build_hasher();
     for v in values {
-        hasher.write_usize(v.len());
         hasher.write(v.as_bytes());
+        hasher.write_u8(VALUE_END);
     }
     hasher.finish()
 }
@@ -375,6 +386,34 @@ impl<M: Metric> Family<M> {
                 metric
             }
         }
+    }
+
+    /// Runs `update` on the child for these label values (created on first use) without taking a
+    /// handle to it: no reference count moves, so a repeated lookup costs the hash, the compare and
+    /// the read lock alone. Keep the handle [`labels`](Self::labels) returns where a call site
+    /// updates the same series again and again; use this where the label values vary.
+    ///
+    /// ```
+    /// use pyrometer_core::{Counter, Family, Metadata};
+    /// let requests = Family::<Counter>::new(Metadata::new("requests", "R.").label_names(["code"]))?;
+    /// requests.with_labels(&["200"], Counter::inc)?;
+    /// requests.with_labels(&["200"], |c| c.inc_by(2.0))?;
+    /// assert_eq!(requests.labels(&["200"])?.get(), 3.0);
+    /// # Ok::<(), pyrometer_core::Error>(())
+    /// ```
+    #[inline]
+    pub fn with_labels<R>(&self, values: &[&str], update: impl FnOnce(&M) -> R) -> Result<R, Error> {
+        {
+            let children = self.read();
+            let hash = hash_values(children.hasher(), values);
+            if let Some((_, child)) = children.raw_entry_v1().from_hash(hash, |k| k.matches(values)) {
+                if values.len() == self.inner.meta.label_names.len() {
+                    return Ok(update(&child.metric));
+                }
+            }
+        }
+        // A new label set, the overflow series or a wrong count: the full lookup tells.
+        self.labels(values).map(|child| update(&child))
     }
 
     /// The child for labels given by name, in any order.
