@@ -1,5 +1,6 @@
 //! The one error type of this crate.
 
+use crate::snapshot::metric_type::MetricType;
 use std::fmt;
 use std::sync::Arc;
 
@@ -50,10 +51,62 @@ pub enum Error {
     #[error("Incorrect label names")]
     LabelNames,
     /// A label named in a partial match is not a label of the family.
-    #[error("Unknown label names: {names:?}")]
+    #[error("Unknown label names: [{}]; expected {}", python_items(.names), python_tuple(.expected))]
     UnknownLabelNames {
         /// The names that are not label names of the family.
         names: Vec<String>,
+        /// The family's label names.
+        expected: Vec<String>,
+    },
+    /// A series of a labelled family was updated through the family (`labels()` comes first).
+    #[error("{metric_type} metric is missing label values")]
+    MissingLabelValues {
+        /// The family's type.
+        metric_type: MetricType,
+    },
+    /// Label values were asked of a family built without label names.
+    #[error("No label names were set when constructing {metric}")]
+    NoLabelNames {
+        /// The family, as `type:name`.
+        metric: String,
+    },
+    /// Label values were asked of a child, which has its own already.
+    #[error("{metric} already has labels set; can not chain calls to .labels()")]
+    LabelsAlreadySet {
+        /// The family, as `type:name`.
+        metric: String,
+    },
+    /// Label values were given both by position and by name.
+    #[error("Can't pass both *args and **kwargs")]
+    MixedLabelArguments,
+    /// A series to remove was named by the wrong number of label values.
+    #[error("Incorrect label count (expected {expected}, got {given})")]
+    RemovalLabelCount {
+        /// The family's label count.
+        expected: usize,
+        /// The values given, as written.
+        given: String,
+    },
+    /// An info's pairs hold a missing value.
+    #[error("Label value cannot be None")]
+    MissingInfoValue,
+    /// A state set's family names a label after the state set itself.
+    #[error("Overlapping labels for Enum metric: {name}")]
+    StateSetLabelOverlap {
+        /// The metric name.
+        name: String,
+    },
+    /// A gauge's multiprocess mode is not one the store knows.
+    #[error("Invalid multiprocess mode: {mode}")]
+    InvalidMultiprocessMode {
+        /// The mode given.
+        mode: String,
+    },
+    /// An option outside its range; the message names the option and the range.
+    #[error("{message}")]
+    InvalidOption {
+        /// What is wrong.
+        message: String,
     },
     /// A counter was asked to go down.
     #[error("Counters can only be incremented by non-negative amounts.")]
@@ -111,12 +164,12 @@ pub enum Error {
         name: String,
     },
     /// Info labels overlap the family's label names.
-    #[error("Overlapping labels for Info metric, metric: {label_names:?} child: {info_names:?}")]
+    #[error("Overlapping labels for Info metric, metric: {label_names} child: {pairs}")]
     InfoLabelOverlap {
-        /// The family's label names.
-        label_names: Vec<String>,
-        /// The info label names given.
-        info_names: Vec<String>,
+        /// The family's label names, as a Python tuple.
+        label_names: String,
+        /// The pairs given, as a Python dict.
+        pairs: String,
     },
     /// Exemplar labels exceed the `OpenMetrics` limit.
     #[error("Exemplar labels have {chars} UTF-8 characters, exceeding the limit of 128")]
@@ -202,8 +255,18 @@ impl Eq for CollectError {}
 
 /// Formats names as a Python set literal, as `prometheus_client` prints them.
 fn python_set(names: &[String]) -> String {
-    let items: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
-    format!("{{{}}}", items.join(", "))
+    format!("{{{}}}", python_items(names))
+}
+
+/// Names as the items of a Python container of strings: `'a', 'b'`.
+fn python_items(names: &[String]) -> String {
+    names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+}
+
+/// Names as a Python tuple of strings: `('a',)`, `('a', 'b')`.
+#[must_use]
+pub(crate) fn python_tuple(names: &[String]) -> String {
+    if names.len() == 1 { format!("({},)", python_items(names)) } else { format!("({})", python_items(names)) }
 }
 
 #[cfg(test)]

@@ -4,16 +4,16 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyFloat;
 
 /// A positive number of seconds (`interval`, `max_age_seconds`...) as a duration.
 pub(crate) fn positive_seconds(name: &str, value: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(value)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| PyValueError::new_err(format!("{name} must be positive, got {value}")))
+    Duration::try_from_secs_f64(value).ok().filter(|d| !d.is_zero()).ok_or_else(|| {
+        crate::errors::to_py(pyrometer_core::Error::InvalidOption {
+            message: format!("{name} must be positive, got {value}"),
+        })
+    })
 }
 
 /// A dict of names to values (tags, resource attributes, headers) as pairs sorted by name, so

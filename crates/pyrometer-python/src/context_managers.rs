@@ -164,7 +164,7 @@ impl Timer {
     }
 
     fn target_or_err<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.target(py).ok_or_else(|| pyo3::exceptions::PyReferenceError::new_err("the timed metric no longer exists"))
+        self.target(py).ok_or_else(|| crate::errors::gone("timed metric"))
     }
 
     /// Starts the clock.
@@ -269,9 +269,9 @@ impl Timer {
         let py = args.py();
         let child = self.target_or_err(py)?.call_method("labels", args, kwargs)?;
         // A child's own `labels()` refuses (as upstream's does), so this is the first call.
-        self.labelled
-            .set(py, child.unbind())
-            .map_err(|_| pyo3::exceptions::PyValueError::new_err("the timer's labels are already set"))
+        self.labelled.set(py, child.unbind()).map_err(|_| {
+            crate::errors::to_py(pyrometer_core::Error::LabelsAlreadySet { metric: "the timer".to_owned() })
+        })
     }
 
     /// A fresh timer on the same metric: each call of a decorated function gets its own.

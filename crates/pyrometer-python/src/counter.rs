@@ -1,6 +1,6 @@
 //! `Counter`.
 
-use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyrometer_core::Counter;
@@ -17,7 +17,7 @@ metric_class!(PyCounter, "Counter", Counter, "counter", {
     fn inc(&self, amount: f64, exemplar: Option<Bound<'_, PyDict>>) -> PyResult<()> {
         let series = self.0.series()?;
         if amount < 0.0 {
-            return Err(PyValueError::new_err("Counters can only be incremented by non-negative amounts."));
+            return Err(to_py(pyrometer_core::Error::NegativeIncrement));
         }
         match exemplar {
             None => {

@@ -1,7 +1,6 @@
 //! Exposition of `Metric` objects that come from something other than a native registry: a
 //! restricted view, a user's own object with `collect()`.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyrometer_core::MetricFamily;
@@ -43,7 +42,7 @@ pub(crate) fn generate_openmetrics<'py>(
     let version = OpenMetricsVersion::from_version(version);
     let bytes = py
         .detach(|| openmetrics_version_to_bytes(&families, escaping(escaping_name), version))
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        .map_err(crate::errors::expo_to_py)?;
     Ok(PyBytes::new(py, &bytes))
 }
 

@@ -4,7 +4,6 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple};
@@ -143,9 +142,7 @@ impl<M: Metric> FamilyHandle<M> {
     /// The series to update, or upstream's error for a parent that has labels.
     #[inline]
     pub(crate) fn series(&self) -> PyResult<&M> {
-        self.series
-            .as_ref()
-            .ok_or_else(|| PyValueError::new_err(format!("{} metric is missing label values", M::TYPE.as_str())))
+        self.series.as_ref().ok_or_else(|| to_py(pyrometer_core::Error::MissingLabelValues { metric_type: M::TYPE }))
     }
 
     /// `str()` of the metric upstream: `counter:requests`.
@@ -154,17 +151,16 @@ impl<M: Metric> FamilyHandle<M> {
     }
 
     fn no_label_names(&self) -> PyErr {
-        PyValueError::new_err(format!("No label names were set when constructing {}", self.describe()))
+        to_py(pyrometer_core::Error::NoLabelNames { metric: self.describe() })
     }
 
     /// A parent's children, or upstream's errors for a metric that cannot have any.
     fn children<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyDict>> {
         match &self.children {
             Some(children) => Ok(children.bind(py)),
-            None if !self.labelvalues.is_empty() => Err(PyValueError::new_err(format!(
-                "{} already has labels set; can not chain calls to .labels()",
-                self.describe()
-            ))),
+            None if !self.labelvalues.is_empty() => {
+                Err(to_py(pyrometer_core::Error::LabelsAlreadySet { metric: self.describe() }))
+            }
             None => Err(self.no_label_names()),
         }
     }
@@ -187,7 +183,10 @@ impl<M: Metric> FamilyHandle<M> {
         let py = args.py();
         let children = self.children(py)?;
         if args.len() != self.family.meta().label_names.len() {
-            return Err(PyValueError::new_err("Incorrect label count"));
+            return Err(to_py(pyrometer_core::Error::LabelCount {
+                expected: self.family.meta().label_names.len(),
+                got: args.len(),
+            }));
         }
         let key = PyTuple::new(py, label_strings(args.iter())?)?;
         Ok(children.get_item(&key)?.map(Bound::unbind))
@@ -210,7 +209,7 @@ impl<M: Metric> FamilyHandle<M> {
         }
         let names = &self.family.meta().label_names;
         let strings = match kwargs {
-            Some(_) if !args.is_empty() => return Err(PyValueError::new_err("Can't pass both *args and **kwargs")),
+            Some(_) if !args.is_empty() => return Err(to_py(pyrometer_core::Error::MixedLabelArguments)),
             Some(kwargs) => {
                 let mut given: Vec<String> =
                     kwargs.keys().iter().map(|k| k.str().map(|s| s.to_string())).collect::<PyResult<_>>()?;
@@ -218,17 +217,17 @@ impl<M: Metric> FamilyHandle<M> {
                 let mut expected: Vec<String> = names.iter().map(ToString::to_string).collect();
                 expected.sort();
                 if given != expected {
-                    return Err(PyValueError::new_err("Incorrect label names"));
+                    return Err(to_py(pyrometer_core::Error::LabelNames));
                 }
                 let ordered: Vec<Bound<'_, PyAny>> = names
                     .iter()
-                    .map(|n| kwargs.get_item(&**n)?.ok_or_else(|| PyValueError::new_err("Incorrect label names")))
+                    .map(|n| kwargs.get_item(&**n)?.ok_or_else(|| to_py(pyrometer_core::Error::LabelNames)))
                     .collect::<PyResult<_>>()?;
                 label_strings(ordered.into_iter())?
             }
             None => {
                 if args.len() != names.len() {
-                    return Err(PyValueError::new_err("Incorrect label count"));
+                    return Err(to_py(pyrometer_core::Error::LabelCount { expected: names.len(), got: args.len() }));
                 }
                 label_strings(args.iter())?
             }
@@ -289,11 +288,10 @@ impl<M: Metric> FamilyHandle<M> {
         let Some(children) = &self.children else { return Err(self.no_label_names()) };
         if args.len() != names.len() {
             let given: Vec<String> = args.iter().map(|v| v.repr().map(|s| s.to_string())).collect::<PyResult<_>>()?;
-            return Err(PyValueError::new_err(format!(
-                "Incorrect label count (expected {}, got {})",
-                names.len(),
-                python_tuple(&given)
-            )));
+            return Err(to_py(pyrometer_core::Error::RemovalLabelCount {
+                expected: names.len(),
+                given: python_tuple(&given),
+            }));
         }
         let strings = label_strings(args.iter())?;
         let values: Vec<&str> = strings.iter().map(|s| s.to_str()).collect::<PyResult<_>>()?;
@@ -311,7 +309,7 @@ impl<M: Metric> FamilyHandle<M> {
         let names = &self.family.meta().label_names;
         let Some(children) = &self.children else { return Err(self.no_label_names()) };
         let Ok(labels) = labels.cast::<PyDict>() else {
-            return Err(PyTypeError::new_err("labels must be a dict of {label_name: label_value}"));
+            return Err(crate::errors::labels_not_a_dict());
         };
         // No labels match nothing, as upstream has it, rather than everything.
         if labels.is_empty() {
@@ -323,16 +321,14 @@ impl<M: Metric> FamilyHandle<M> {
             let name: String = name.str()?.to_string();
             match names.iter().position(|n| **n == *name) {
                 Some(at) => partial.push((at, value.str()?.to_string())),
-                None => unknown.push(format!("'{name}'")),
+                None => unknown.push(name),
             }
         }
         if !unknown.is_empty() {
-            let expected: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
-            return Err(PyValueError::new_err(format!(
-                "Unknown label names: [{}]; expected {}",
-                unknown.join(", "),
-                python_tuple(&expected)
-            )));
+            return Err(to_py(pyrometer_core::Error::UnknownLabelNames {
+                names: unknown,
+                expected: names.iter().map(ToString::to_string).collect(),
+            }));
         }
         let pairs: Vec<(&str, &str)> = partial.iter().map(|(at, v)| (&*names[*at], v.as_str())).collect();
         self.family.remove_by_labels(&pairs).map_err(to_py)?;

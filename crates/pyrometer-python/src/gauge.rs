@@ -15,9 +15,8 @@ use crate::value::Value;
 /// Checks `multiprocess_mode` as upstream does: the modes are those the multiprocess store
 /// knows how to combine ([`Merge::from_gauge_mode`](pyrometer_store::Merge::from_gauge_mode)).
 fn checked_mode(_py: Python<'_>, args: &mut MetricArgs, multiprocess_mode: String) -> PyResult<()> {
-    args.store_rule = pyrometer_store::Merge::from_gauge_mode(&multiprocess_mode).ok_or_else(|| {
-        pyo3::exceptions::PyValueError::new_err(format!("Invalid multiprocess mode: {multiprocess_mode}"))
-    })?;
+    args.store_rule = pyrometer_store::Merge::from_gauge_mode(&multiprocess_mode)
+        .ok_or_else(|| crate::errors::to_py(Error::InvalidMultiprocessMode { mode: multiprocess_mode.clone() }))?;
     Ok(())
 }
 

@@ -18,7 +18,6 @@ use std::ffi::CString;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyFloat, PyFloatMethods, PyInt, PyString, PyTuple};
@@ -218,7 +217,7 @@ fn raise_panic(py: Python<'_>, payload: &(dyn std::any::Any + Send)) {
         .map(String::as_str)
         .or_else(|| payload.downcast_ref::<&str>().copied())
         .unwrap_or("panic in a native method");
-    pyo3::panic::PanicException::new_err(message.to_owned()).restore(py);
+    crate::errors::panic(message).restore(py);
 }
 
 /// Calls the full method with the call's arguments as they came.
@@ -238,7 +237,7 @@ unsafe fn call_full(
     kwnames: *mut ffi::PyObject,
 ) -> *mut ffi::PyObject {
     let Some(full) = full.get(py) else {
-        PyRuntimeError::new_err("pyrometer: a hot method was called before its module was ready").restore(py);
+        crate::errors::wrong_state("pyrometer: a hot method was called before its module was ready").restore(py);
         return ptr::null_mut();
     };
     // The full method is an unbound method descriptor: `self` goes first.
@@ -406,7 +405,7 @@ fn install<C: PyClass>(py: Python<'_>, method: HotMethod) -> PyResult<()> {
         Some(signature) => format!("{}{signature}\n--\n\n{}", method.name, doc.unwrap_or_default()),
         None => doc.unwrap_or_default(),
     };
-    method.full.set(py, full.unbind()).map_err(|_| PyRuntimeError::new_err("hot method installed twice"))?;
+    method.full.set(py, full.unbind()).map_err(|_| crate::errors::wrong_state("hot method installed twice"))?;
     // CPython keeps pointers to the definition and its strings for as long as the class lives:
     // they are made once per process and never freed.
     let definition = Box::leak(Box::new(ffi::PyMethodDef {
@@ -422,7 +421,7 @@ fn install<C: PyClass>(py: Python<'_>, method: HotMethod) -> PyResult<()> {
 }
 
 fn leak_c_string(text: &str) -> PyResult<*const std::ffi::c_char> {
-    let text = CString::new(text).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    let text = CString::new(text).map_err(|e| crate::errors::wrong_state(e.to_string()))?;
     Ok(text.into_raw().cast_const())
 }
 

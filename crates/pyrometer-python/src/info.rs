@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 use pyrometer_core::Info;
@@ -19,14 +18,13 @@ metric_class!(PyInfo, "Info", Info, "info", {
         let overlaps = val.keys().iter().any(|k| k.extract::<String>().is_ok_and(|k| names.iter().any(|n| **n == *k)));
         if overlaps {
             let labelnames = PyTuple::new(py, names.iter().map(ToString::to_string))?;
-            return Err(PyValueError::new_err(format!(
-                "Overlapping labels for Info metric, metric: {} child: {}",
-                labelnames.repr()?,
-                val.repr()?
-            )));
+            return Err(to_py(pyrometer_core::Error::InfoLabelOverlap {
+                label_names: labelnames.repr()?.to_string(),
+                pairs: val.repr()?.to_string(),
+            }));
         }
         if val.values().iter().any(|v| v.is_none()) {
-            return Err(PyValueError::new_err("Label value cannot be None"));
+            return Err(to_py(pyrometer_core::Error::MissingInfoValue));
         }
         let pairs: HashMap<String, String> = val.extract()?;
         series.set(pairs).map_err(to_py)

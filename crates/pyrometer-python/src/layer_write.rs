@@ -8,7 +8,6 @@
 //! other call goes to `fallback`, the collector's own Python method, so that new series, errors
 //! and messages stay the layer's.
 
-use pyo3::exceptions::{PyReferenceError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
@@ -60,7 +59,7 @@ impl LayerWrite {
         };
         let Some(target) = target else {
             let class = metric.get_type().name()?;
-            return Err(PyTypeError::new_err(format!("a {class} has no native write {operation:?}")));
+            return Err(crate::errors::misuse(format!("a {class} has no native write {operation:?}")));
         };
         let default = matches!(operation, "inc" | "dec").then_some(1.0);
         Ok(Self { target, fallback, default })
@@ -77,7 +76,7 @@ impl LayerWrite {
     ) -> PyResult<Py<PyAny>> {
         let method = self.fallback.bind(py).call0()?;
         if method.is_none() {
-            return Err(PyReferenceError::new_err("the collector of this write method no longer exists"));
+            return Err(crate::errors::gone("collector of this write method"));
         }
         Ok(method.call(args, kwargs)?.unbind())
     }

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use crate::arguments::float_of;
-use pyo3::exceptions::PyAttributeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
@@ -310,10 +309,7 @@ fn collected_labels(labels: &Bound<'_, PyAny>) -> PyResult<LabelSet> {
             Ok(value) => value.to_str()?.to_owned(),
             Err(not_text) => {
                 let value = not_text.into_inner();
-                return Err(PyAttributeError::new_err(format!(
-                    "'{}' object has no attribute 'replace'",
-                    value.get_type().name()?
-                )));
+                return Err(crate::errors::label_value_not_text(&value.get_type().name()?.to_string()));
             }
         };
         pairs.push((name.extract::<String>()?, value));
@@ -329,8 +325,9 @@ fn timestamp_from_py(timestamp: &Bound<'_, PyAny>) -> PyResult<Option<Timestamp>
     if let Ok(sec) = timestamp.getattr("sec") {
         // Before the epoch, a `Timestamp` holds negative nanoseconds; the snapshot their size.
         let nsec: i64 = timestamp.getattr("nsec")?.extract()?;
-        let nsec =
-            u32::try_from(nsec.unsigned_abs()).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        let nsec = u32::try_from(nsec.unsigned_abs()).map_err(|e| {
+            crate::errors::to_py(pyrometer_core::Error::InvalidOption { message: format!("nsec: {e}") })
+        })?;
         return Ok(Some(Timestamp::Exact { sec: sec.extract()?, nsec }));
     }
     Ok(Some(Timestamp::Seconds(timestamp.extract()?)))

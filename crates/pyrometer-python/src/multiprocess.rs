@@ -8,7 +8,6 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyrometer_core::{
     CollectOptions, Collector, Error as CoreError, FamilyMeta, MirrorSource, SeriesMirror, SeriesShape,
@@ -108,7 +107,7 @@ pub(crate) fn retire_process(identifier: &str, path: Option<PathBuf>) -> PyResul
 }
 
 fn store_error(err: pyrometer_store::Error) -> PyErr {
-    PyOSError::new_err(err.to_string())
+    crate::errors::store_to_py(err)
 }
 
 /// The mirror source of a native metric's family: a series goes to the multiprocess store when
@@ -153,7 +152,9 @@ impl PyMultiProcessCollector {
     fn new(registry: Option<&Bound<'_, PyAny>>, path: Option<PathBuf>) -> PyResult<Self> {
         let _ = registry;
         let dir = path.or_else(directory).filter(|p| p.is_dir()).ok_or_else(|| {
-            pyo3::exceptions::PyValueError::new_err("env PROMETHEUS_MULTIPROC_DIR is not set or not a directory")
+            crate::errors::to_py(CoreError::InvalidOption {
+                message: "env PROMETHEUS_MULTIPROC_DIR is not set or not a directory".to_owned(),
+            })
         })?;
         // Families as upstream's multiprocess mode writes them: without `_created`.
         Ok(Self(Arc::new(DirectoryCollector::new(dir).without_created())))

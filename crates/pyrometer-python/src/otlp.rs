@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyrometer_export::otlp::{OtlpExporter, OtlpOptions, PeriodicExporter};
 
@@ -36,11 +35,11 @@ impl PyOtlpExporter {
             max_retries,
             ..OtlpOptions::default()
         };
-        let exporter = OtlpExporter::new(endpoint, options).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let exporter = OtlpExporter::new(endpoint, options).map_err(crate::errors::setting_to_py)?;
         let registry = registry.get().inner.clone();
         PeriodicExporter::start(exporter, registry, positive_seconds("interval", interval)?)
             .map(Self)
-            .map_err(|e| PyOSError::new_err(e.to_string()))
+            .map_err(crate::errors::transport_to_py)
     }
 
     /// Exports now and waits for it (a collection may need the GIL: it is released meanwhile).

@@ -1,6 +1,5 @@
 //! The text and OpenMetrics parsers, returning `Metric` objects.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use pyrometer_core::MetricFamily;
@@ -8,7 +7,7 @@ use pyrometer_core::MetricFamily;
 use crate::metric_objects::parsed_family_to_py;
 
 fn to_list(py: Python<'_>, parsed: Result<Vec<MetricFamily>, pyrometer_expo::Error>) -> PyResult<Bound<'_, PyList>> {
-    let families = parsed.map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let families = parsed.map_err(crate::errors::expo_to_py)?;
     let list = PyList::empty(py);
     for family in &families {
         list.append(parsed_family_to_py(py, family)?)?;

@@ -5,7 +5,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyIterator, PyList};
@@ -142,7 +141,7 @@ impl PyCollectorRegistry {
             buffer.shrink_to(buffer.len() + buffer.len() / 4);
         }
         *self.buffer.lock().unwrap_or_else(PoisonError::into_inner) = buffer;
-        bytes.map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+        bytes.map_err(crate::errors::expo_to_py)
     }
 
     pub(crate) fn collect_families(
@@ -266,7 +265,7 @@ impl PyCollectorRegistry {
         let at = members
             .iter()
             .position(|m| m.object.bind(collector.py()).is(collector))
-            .ok_or_else(|| PyKeyError::new_err(collector.clone().unbind()))?;
+            .ok_or_else(|| crate::errors::not_registered(collector))?;
         let member = members.remove(at);
         self.inner.unregister(member.id).map_err(to_py)
     }

@@ -2,7 +2,6 @@
 //! [`pyrometer_core::SampledCounter`]). Not in `prometheus_client`; the registry layer's
 //! `SampledCounter` stores into it.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyrometer_core::{SampleRate, SampledCounter};
 
@@ -21,7 +20,7 @@ metric_class!(PySampledCounter, "SampledCounter", SampledCounter, "counter", opt
     fn inc(&self, amount: f64) -> PyResult<()> {
         let series = self.0.series()?;
         if amount < 0.0 {
-            return Err(PyValueError::new_err("Counters can only be incremented by non-negative amounts."));
+            return Err(to_py(pyrometer_core::Error::NegativeIncrement));
         }
         series.inc_by(amount);
         Ok(())

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use std::net::{TcpListener, ToSocketAddrs};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyrometer_core::{Error, MetricFamily, Registry};
 use pyrometer_export::http::{ServeOptions, Source, TlsFiles, TlsVersion, serve_with};
@@ -55,16 +54,15 @@ fn tls_version(name: &str) -> PyResult<TlsVersion> {
     match name {
         "1.2" => Ok(TlsVersion::Tls12),
         "1.3" => Ok(TlsVersion::Tls13),
-        other => Err(PyValueError::new_err(format!("unsupported TLS version {other:?}: use \"1.2\" or \"1.3\""))),
+        other => Err(crate::errors::to_py(pyrometer_core::Error::InvalidOption {
+            message: format!("unsupported TLS version {other:?}: use \"1.2\" or \"1.3\""),
+        })),
     }
 }
 
 /// `OSError(errno, strerror)` as the socket module raises it.
 fn os_error(err: &std::io::Error) -> PyErr {
-    match err.raw_os_error() {
-        Some(code) => PyOSError::new_err((code, std::io::Error::from_raw_os_error(code).to_string())),
-        None => PyOSError::new_err(err.to_string()),
-    }
+    crate::errors::io_to_py(err)
 }
 
 #[pymethods]
@@ -100,7 +98,7 @@ impl PyMetricsServer {
                     min_version: tls_min_version.map(tls_version).transpose()?,
                     max_version: tls_max_version.map(tls_version).transpose()?,
                 };
-                Some(files.server_config().map_err(|e| PyValueError::new_err(e.to_string()))?)
+                Some(files.server_config().map_err(crate::errors::setting_to_py)?)
             }
             _ => None,
         };
@@ -125,7 +123,7 @@ impl PyMetricsServer {
         let listener = self.listener.lock().unwrap_or_else(PoisonError::into_inner).take();
         let stopped = self.stopped.lock().unwrap_or_else(PoisonError::into_inner).take();
         let (Some(listener), Some(stopped)) = (listener, stopped) else {
-            return Err(PyRuntimeError::new_err("the server has already served or been closed"));
+            return Err(crate::errors::wrong_state("the server has already served or been closed"));
         };
         self.set_state(State::Serving);
         let served = py.detach(|| -> std::io::Result<()> {

@@ -1,11 +1,11 @@
 //! `Enum`: a state set with one state at a time.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 use pyrometer_core::{StateSet, States};
 
 use crate::arguments::Items;
+use crate::errors::to_py;
 use crate::family_handle::MetricArgs;
 use crate::metric_class::metric_class;
 
@@ -14,11 +14,11 @@ fn checked_states(_py: Python<'_>, args: &mut MetricArgs, states: Option<Items<S
     // Across processes, a state holds if it holds in some live process (the store's rule for
     // every state set).
     if args.labelnames.contains(&args.name) {
-        return Err(PyValueError::new_err(format!("Overlapping labels for Enum metric: {}", args.name)));
+        return Err(to_py(pyrometer_core::Error::StateSetLabelOverlap { name: args.name.clone() }));
     }
     match states {
         Some(Items(states)) if !states.is_empty() => Ok(States::new(states)),
-        _ => Err(PyValueError::new_err(format!("No states provided for Enum metric: {}", args.name))),
+        _ => Err(to_py(pyrometer_core::Error::NoStates { name: args.name.clone() })),
     }
 }
 
@@ -30,10 +30,7 @@ metric_class!(
         fn state(&self, state: &Bound<'_, PyString>) -> PyResult<()> {
             // Upstream looks the state up with `list.index`, whose error this is.
             let name = state.to_str()?;
-            self.0
-                .series()?
-                .set_exclusive(name)
-                .map_err(|_| state.repr().map_or_else(|e| e, |r| PyValueError::new_err(format!("{r} is not in list"))))
+            self.0.series()?.set_exclusive(name).map_err(to_py)
         }
     }
 );

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyrometer_core::SampleRate;
@@ -55,7 +54,7 @@ impl PyStatsdClient {
             flush_interval,
         };
         let address = (host.to_owned(), port);
-        py.detach(|| StatsdClient::connect(address, options)).map(Self).map_err(|e| PyOSError::new_err(e.to_string()))
+        py.detach(|| StatsdClient::connect(address, options)).map(Self).map_err(crate::errors::transport_to_py)
     }
 
     /// Adds `value` to a counter; with `sample_rate` < 1, only that fraction is sent, marked so.
@@ -81,8 +80,11 @@ impl PyStatsdClient {
         match min_interval {
             None => self.0.gauge(name, value, &tags),
             Some(seconds) => {
-                let interval = Duration::try_from_secs_f64(seconds)
-                    .map_err(|_| PyValueError::new_err(format!("min_interval must be >= 0, got {seconds}")))?;
+                let interval = Duration::try_from_secs_f64(seconds).map_err(|_| {
+                    crate::errors::to_py(pyrometer_core::Error::InvalidOption {
+                        message: format!("min_interval must be >= 0, got {seconds}"),
+                    })
+                })?;
                 self.0.gauge_rate_limited(name, value, &tags, interval);
             }
         }

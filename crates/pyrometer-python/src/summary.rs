@@ -1,6 +1,5 @@
 //! `Summary`.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyrometer_core::{Quantiles, Summary};
 
@@ -22,7 +21,9 @@ fn window_options(
     let Some(quantiles) = quantiles else { return Ok(None) };
     let max_age = positive_seconds("max_age_seconds", max_age_seconds)?;
     if age_buckets == 0 || max_samples == 0 {
-        return Err(PyValueError::new_err("age_buckets and max_samples must be at least 1"));
+        return Err(crate::errors::to_py(pyrometer_core::Error::InvalidOption {
+            message: "age_buckets and max_samples must be at least 1".to_owned(),
+        }));
     }
     Ok(Some(Quantiles { max_age, age_buckets, max_bins: max_samples, ..Quantiles::new(quantiles) }))
 }
@@ -50,7 +51,7 @@ metric_class!(
     /// `None` when the window is empty or the summary was made without `quantiles`.
     fn quantile(&self, q: f64) -> PyResult<Option<f64>> {
         if !(0.0..=1.0).contains(&q) {
-            return Err(PyValueError::new_err(format!("quantile must lie between 0 and 1, got {q}")));
+            return Err(crate::errors::to_py(pyrometer_core::Error::InvalidOption { message: format!("quantile must lie between 0 and 1, got {q}") }));
         }
         Ok(self.0.series()?.quantile(q))
     }

@@ -450,7 +450,8 @@ impl<M: Metric> Family<M> {
         let unknown: Vec<String> =
             partial.iter().filter(|(n, _)| !names.iter().any(|l| &**l == *n)).map(|(n, _)| (*n).to_owned()).collect();
         if !unknown.is_empty() {
-            return Err(Error::UnknownLabelNames { names: unknown });
+            let expected = names.iter().map(ToString::to_string).collect();
+            return Err(Error::UnknownLabelNames { names: unknown, expected });
         }
         let filter: Vec<(usize, &str)> =
             partial.iter().map(|(n, v)| (names.iter().position(|l| &**l == *n).unwrap_or_default(), *v)).collect();

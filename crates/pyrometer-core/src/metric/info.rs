@@ -36,9 +36,11 @@ impl Info {
             meta.label_names.iter().any(|n| &**n == name) || meta.const_labels.iter().any(|l| &*l.name == name)
         };
         if value.iter().any(|l| taken(&l.name)) {
+            let names: Vec<String> = meta.label_names.iter().map(ToString::to_string).collect();
+            let pairs: Vec<String> = value.iter().map(|l| format!("'{}': '{}'", l.name, l.value)).collect();
             return Err(Error::InfoLabelOverlap {
-                label_names: meta.label_names.iter().map(std::string::ToString::to_string).collect(),
-                info_names: value.iter().map(|l| l.name.to_string()).collect(),
+                label_names: crate::error::python_tuple(&names),
+                pairs: format!("{{{}}}", pairs.join(", ")),
             });
         }
         for label in &value {
