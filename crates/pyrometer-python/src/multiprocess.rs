@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use pyrometer_core::{
     CollectOptions, Collector, Error as CoreError, FamilyMeta, MirrorSource, SeriesMirror, SeriesShape,
 };
-use pyrometer_store::{DirectoryCollector, Merge, ProcessFile, StoreDir, StoredSeries, mirror_error};
+use pyrometer_store::{DirectoryCollector, Merge, ProcessFile, StoreDir, StoredSeries};
 
 /// The environment variables that name the store directory, upstream's names.
 const DIRECTORY_VARIABLES: [&str; 2] = ["PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir"];
@@ -133,9 +133,7 @@ impl MirrorSource for ValueClassStore {
     ) -> Result<Option<Arc<dyn SeriesMirror>>, CoreError> {
         // A Python error (from a process identifier that raises, say) comes back as itself.
         let Some(Writer { file, identifier }) = writer().map_err(CoreError::collect)? else { return Ok(None) };
-        let series =
-            StoredSeries::open(&file, &identifier, self.rule, meta, shape, label_values).map_err(mirror_error)?;
-        Ok(Some(Arc::new(series)))
+        StoredSeries::mirror(&file, &identifier, self.rule, meta, shape, label_values)
     }
 }
 

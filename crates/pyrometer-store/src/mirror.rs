@@ -260,6 +260,20 @@ impl StoredSeries {
         Ok(Self { slots, file, keys, bounds, info: None, sketch })
     }
 
+    /// [`open`](Self::open) as a `MirrorSource` answers: the series as its mirror, a failure as
+    /// the core's `Error::Mirror`.
+    pub fn mirror(
+        file: &ProcessFile,
+        identifier: &str,
+        rule: Merge,
+        meta: &FamilyMeta,
+        shape: SeriesShape<'_>,
+        label_values: &[&str],
+    ) -> Result<Option<Arc<dyn SeriesMirror>>, CoreError> {
+        let series = Self::open(file, identifier, rule, meta, shape, label_values).map_err(mirror_error)?;
+        Ok(Some(Arc::new(series)))
+    }
+
     /// The slot index of the bucket `value` falls in, for a histogram.
     fn bucket_of(&self, value: f64) -> Option<usize> {
         self.bounds.as_ref()?.iter().position(|b| value <= *b)
