@@ -174,7 +174,6 @@ class MetricCollector(ABC):
         """Lets the native metric serve the write methods itself: its registry holds it and no
         backend needs to see the writes. Methods a subclass outside this module overrides stay
         its own."""
-        self._guard = None
         self._detach()
         if self._statsd is not None:
             return
