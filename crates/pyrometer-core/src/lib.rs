@@ -29,6 +29,7 @@ mod registry;
 
 mod metric {
     pub(crate) mod atomic_f64;
+    pub(crate) mod bucket_index;
     pub(crate) mod buckets;
     pub(crate) mod counter;
     pub(crate) mod family;
@@ -38,9 +39,11 @@ mod metric {
     pub(crate) mod kind;
     pub(crate) mod metadata;
     pub(crate) mod mirror;
+    pub(crate) mod native_histogram;
     pub(crate) mod rate_limited_gauge;
     pub(crate) mod sampled_counter;
     pub(crate) mod sketch;
+    pub(crate) mod sparse_counts;
     pub(crate) mod state_set;
     pub(crate) mod summary;
 }
@@ -66,6 +69,9 @@ pub use metric::info::Info;
 pub use metric::kind::{Metric, SeriesContext};
 pub use metric::metadata::{FamilyMeta, Metadata};
 pub use metric::mirror::{MirrorSource, SeriesMirror, SeriesShape};
+pub use metric::native_histogram::{
+    DEFAULT_MAX_EXEMPLARS, DEFAULT_ZERO_THRESHOLD, NativeHistogram, NativeHistogramOptions,
+};
 pub use metric::rate_limited_gauge::RateLimitedGauge;
 pub use metric::sampled_counter::{SampleRate, SampledCounter};
 pub use metric::sketch::{Sketch, SketchBin};

@@ -12,6 +12,12 @@ pub enum Error {
         /// What is wrong.
         kind: crate::parse::ParseErrorKind,
     },
+    /// Protobuf input that does not decode, or decodes to something the data model cannot hold.
+    #[error("invalid protobuf exposition: {message}")]
+    Protobuf {
+        /// What is wrong.
+        message: String,
+    },
     /// An exemplar is attached to a sample that cannot carry one.
     #[error("Metric {family} has exemplars, but is not a histogram bucket or counter")]
     MisplacedExemplar {

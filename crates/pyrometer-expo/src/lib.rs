@@ -24,6 +24,8 @@ mod encode;
 mod error;
 mod negotiate;
 pub mod parse;
+#[cfg(feature = "protobuf")]
+mod protobuf;
 
 pub use parse::ParseErrorKind;
 
@@ -33,10 +35,16 @@ pub use encode::openmetrics::{
     OpenMetricsVersion, encode_openmetrics, encode_openmetrics_version, openmetrics_to_bytes,
     openmetrics_version_to_bytes,
 };
+#[cfg(feature = "protobuf")]
+pub use encode::protobuf::{encode_protobuf, protobuf_to_bytes};
 pub use encode::text::{encode_text, text_to_bytes};
 pub use error::Error;
 pub use negotiate::{
     CONTENT_TYPE_OPENMETRICS, CONTENT_TYPE_TEXT_0_0_4, CONTENT_TYPE_TEXT_1_0_0, Format, Syntax, name_filter, negotiate,
 };
 pub use parse::openmetrics::parse_openmetrics;
+#[cfg(feature = "protobuf")]
+pub use parse::protobuf::parse_protobuf;
 pub use parse::text::parse_text;
+#[cfg(feature = "protobuf")]
+pub use protobuf::CONTENT_TYPE_PROTOBUF;

@@ -24,6 +24,9 @@ pub enum Syntax {
     Text,
     /// OpenMetrics text, of a version.
     OpenMetrics(OpenMetricsVersion),
+    /// The Prometheus protobuf format, length-delimited.
+    #[cfg(feature = "protobuf")]
+    Protobuf,
 }
 
 /// A negotiated format: syntax, name escaping and the Content-Type to answer with.
@@ -51,6 +54,18 @@ impl Format {
         }
     }
 
+    /// The Prometheus protobuf format, length-delimited: the one Prometheus scrapes native
+    /// histograms in.
+    #[cfg(feature = "protobuf")]
+    #[must_use]
+    pub fn protobuf() -> Self {
+        Self {
+            syntax: Syntax::Protobuf,
+            escaping: Escaping::AllowUtf8,
+            content_type: crate::protobuf::CONTENT_TYPE_PROTOBUF.into(),
+        }
+    }
+
     /// The syntax.
     #[must_use]
     pub fn syntax(&self) -> Syntax {
@@ -74,13 +89,18 @@ impl Format {
         match self.syntax {
             Syntax::Text => Ok(text_to_bytes(families, self.escaping)),
             Syntax::OpenMetrics(version) => openmetrics_version_to_bytes(families, self.escaping, version),
+            #[cfg(feature = "protobuf")]
+            Syntax::Protobuf => Ok(crate::encode::protobuf::protobuf_to_bytes(families)),
         }
     }
 }
 
 /// Picks the format for an Accept header, as `prometheus_client` does: the first
 /// `application/openmetrics-text` (without a version, or with version 1.0.0 or later) or
-/// `text/plain` with version 1.0.0 or later wins; anything else gets text 0.0.4.
+/// `text/plain` with version 1.0.0 or later wins; anything else gets text 0.0.4. Beside those,
+/// `application/vnd.google.protobuf` with `proto=io.prometheus.client.MetricFamily` and
+/// `encoding=delimited` (which Prometheus lists first when it scrapes native histograms) gets the
+/// protobuf format, when it comes first.
 #[must_use]
 pub fn negotiate(accept: Option<&str>) -> Format {
     for accepted in accept.unwrap_or_default().split(',') {
@@ -103,6 +123,13 @@ pub fn negotiate(accept: Option<&str>) -> Format {
                 }
                 Some(_) => {}
             },
+            #[cfg(feature = "protobuf")]
+            "application/vnd.google.protobuf"
+                if param(&params, "proto") == Some("io.prometheus.client.MetricFamily")
+                    && param(&params, "encoding") == Some("delimited") =>
+            {
+                return Format::protobuf();
+            }
             "text/plain" if version.is_some_and(at_least_1_0_0) => {
                 return Format {
                     syntax: Syntax::Text,
@@ -189,6 +216,20 @@ mod tests {
         );
         let f = negotiate(Some("application/openmetrics-text; version=1.1.0"));
         assert_eq!(f.syntax(), Syntax::OpenMetrics(OpenMetricsVersion::V1));
+    }
+
+    #[cfg(feature = "protobuf")]
+    #[test]
+    fn delimited_protobuf_is_served_when_listed_first() {
+        // Prometheus' Accept header with native histograms enabled.
+        let prometheus = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.8,application/openmetrics-text;version=1.0.0;q=0.7,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert_eq!(negotiate(Some(prometheus)).syntax(), Syntax::Protobuf);
+        assert_eq!(ct(prometheus), crate::CONTENT_TYPE_PROTOBUF);
+        // Other encodings or messages, and protobuf after a text format, get text.
+        let text = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text";
+        assert_eq!(negotiate(Some(text)).syntax(), Syntax::Text);
+        let later = "application/openmetrics-text;version=1.0.0,application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited";
+        assert_eq!(negotiate(Some(later)).syntax(), Syntax::OpenMetrics(OpenMetricsVersion::V1));
     }
 
     #[test]

@@ -7,6 +7,8 @@
 mod lexer;
 mod native_histogram;
 pub mod openmetrics;
+#[cfg(feature = "protobuf")]
+pub mod protobuf;
 #[cfg(test)]
 mod test_support;
 pub mod text;

@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::metadata::FamilyMeta;
+use super::native_histogram::NativeHistogramOptions;
 use super::state_set::States;
 use super::summary::Quantiles;
 use crate::error::Error;
@@ -27,6 +28,11 @@ pub enum SeriesShape<'a> {
     Histogram {
         /// The upper bounds.
         bounds: &'a [f64],
+    },
+    /// Exponential buckets (and classic ones when asked for), a sum, `_created`.
+    NativeHistogram {
+        /// How the observations are bucketed.
+        options: &'a NativeHistogramOptions,
     },
     /// Count, sum, `_created`, and the observations' quantiles when asked for.
     Summary {
