@@ -261,6 +261,11 @@ class Histogram(_Metric):
         _labelvalues: Optional[Sequence[str]] = None,
         _parent: Optional[Any] = None,
         buckets: Optional[Sequence[Any]] = ...,
+        native_histogram_bucket_factor: Optional[float] = ...,
+        native_histogram_zero_threshold: Optional[float] = ...,
+        native_histogram_max_buckets: Optional[int] = ...,
+        native_histogram_min_reset_duration: Optional[float] = ...,
+        native_histogram_max_zero_threshold: Optional[float] = ...,
     ) -> Self: ...
     def __init__(
         self,
@@ -274,6 +279,11 @@ class Histogram(_Metric):
         _labelvalues: Optional[Sequence[str]] = ...,
         _parent: Optional[Any] = ...,
         buckets: Optional[Sequence[Any]] = ...,
+        native_histogram_bucket_factor: Optional[float] = ...,
+        native_histogram_zero_threshold: Optional[float] = ...,
+        native_histogram_max_buckets: Optional[int] = ...,
+        native_histogram_min_reset_duration: Optional[float] = ...,
+        native_histogram_max_zero_threshold: Optional[float] = ...,
     ) -> None: ...
     DEFAULT_BUCKETS: Tuple[float, ...]
     def observe(self, amount: float, exemplar: Optional[Dict[str, str]] = None) -> None: ...

@@ -231,6 +231,10 @@ impl StoredSeries {
         if matches!(rule, Merge::All | Merge::LiveAll) {
             labels.push((Arc::from("pid"), Arc::from(identifier)));
         }
+        if let SeriesShape::NativeHistogram { .. } = shape {
+            // Refused rather than left out: a scrape would miss the series without a word.
+            return Err(Error::Unsupported { what: "native histograms" });
+        }
         let file = file.clone();
         if let SeriesShape::Info = shape {
             let info = InfoSlot { meta: meta.clone(), labels, current: Mutex::new(None) };
