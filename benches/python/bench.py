@@ -132,6 +132,23 @@ def layer_workloads(upstream, ours):
     }
 
 
+def native_workloads(upstream, ours):
+    """A native histogram's observe against prometheus_client's classic one (it has no native
+    histograms), and against pyrometer's own classic one."""
+    env_up = {"h": upstream.Histogram("up_latency_seconds", "Latency.", registry=upstream.CollectorRegistry())}
+    registry = ours.CollectorRegistry()
+    env_ours = {
+        "native": ours.Histogram("native_seconds", "Latency.", registry=registry, native_histogram_bucket_factor=1.1),
+        "classic": ours.Histogram("classic_seconds", "Latency.", registry=registry),
+    }
+    return {
+        "native Histogram.observe(v)": (("h.observe(0.3)", env_up, 200_000), ("native.observe(0.3)", env_ours, 200_000)),
+        "(ours) native over classic observe": (
+            ("native.observe(0.3)", env_ours, 200_000), ("classic.observe(0.3)", env_ours, 200_000),
+        ),
+    }
+
+
 def exposition(lib, series):
     registry = lib.CollectorRegistry()
     c = lib.Counter("http_requests_total", "Requests.", ["method", "path"], registry=registry)
@@ -154,7 +171,9 @@ def main():
     upstream, ours = (workloads(libs[n]) for n in LIBS)
     for op in upstream:
         rows.append((op, *side_by_side(upstream[op], ours[op])))
-    for op, (theirs, mine) in layer_workloads(libs["prometheus_client"], libs["pyrometer"]).items():
+    pairs = {**layer_workloads(libs["prometheus_client"], libs["pyrometer"]),
+             **native_workloads(libs["prometheus_client"], libs["pyrometer"])}
+    for op, (theirs, mine) in pairs.items():
         rows.append((op, *side_by_side(theirs, mine)))
     for series in (10_000, 100_000):
         a, b = side_by_side(exposition(libs["prometheus_client"], series), exposition(libs["pyrometer"], series), rounds=5)

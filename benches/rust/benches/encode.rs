@@ -94,6 +94,12 @@ fn encode_text(c: &mut Criterion) {
                 )
             });
         });
+        g.bench_function(BenchmarkId::new("pyrometer", "protobuf"), |b| {
+            b.iter(|| {
+                let families = s.ours.collect().unwrap();
+                black_box(pyrometer_expo::protobuf_to_bytes(&families))
+            });
+        });
         g.bench_function(BenchmarkId::new("prometheus_client", "openmetrics"), |b| {
             b.iter(|| {
                 let mut out = String::new();
@@ -112,6 +118,67 @@ fn encode_text(c: &mut Criterion) {
     }
 }
 
+/// 10k histogram series of latencies, native and classic, in the formats that carry them.
+fn encode_histograms(c: &mut Criterion) {
+    let native = pyrometer_core::Family::<pyrometer_core::NativeHistogram>::with_options(
+        pyrometer_core::Metadata::new("native_seconds", "Latency.").label_names(["path"]),
+        pyrometer_core::NativeHistogramOptions::default(),
+    )
+    .unwrap();
+    let classic = pyrometer_core::Family::<pyrometer_core::Histogram>::with_options(
+        pyrometer_core::Metadata::new("classic_seconds", "Latency.").label_names(["path"]),
+        pyrometer_core::Buckets::exponential(0.001, 2.0, 12).unwrap(),
+    )
+    .unwrap();
+    for i in 0..10_000 {
+        let path = format!("/api/{i}");
+        let (n, k) = (native.labels(&[&path]).unwrap(), classic.labels(&[&path]).unwrap());
+        for j in 0..50 {
+            let v = 0.001 * 1.2f64.powi((i + j * 7) % 50);
+            n.observe(v);
+            k.observe(v);
+        }
+    }
+    let registry = |register: &dyn Fn(&pyrometer_core::Registry)| {
+        let r = pyrometer_core::Registry::new();
+        r.set_created_enabled(false);
+        register(&r);
+        r
+    };
+    let registries = [
+        (
+            "native",
+            registry(&|r| {
+                r.register(native.clone()).unwrap();
+            }),
+        ),
+        (
+            "classic_12",
+            registry(&|r| {
+                r.register(classic.clone()).unwrap();
+            }),
+        ),
+    ];
+    let mut g = c.benchmark_group("encode_histograms_10k_series");
+    g.sample_size(10);
+    for (name, registry) in &registries {
+        g.bench_function(BenchmarkId::new(*name, "protobuf"), |b| {
+            b.iter(|| black_box(pyrometer_expo::protobuf_to_bytes(&registry.collect().unwrap())));
+        });
+        g.bench_function(BenchmarkId::new(*name, "openmetrics_2"), |b| {
+            b.iter(|| {
+                let families = registry.collect().unwrap();
+                black_box(pyrometer_expo::openmetrics_version_to_bytes(
+                    &families,
+                    pyrometer_expo::Escaping::Underscores,
+                    pyrometer_expo::OpenMetricsVersion::V2,
+                ))
+            });
+        });
+    }
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3))
 }
@@ -119,6 +186,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = encode_text
+    targets = encode_text, encode_histograms
 }
 criterion_main!(benches);

@@ -102,6 +102,55 @@ fn histogram_observe(c: &mut Criterion) {
     g.finish();
 }
 
+/// A native histogram's observe beside a classic one's, on the same values (zero included).
+fn native_histogram_observe(c: &mut Criterion) {
+    let mut g = c.benchmark_group("native_histogram_observe");
+    let bounds = pyrometer_core::DEFAULT_BUCKETS[..14].to_vec();
+    let classic = pyrometer_core::Histogram::new(&pyrometer_core::Buckets::new(bounds.clone()).unwrap());
+    let native = pyrometer_core::NativeHistogram::new(&pyrometer_core::NativeHistogramOptions::default()).unwrap();
+    let both = pyrometer_core::NativeHistogram::new(&pyrometer_core::NativeHistogramOptions {
+        classic: Some(pyrometer_core::Buckets::new(bounds).unwrap()),
+        ..pyrometer_core::NativeHistogramOptions::default()
+    })
+    .unwrap();
+    // Latencies from 1 ms to about 10 s, spread over 107 native buckets.
+    let values: Vec<f64> = (0..1024).map(|i| 0.001 * 1.009f64.powi(i)).collect();
+    let mut i = 0;
+    g.bench_function("classic", |b| {
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            classic.observe(black_box(values[i]));
+        });
+    });
+    g.bench_function("native", |b| {
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            native.observe(black_box(values[i]));
+        });
+    });
+    g.bench_function("native_and_classic", |b| {
+        b.iter(|| {
+            i = (i + 1) & 1023;
+            both.observe(black_box(values[i]));
+        });
+    });
+    g.bench_function("native_two_threads", |b| {
+        b.iter_custom(|n| {
+            two_threads(n, || {
+                native.observe(black_box(0.25));
+            })
+        });
+    });
+    g.bench_function("classic_two_threads", |b| {
+        b.iter_custom(|n| {
+            two_threads(n, || {
+                classic.observe(black_box(0.25));
+            })
+        });
+    });
+    g.finish();
+}
+
 /// Time per increment with two threads hammering one counter.
 fn two_threads<F: Fn() + Sync>(iters: u64, inc: F) -> Duration {
     let per_thread = iters / 2 + 1;
@@ -146,6 +195,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = counter_inc, family_labels_then_inc, histogram_observe, counter_inc_two_threads
+    targets = counter_inc, family_labels_then_inc, histogram_observe, native_histogram_observe, counter_inc_two_threads
 }
 criterion_main!(benches);

@@ -1,4 +1,4 @@
-//! Splits the cost of a 100k-series text scrape into collection and encoding.
+//! Splits the cost of a 100k-series scrape into collection and encoding (`PROTOBUF=1`: protobuf).
 use std::time::Instant;
 fn main() {
     let registry = pyrometer_core::Registry::new();
@@ -18,7 +18,11 @@ fn main() {
         let fams = registry.collect().expect("collects");
         let collect = start.elapsed();
         let start = Instant::now();
-        let out = pyrometer_expo::text_to_bytes(&fams, pyrometer_expo::Escaping::Underscores);
+        let out = if std::env::var_os("PROTOBUF").is_some() {
+            pyrometer_expo::protobuf_to_bytes(&fams)
+        } else {
+            pyrometer_expo::text_to_bytes(&fams, pyrometer_expo::Escaping::Underscores)
+        };
         let encode = start.elapsed();
         let start = Instant::now();
         drop(fams);

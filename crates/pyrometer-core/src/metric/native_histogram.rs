@@ -349,15 +349,6 @@ impl NativeHistogram {
         self.0.created.get()
     }
 
-    /// Bytes this series holds on the heap beside its handle (for the memory figures).
-    #[must_use]
-    pub fn heap_bytes(&self) -> usize {
-        size_of::<Cell>()
-            + self.0.halves.iter().map(|h| h.positive.heap_bytes() + h.negative.heap_bytes()).sum::<usize>()
-            + self.0.halves.iter().map(|h| h.classic.len() * 8).sum::<usize>()
-            + self.0.classic_exemplars.len() * size_of::<Mutex<Option<Arc<Exemplar>>>>()
-    }
-
     /// The native value and the classic counts (not cumulative) of one consistent cut.
     fn read(&self) -> (NativeHistogramValue, Vec<u64>) {
         let cell = &*self.0;

@@ -152,18 +152,6 @@ impl SparseCounts {
         }
         self.populated.store(0, Ordering::Relaxed);
     }
-
-    /// Bytes held, for the memory figures of the benchmarks.
-    pub(crate) fn heap_bytes(&self) -> usize {
-        self.segments
-            .iter()
-            .map_while(OnceLock::get)
-            .map(|s| {
-                s.0.len() * size_of::<Slot>()
-                    + s.0.iter().filter(|slot| slot.chunk.get().is_some()).count() * size_of::<Chunk>()
-            })
-            .sum()
-    }
 }
 
 #[cfg(test)]

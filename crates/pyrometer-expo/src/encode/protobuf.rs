@@ -77,12 +77,20 @@ fn family_message(family: &MetricFamily) -> pb::MetricFamily {
 #[derive(Default)]
 struct SeriesList {
     metrics: Vec<pb::Metric>,
-    by_labels: HashMap<LabelSet, usize>,
+    by_labels: HashMap<LabelSet, usize, foldhash::fast::RandomState>,
+    /// The series of the last sample: a series' samples usually come one after another.
+    last: Option<(LabelSet, usize)>,
 }
 
 impl SeriesList {
     /// The metric of the sample's series (its labels, the extra label left out).
     fn get(&mut self, sample: &Sample) -> &mut pb::Metric {
+        // Samples of one series share one label set: equal pointers compare at once.
+        if let Some((labels, i)) = &self.last
+            && *labels == sample.labels
+        {
+            return &mut self.metrics[*i];
+        }
         let index = if let Some(&i) = self.by_labels.get(&sample.labels) {
             i
         } else {
@@ -90,6 +98,7 @@ impl SeriesList {
             self.metrics.push(new_metric(&sample.labels, sample.timestamp));
             self.metrics.len() - 1
         };
+        self.last = Some((sample.labels.clone(), index));
         &mut self.metrics[index]
     }
 
