@@ -52,7 +52,9 @@ class MetricSpec:
     """What a metric is: its name parts, help, label names and type-specific settings.
 
     ``max_series`` bounds the label sets of the metric (beyond it they fold into one overflow
-    series); ``multiprocess_mode`` is a gauge's, as in prometheus_client.
+    series); ``multiprocess_mode`` is a gauge's, as in prometheus_client. The
+    ``native_histogram_*`` settings make a histogram's series native histograms, as the same
+    keywords of ``Histogram`` do (classic buckets beside when ``buckets`` is given too).
     """
 
     name: str
@@ -68,6 +70,11 @@ class MetricSpec:
     quantiles: Tuple[float, ...] = (0.5, 0.9, 0.99)
     max_age_seconds: float = 600.0
     max_samples: int = 2048
+    native_histogram_bucket_factor: Optional[float] = None
+    native_histogram_zero_threshold: Optional[float] = None
+    native_histogram_max_buckets: Optional[int] = None
+    native_histogram_min_reset_duration: Optional[float] = None
+    native_histogram_max_zero_threshold: Optional[float] = None
 
     def __post_init__(self) -> None:
         # Lists are accepted and kept as tuples, so that specs compare and hash by value.
@@ -479,8 +486,17 @@ class Histogram(_Observations):
 
     _native_class = _native.Histogram
 
+    _NATIVE_HISTOGRAM_FIELDS = (
+        "native_histogram_bucket_factor", "native_histogram_zero_threshold", "native_histogram_max_buckets",
+        "native_histogram_min_reset_duration", "native_histogram_max_zero_threshold",
+    )
+
     def _native_options(self) -> Dict[str, Any]:
-        return {} if self.spec.buckets is None else {"buckets": self.spec.buckets}
+        options: Dict[str, Any] = {} if self.spec.buckets is None else {"buckets": self.spec.buckets}
+        for name in self._NATIVE_HISTOGRAM_FIELDS:
+            if getattr(self.spec, name) is not None:
+                options[name] = getattr(self.spec, name)
+        return options
 
     def get_buckets(self, labels: Labels = None) -> List[HistogramBucket]:
         """The cumulative buckets, ``+Inf`` last; every count 0 for a label set never observed."""

@@ -16,7 +16,8 @@ import prometheus_client.openmetrics.parser as upstream_parser
 import pytest
 
 import pyrometer
-from pyrometer import _native
+from pyrometer import MetricSpec, MetricsRegistry, _native
+from pyrometer.prometheus_registry import MetricType
 from pyrometer.openmetrics import parser
 from pyrometer.openmetrics.exposition import generate_latest as openmetrics_latest
 
@@ -159,3 +160,23 @@ def test_negative_span_offsets_are_read_where_upstream_drops_the_spans():
     theirs = next(iter(upstream_parser.text_string_to_metric_families(text))).samples[0].native_histogram
     assert _counts(ours.pos_spans, ours.pos_deltas) == {-14: 1}
     assert theirs.pos_spans is None and theirs.pos_deltas == (1,)
+
+
+def test_the_registry_layer_makes_native_histograms():
+    registry = pyrometer.CollectorRegistry()
+    layer = MetricsRegistry(registry=registry)
+    h = layer.histogram("layer_latency_seconds", "Latency.", ["route"], native_histogram_bucket_factor=1.1,
+                        native_histogram_max_buckets=50)
+    both = layer.register(MetricSpec("layer_both_seconds", "Latency.", buckets=(0.1, 1.0),
+                                     metric_type=MetricType.HISTOGRAM, native_histogram_bucket_factor=2.0))
+    for v in VALUES[:-1]:
+        h.observe(v, labels={"route": "/"})
+        both.observe(v)
+    natives = _native_values(registry)
+    native = natives[("layer_latency_seconds", (("route", "/"),))]
+    assert native.schema == 3 and native.count_value == len(VALUES) - 1
+    assert _counts(native.pos_spans, native.pos_deltas) == _expected(VALUES[:-1], 3)[0]
+    assert natives[("layer_both_seconds", ())].schema == 0
+    assert [b.upper_bound for b in both.get_buckets()] == [0.1, 1.0, math.inf]
+    assert both.get_buckets()[-1].count == len(VALUES) - 1
+
