@@ -25,12 +25,13 @@ use hyper::{Method, Request};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics,
-    ScopeMetrics, Sum, Summary, SummaryDataPoint, metric, number_data_point, summary_data_point,
+    AggregationTemporality, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint,
+    Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
+    exponential_histogram_data_point, metric, number_data_point, summary_data_point,
 };
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
-use pyrometer_core::{LabelSet, MetricFamily, MetricType, Registry, Sample};
+use pyrometer_core::{BucketCounts, LabelSet, MetricFamily, MetricType, NativeHistogramValue, Registry, Sample};
 
 use crate::client::{Endpoint, ExchangeError};
 
@@ -312,6 +313,13 @@ fn to_metric(family: &MetricFamily, now: u64) -> Option<Metric> {
             aggregation_temporality: AggregationTemporality::Cumulative as i32,
             is_monotonic: true,
         }),
+        // Native histograms are OTLP's exponential histograms, their schema its scale.
+        MetricType::Histogram if family.samples.iter().any(|s| s.native.is_some()) => {
+            metric::Data::ExponentialHistogram(ExponentialHistogram {
+                data_points: all.iter().filter_map(|s| exponential_point(s, now)).collect(),
+                aggregation_temporality: AggregationTemporality::Cumulative as i32,
+            })
+        }
         MetricType::Histogram => metric::Data::Histogram(Histogram {
             data_points: all.iter().filter_map(|s| histogram_point(s, now)).collect(),
             aggregation_temporality: AggregationTemporality::Cumulative as i32,
@@ -382,6 +390,33 @@ fn histogram_point(series: &Series<'_>, now: u64) -> Option<HistogramDataPoint> 
         bucket_counts,
         explicit_bounds,
         ..HistogramDataPoint::default()
+    })
+}
+
+/// A native histogram series as an exponential histogram point. OTLP's bucket `i` at scale `s`
+/// holds `(2^(i/2^s), 2^((i+1)/2^s)]`: Prometheus's bucket `i + 1`.
+fn exponential_point(series: &Series<'_>, now: u64) -> Option<ExponentialHistogramDataPoint> {
+    let native: &NativeHistogramValue = series.samples.iter().find_map(|(_, s)| s.native.as_deref())?;
+    let buckets = |counts: Option<BucketCounts>| {
+        let counts = counts?;
+        let (&first, _) = counts.first_key_value()?;
+        let (&last, _) = counts.last_key_value()?;
+        let bucket_counts = (first..=last).map(|i| counts.get(&i).copied().unwrap_or(0)).collect();
+        Some(exponential_histogram_data_point::Buckets { offset: first - 1, bucket_counts })
+    };
+    let count = native.count.as_f64();
+    Some(ExponentialHistogramDataPoint {
+        attributes: series.labels.map(attributes).unwrap_or_default(),
+        start_time_unix_nano: series.start(),
+        time_unix_nano: now,
+        count: count as u64,
+        sum: Some(native.sum.as_f64()).filter(|s| s.is_finite()),
+        scale: native.schema,
+        zero_count: native.zero_count.as_f64() as u64,
+        zero_threshold: native.zero_threshold.as_f64(),
+        positive: buckets(native.positive_counts()),
+        negative: buckets(native.negative_counts()),
+        ..ExponentialHistogramDataPoint::default()
     })
 }
 

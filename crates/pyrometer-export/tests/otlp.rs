@@ -171,3 +171,41 @@ fn the_periodic_exporter_exports_on_request_on_interval_and_at_shutdown() {
     assert_eq!(exporter.failures(), 0);
     assert_eq!(server.join().unwrap().len(), 3);
 }
+
+/// A native histogram is an exponential histogram: scale = schema, OTLP bucket `i` holding what
+/// Prometheus' bucket `i + 1` holds, dense from the offset.
+#[test]
+fn native_histograms_are_exponential_histograms() {
+    use pyrometer_core::{NativeHistogram, NativeHistogramOptions};
+    let registry = Registry::new();
+    let latency = Family::<NativeHistogram>::with_options(
+        Metadata::new("native_seconds", "Latency."),
+        NativeHistogramOptions { bucket_factor: 2.0, ..NativeHistogramOptions::default() },
+    )
+    .unwrap();
+    // Schema 0: 3 in (2, 4] (Prometheus bucket 2), 5 and 6 in (4, 8] (bucket 3), 100 in (64, 128]
+    // (bucket 7); -0.7 in (0.5, 1] on the negative side (bucket 0); 0 in the zero bucket.
+    for v in [3.0, 5.0, 6.0, 100.0, -0.7, 0.0] {
+        latency.without_labels().unwrap().observe(v);
+    }
+    registry.register(latency).unwrap();
+    let request = pyrometer_export::otlp::to_request(&registry.collect().unwrap(), &[], 1);
+    let Some(metric::Data::ExponentialHistogram(h)) = &metric(&request, "native_seconds").data else {
+        panic!("not an exponential histogram")
+    };
+    assert_eq!(h.aggregation_temporality, AggregationTemporality::Cumulative as i32);
+    let point = &h.data_points[0];
+    assert_eq!((point.scale, point.count, point.zero_count), (0, 6, 1));
+    assert_eq!(point.sum, Some(113.3));
+    let positive = point.positive.as_ref().unwrap();
+    assert_eq!((positive.offset, positive.bucket_counts.as_slice()), (1, &[1, 2, 0, 0, 0, 1][..]));
+    let negative = point.negative.as_ref().unwrap();
+    assert_eq!((negative.offset, negative.bucket_counts.as_slice()), (-1, &[1][..]));
+    // Each value lies in OTLP's (2^i, 2^(i+1)] for its bucket.
+    for (v, i) in [(3.0f64, 1), (5.0, 2), (6.0, 2), (100.0, 6)] {
+        assert!(2f64.powi(i) < v && v <= 2f64.powi(i + 1));
+        let at = usize::try_from(i - positive.offset).unwrap();
+        assert!(positive.bucket_counts[at] > 0);
+    }
+    assert!(point.start_time_unix_nano > 0);
+}
