@@ -1,8 +1,9 @@
 """A real Prometheus scrapes native histograms from pyrometer, in the protobuf format, and answers
 ``histogram_count``, ``histogram_sum`` and ``histogram_quantile`` on them.
 
-Targets: a Python registry served by ``start_http_server``, and a Rust registry served by the
-``native_histograms`` example of ``pyrometer-export`` (built with cargo when missing). Each has a
+Targets: a Python registry served by ``start_http_server``, a Rust registry served by the
+``native_histograms`` example of ``pyrometer-export`` (built with cargo when missing), and a
+multiprocess directory two worker processes wrote, served by the ``pyrometer.multiprocess`` sidecar. Each has a
 native histogram alone and one with classic buckets beside, of the same 1000 observations.
 Prometheus runs with ``--enable-feature=native-histograms``; a second Prometheus without it scrapes
 the same targets and sees the classic form. A probe target records the Accept header each one sends,
@@ -11,8 +12,10 @@ and the native server is asked with it: protobuf for the first, text for the sec
 
 import http.server
 import math
+import os
 import pathlib
 import subprocess
+import sys
 import threading
 import urllib.request
 
@@ -39,6 +42,26 @@ def _python_target():
         alone.observe(v)
         both.observe(v)
     return pyrometer.start_http_server(0, addr="127.0.0.1", registry=registry)
+
+
+WORKER = """
+import sys
+import pyrometer
+h = pyrometer.Histogram("mp_latency_seconds", "Latency.", native_histogram_bucket_factor=1.1)
+for v in map(float, sys.argv[1].split(",")):
+    h.observe(v)
+"""
+
+
+def _multiprocess_sidecar(directory):
+    """Two workers write half the values each; the sidecar serves the directory."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
+    for half in (VALUES[:500], VALUES[500:]):
+        subprocess.run([sys.executable, "-c", WORKER, ",".join(map(repr, half))], env=env, check=True, timeout=60)
+    sidecar = subprocess.Popen([sys.executable, "-m", "pyrometer.multiprocess", "--dir", str(directory), "--port", "0"],
+                               stdout=subprocess.PIPE, text=True)
+    url = sidecar.stdout.readline().split(" on ")[1].strip()
+    return sidecar, int(url.split(":")[2].split("/")[0])
 
 
 def _rust_example():
@@ -93,7 +116,8 @@ def servers(tmp_path_factory):
                      for p in probes]
     for t in probe_threads:
         t.start()
-    targets = {"python": server.server_port, "rust": rust_port}
+    sidecar, sidecar_port = _multiprocess_sidecar(tmp_path_factory.mktemp("multiprocess"))
+    targets = {"python": server.server_port, "rust": rust_port, "multiprocess": sidecar_port}
     native, native_url = _prometheus(tmp_path_factory.mktemp("native"),
                                      {**targets, "probe": probes[0].server_port}, True)
     classic, classic_url = _prometheus(tmp_path_factory.mktemp("classic"),
@@ -102,8 +126,9 @@ def servers(tmp_path_factory):
         with native, classic:
             yield native_url, classic_url, server.server_port
     finally:
-        rust.terminate()
-        rust.wait(TIMEOUT)
+        for process in (rust, sidecar):
+            process.terminate()
+            process.wait(TIMEOUT)
         for s, t in [(server, thread), *zip(probes, probe_threads)]:
             s.shutdown()
             s.server_close()
@@ -127,6 +152,8 @@ def _exact_quantile(q):
 @pytest.mark.parametrize("name", ["latency_seconds", "both_seconds"])
 def test_prometheus_answers_native_histogram_queries(prometheus, name):
     names = {"python": f"py_{name}", "rust": f"rust_{name}"}
+    if name == "latency_seconds":
+        names["multiprocess"] = "mp_latency_seconds"
     for job, metric in names.items():
         _wait_for(prometheus, f'histogram_count({metric}{{job="{job}"}})', 1)
         counts = _by_job(_query(prometheus, f'histogram_count({metric}{{job="{job}"}})'))

@@ -139,17 +139,55 @@ def test_time_and_exemplars_and_the_fast_path():
     assert _native._hot_path_missing == []
 
 
-def test_multiprocess_mode_refuses_native_histograms_clearly(tmp_path):
-    script = textwrap.dedent("""
-        import pyrometer
-        try:
-            pyrometer.Histogram("n", "N.", native_histogram_bucket_factor=1.1).observe(1)
-        except Exception as e:
-            print(type(e).__name__, e)
-    """)
+WORKER = """
+import os, sys
+import pyrometer
+h = pyrometer.Histogram("mp_latency_seconds", "Latency.", ["route"], native_histogram_bucket_factor=float(sys.argv[1]),
+                        buckets=[1.0] if sys.argv[2] == "classic" else None)
+for v in map(float, sys.argv[3].split(",")):
+    h.labels(route="/").observe(v)
+if sys.argv[2] == "exit":
+    sys.exit(0)
+os._exit(0)
+"""
+
+
+def test_multiprocess_mode_merges_native_histograms_of_live_and_dead_processes(tmp_path):
+    """Three workers, two schemas (factor 1.1 is schema 3, factor 2 schema 0): the merged
+    histogram holds every observation at the lowest schema, whichever way the workers ended."""
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
-    assert "native histograms cannot be written to a multiprocess store yet" in out.stdout, out
+    runs = [("1.1", "exit", VALUES[:3]), ("2", "os_exit", VALUES[3:6]), ("1.1", "exit", VALUES[6:])]
+    for factor, how, values in runs:
+        subprocess.run([sys.executable, "-c", WORKER, factor, how, ",".join(map(repr, values))], env=env,
+                       check=True, timeout=60)
+    from pyrometer.multiprocess import MultiProcessCollector
+
+    registry = pyrometer.CollectorRegistry()
+    MultiProcessCollector(registry, path=str(tmp_path))
+    native = _native_values(registry)[("mp_latency_seconds", (("route", "/"),))]
+    assert native.schema == 0
+    assert native.count_value == len(VALUES)
+    assert native.sum_value == pytest.approx(sum(VALUES))
+    positive, negative = _expected(VALUES, 0)
+    assert _counts(native.pos_spans, native.pos_deltas) == positive
+    assert _counts(native.neg_spans, native.neg_deltas) == negative
+    text = pyrometer.generate_latest(registry).decode()
+    assert f'mp_latency_seconds_bucket{{le="+Inf",route="/"}} {float(len(VALUES))}' in text
+    assert f'mp_latency_seconds_count{{route="/"}} {float(len(VALUES))}' in text
+
+
+def test_multiprocess_native_histograms_keep_classic_buckets_beside(tmp_path):
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", WORKER, "1.1", "classic", ",".join(map(repr, VALUES))], env=env,
+                   check=True, timeout=60)
+    from pyrometer.multiprocess import MultiProcessCollector
+
+    registry = pyrometer.CollectorRegistry()
+    MultiProcessCollector(registry, path=str(tmp_path))
+    assert _native_values(registry)[("mp_latency_seconds", (("route", "/"),))].count_value == len(VALUES)
+    text = pyrometer.generate_latest(registry).decode()
+    below = float(sum(v <= 1.0 for v in VALUES))
+    assert f'mp_latency_seconds_bucket{{le="1.0",route="/"}} {below}' in text
 
 
 def test_negative_span_offsets_are_read_where_upstream_drops_the_spans():

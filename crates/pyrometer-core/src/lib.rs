@@ -60,6 +60,7 @@ mod snapshot {
 
 pub use collector::{CollectOptions, Collector, Description, SeriesGuard};
 pub use error::{CollectError, Error};
+pub use metric::bucket_index::native_bucket_index;
 pub use metric::buckets::{Buckets, DEFAULT_BUCKETS};
 pub use metric::counter::Counter;
 pub use metric::family::{Family, OVERFLOW_LABEL_VALUE};

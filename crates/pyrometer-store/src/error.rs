@@ -15,12 +15,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A series of a kind the store does not hold yet.
-    #[error("{what} cannot be written to a multiprocess store yet")]
-    Unsupported {
-        /// The kind of series.
-        what: &'static str,
-    },
     /// A key longer than the layout can hold.
     #[error("a store key holds at most {max} bytes, not {len}", max = crate::layout::MAX_KEY_LEN)]
     KeyTooLong {

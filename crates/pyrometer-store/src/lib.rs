@@ -27,6 +27,7 @@ mod exemplar;
 mod layout;
 mod merge;
 mod mirror;
+mod native;
 mod reader;
 mod scrape;
 mod series;

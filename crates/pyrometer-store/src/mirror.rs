@@ -18,6 +18,7 @@ use pyrometer_core::{
 use crate::directory::StoreDir;
 use crate::error::Error;
 use crate::merge::Merge;
+use crate::native::NativeSlots;
 use crate::series::series_key;
 use crate::sketch::StoredSketch;
 use crate::writer::{ProcessFile, Slot};
@@ -158,6 +159,8 @@ pub struct StoredSeries {
     info: Option<InfoSlot>,
     /// A summary's quantile sketch, when it reports quantiles.
     sketch: Option<StoredSketch>,
+    /// A native histogram's entries (its classic buckets, if any, are `bounds`').
+    native: Option<NativeSlots>,
 }
 
 impl std::fmt::Debug for StoredSeries {
@@ -183,6 +186,15 @@ fn layout(meta: &FamilyMeta, shape: SeriesShape<'_>) -> Vec<SlotLayout> {
         SeriesShape::Counter => vec![("_total", None, 0.0), created()],
         SeriesShape::Gauge => vec![("", None, 0.0)],
         SeriesShape::Histogram { bounds } => {
+            let mut slots: Vec<SlotLayout> =
+                bounds.iter().map(|b| ("_bucket", Some(Label::new("le", go_float(*b))), 0.0)).collect();
+            slots.push(("_sum", None, 0.0));
+            slots.push(created());
+            slots
+        }
+        // Classic buckets beside when asked for; the native entries are `NativeSlots`'.
+        SeriesShape::NativeHistogram { options } => {
+            let bounds = options.classic.as_ref().map_or(&[][..], |b| b.bounds());
             let mut slots: Vec<SlotLayout> =
                 bounds.iter().map(|b| ("_bucket", Some(Label::new("le", go_float(*b))), 0.0)).collect();
             slots.push(("_sum", None, 0.0));
@@ -231,15 +243,11 @@ impl StoredSeries {
         if matches!(rule, Merge::All | Merge::LiveAll) {
             labels.push((Arc::from("pid"), Arc::from(identifier)));
         }
-        if let SeriesShape::NativeHistogram { .. } = shape {
-            // Refused rather than left out: a scrape would miss the series without a word.
-            return Err(Error::Unsupported { what: "native histograms" });
-        }
         let file = file.clone();
         if let SeriesShape::Info = shape {
             let info = InfoSlot { meta: meta.clone(), labels, current: Mutex::new(None) };
             let (slots, keys) = (Vec::new(), Vec::new());
-            return Ok(Self { slots, file, keys, bounds: None, info: Some(info), sketch: None });
+            return Ok(Self { slots, file, keys, bounds: None, info: Some(info), sketch: None, native: None });
         }
         let layout = layout(meta, shape);
         let mut slots = Vec::with_capacity(layout.len());
@@ -254,14 +262,21 @@ impl StoredSeries {
             slots.push(slot);
             keys.push(key);
         }
+        let native = match shape {
+            SeriesShape::NativeHistogram { options } => Some(NativeSlots::open(&file, rule, meta, &labels, options)?),
+            _ => None,
+        };
         let (bounds, sketch) = match shape {
             SeriesShape::Histogram { bounds } => (Some(Arc::from(bounds)), None),
+            SeriesShape::NativeHistogram { options } => {
+                (Some(options.classic.as_ref().map_or_else(|| Arc::from([]), |b| Arc::from(b.bounds()))), None)
+            }
             SeriesShape::Summary { quantiles: Some(quantiles) } => {
                 (None, Some(StoredSketch::open(&file, meta, &labels, quantiles)?))
             }
             _ => (None, None),
         };
-        Ok(Self { slots, file, keys, bounds, info: None, sketch })
+        Ok(Self { slots, file, keys, bounds, info: None, sketch, native })
     }
 
     /// [`open`](Self::open) as a `MirrorSource` answers: the series as its mirror, a failure as
@@ -302,6 +317,17 @@ impl SeriesMirror for StoredSeries {
     /// A histogram's bucket and sum, a summary's count, sum and sketch.
     #[inline]
     fn observe(&self, value: f64) {
+        if let Some(native) = &self.native {
+            native.observe(value);
+            let bounds = self.bounds.as_deref().unwrap_or_default();
+            if let Some(bucket) = self.bucket_of(value).and_then(|i| self.slots.get(i)) {
+                bucket.add(1.0);
+            }
+            if let Some(sum) = self.slots.get(bounds.len()) {
+                sum.add(value);
+            }
+            return;
+        }
         let (count, sum) = match &self.bounds {
             Some(bounds) => match self.bucket_of(value) {
                 Some(i) => (i, bounds.len()),
@@ -365,6 +391,9 @@ impl SeriesMirror for StoredSeries {
         }
         if let Some(sketch) = &self.sketch {
             sketch.remove();
+        }
+        if let Some(native) = &self.native {
+            native.remove();
         }
     }
 }

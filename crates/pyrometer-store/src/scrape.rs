@@ -16,6 +16,7 @@ use crate::error::{FileProblem, Problem};
 use crate::exemplar::StoredExemplar;
 use crate::layout::HEADER_LEN;
 use crate::merge::{Merge, Value};
+use crate::native::Part as NativePart;
 use crate::reader::{Kind, OpenFile};
 use crate::sketch::Part as SketchPart;
 
@@ -41,6 +42,8 @@ enum Part {
     Bucket(f64, String),
     /// A part of a summary's quantile sketch.
     Sketch(SketchPart),
+    /// A native histogram's count, zero bucket or bucket.
+    Native(NativePart),
 }
 
 struct Interned {
@@ -64,6 +67,8 @@ struct SeriesLayout {
     buckets: Vec<usize>,
     /// Interned ids of its quantile sketch's entries.
     sketch: Vec<usize>,
+    /// Interned ids of its native histogram's entries.
+    native: Vec<usize>,
 }
 
 /// The decoded keys, families and files of a directory.
@@ -178,9 +183,15 @@ impl Views {
         }
         let mut decoded = crate::series::decode(&key)?;
         let is_sketch = decoded.suffix == crate::sketch::SUFFIX;
-        let extra = if decoded.suffix == "_bucket" || is_sketch { decoded.labels.pop().map(|(_, v)| v) } else { None };
+        let is_native = decoded.suffix == crate::native::SUFFIX;
+        let extra = if decoded.suffix == "_bucket" || is_sketch || is_native {
+            decoded.labels.pop().map(|(_, v)| v)
+        } else {
+            None
+        };
         let part = match extra {
             Some(text) if is_sketch => Part::Sketch(SketchPart::parse(&text)?),
+            Some(text) if is_native => Part::Native(NativePart::parse(&text)?),
             Some(le) => Part::Bucket(crate::series::le_value(&le), le),
             None => Part::Plain(crate::series::static_suffix(&decoded.suffix)),
         };
@@ -202,6 +213,7 @@ impl Views {
                 plain: Vec::new(),
                 buckets: Vec::new(),
                 sketch: Vec::new(),
+                native: Vec::new(),
             });
             layout.series.len() - 1
         });
@@ -211,12 +223,13 @@ impl Views {
             Part::Bucket(bound, _) => {
                 let at = slots.buckets.partition_point(|other| match &self.interned[*other].part {
                     Part::Bucket(b, _) => b < bound,
-                    Part::Plain(_) | Part::Sketch(_) => true,
+                    Part::Plain(_) | Part::Sketch(_) | Part::Native(_) => true,
                 });
                 slots.buckets.insert(at, id);
             }
             Part::Plain(_) => slots.plain.push(id),
             Part::Sketch(_) => slots.sketch.push(id),
+            Part::Native(_) => slots.native.push(id),
         }
         self.interned.push(Interned { merge, part });
         self.ids.insert((key, merge), id);
@@ -282,8 +295,36 @@ impl Views {
                         samples.push(sample);
                     }
                 };
+                // A native histogram's sample comes first; without classic buckets, its count
+                // makes the lone `+Inf` bucket and `_count` of the classic form.
+                let mut native_count = None;
+                if !series.native.is_empty() {
+                    let sum = series
+                        .plain
+                        .iter()
+                        .find(|id| matches!(self.interned[**id].part, Part::Plain("_sum")))
+                        .and_then(|id| totals[*id])
+                        .unwrap_or(0.0);
+                    let parts = series.native.iter().filter_map(|&id| match (&self.interned[id].part, totals[id]) {
+                        (Part::Native(part), Some(total)) => Some((*part, total)),
+                        _ => None,
+                    });
+                    if let Some(value) = crate::native::merged(parts, sum) {
+                        let count = value.count.as_f64();
+                        let mut sample = Sample::new("", series.labels.clone(), count);
+                        sample.native = Some(Arc::new(value));
+                        samples.push(sample);
+                        native_count = Some(count);
+                    }
+                }
                 if sum_first {
                     plain(&mut samples, Some(true));
+                }
+                if let Some(count) = native_count.filter(|_| series.buckets.is_empty()) {
+                    let mut sample = Sample::new("_bucket", series.labels.clone(), count);
+                    sample.extra_label = Some(Label::new("le", "+Inf"));
+                    samples.push(sample);
+                    samples.push(Sample::new("_count", series.labels.clone(), count));
                 }
                 let mut count = None;
                 for &id in &series.buckets {

@@ -85,6 +85,15 @@ impl BucketIndex {
     }
 }
 
+/// The index of the native histogram bucket of `magnitude` (positive; `+Inf` allowed) at
+/// `schema` (in `MIN_SCHEMA..=MAX_SCHEMA`): the `i` with `2^((i-1)/2^schema) < magnitude <=
+/// 2^(i/2^schema)`.
+#[must_use]
+#[inline]
+pub fn native_bucket_index(magnitude: f64, schema: i32) -> i32 {
+    BucketIndex::get().index(magnitude, schema.clamp(MIN_SCHEMA, MAX_SCHEMA))
+}
+
 /// The schema whose buckets grow by the largest factor not above `factor` (`factor` > 1), within
 /// the schemas Prometheus accepts, as `client_golang` picks it.
 #[must_use]
