@@ -4,14 +4,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use pyrometer_core::{Buckets, Counter, Family, Gauge, Histogram, Info, Metadata, Registry, StateSet, States};
+use pyrometer_core::{
+    Buckets, Counter, Family, Gauge, Info, Metadata, NativeHistogram, NativeHistogramOptions, Registry, StateSet,
+    States,
+};
 
 use crate::serve::{self, ServeOptions};
 
 /// The app's instruments.
 struct Instruments {
     requests: Family<Counter>,
-    latency: Family<Histogram>,
+    latency: Family<NativeHistogram>,
     in_flight: Gauge,
     queue_state: StateSet,
 }
@@ -22,12 +25,16 @@ fn instruments(registry: &Registry) -> Result<Instruments, pyrometer_core::Error
             .namespace("demo")
             .label_names(["method", "route", "code"]),
     )?;
-    let latency = Family::<Histogram>::with_options(
+    // Native buckets for a Prometheus that scrapes them, classic ones beside for the text formats.
+    let latency = Family::<NativeHistogram>::with_options(
         Metadata::new("http_request_duration", "HTTP request latency.")
             .namespace("demo")
             .unit("seconds")
             .label_names(["route"]),
-        Buckets::exponential(0.001, 2.0, 14)?,
+        NativeHistogramOptions {
+            classic: Some(Buckets::exponential(0.001, 2.0, 14)?),
+            ..NativeHistogramOptions::default()
+        },
     )?;
     let in_flight =
         Family::<Gauge>::new(Metadata::new("http_requests_in_flight", "Requests being served.").namespace("demo"))?;
