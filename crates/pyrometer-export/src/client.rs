@@ -1,11 +1,16 @@
 //! The HTTP client side the push transports share: where a server is, and one request to it
 //! over a fresh HTTP/1.1 connection, plain or TLS.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+
+/// The most of an answer's body that is read: enough for an error message. The rest is never
+/// read (the connection is closed), so a server that answers with an endless body costs this
+/// much memory, not all of it.
+pub(crate) const MAX_ANSWER_BODY: usize = 64 * 1024;
 
 /// Why a request failed before an answer came.
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +69,8 @@ impl Endpoint {
         format!("{scheme}://{}{path}", self.authority)
     }
 
-    /// Sends `request` over a new connection; the answer's status, headers and body.
+    /// Sends `request` over a new connection; the answer's status, headers and the first
+    /// [`MAX_ANSWER_BODY`] bytes of its body.
     pub(crate) async fn exchange(
         &self,
         request: Request<Full<Bytes>>,
@@ -94,11 +100,26 @@ where
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
     let connection = tokio::spawn(connection);
     let response = sender.send_request(request).await?;
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await?.to_bytes();
-    drop(sender);
-    let _ = connection.await;
-    Ok((parts, body))
+    let (parts, mut body) = response.into_parts();
+    let mut kept = BytesMut::new();
+    let mut complete = false;
+    while kept.len() < MAX_ANSWER_BODY {
+        let Some(frame) = body.frame().await else {
+            complete = true;
+            break;
+        };
+        if let Ok(data) = frame?.into_data() {
+            kept.extend_from_slice(&data[..data.len().min(MAX_ANSWER_BODY - kept.len())]);
+        }
+    }
+    drop((body, sender));
+    if complete {
+        let _ = connection.await;
+    } else {
+        // The rest of the body is left unread: the connection goes with it.
+        connection.abort();
+    }
+    Ok((parts, kept.freeze()))
 }
 
 #[cfg(test)]

@@ -138,6 +138,39 @@ async fn retryable_answers_are_retried_and_others_are_not() {
     server.await.unwrap();
 }
 
+/// A collector answering with a body that never ends: the export returns once it has read a
+/// little of it, and the server sees the connection close, having sent far less than it would.
+#[tokio::test]
+async fn an_endless_answer_body_is_read_only_in_part() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1/metrics", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 1 << 16];
+        let _ = conn.read(&mut buf).await.unwrap();
+        conn.write_all(b"HTTP/1.1 500 Internal Server Error\r\ntransfer-encoding: chunked\r\n\r\n").await.unwrap();
+        let chunk = format!("{:x}\r\n{}\r\n", 8192, "x".repeat(8192));
+        let mut sent = 0usize;
+        // At most 1 GiB; the client stops reading long before.
+        while sent < 1 << 30 {
+            if conn.write_all(chunk.as_bytes()).await.is_err() {
+                break;
+            }
+            sent += 8192;
+        }
+        sent
+    });
+    let err = OtlpExporter::new(&url, OtlpOptions { max_retries: 0, ..fast() })
+        .unwrap()
+        .export(&registry())
+        .await
+        .unwrap_err();
+    let OtlpError::Status { status: 500, body } = err else { panic!("{err}") };
+    assert!(body.len() <= 512 && body.starts_with('x'), "{}", body.len());
+    let sent = tokio::time::timeout(Duration::from_secs(30), server).await.unwrap().unwrap();
+    assert!(sent < 64 << 20, "the server could write {sent} bytes");
+}
+
 #[tokio::test]
 async fn an_unreachable_collector_fails_after_the_retries() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
