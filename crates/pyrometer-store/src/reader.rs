@@ -147,6 +147,11 @@ impl OpenFile {
         Ok(usize::try_from(used).unwrap_or(usize::MAX))
     }
 
+    /// The length of the file when it was mapped: what this mapping covers.
+    pub(crate) fn mapped_len(&self) -> u64 {
+        self.len
+    }
+
     /// Whether the file has grown past what this mapping covers.
     pub(crate) fn outgrown(&self) -> bool {
         self.region.atomic(USED_OFFSET).load(Ordering::Acquire) > self.len

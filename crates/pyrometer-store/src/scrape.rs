@@ -126,7 +126,16 @@ impl Views {
     }
 
     fn refresh_file(&mut self, path: &Path) -> Result<(), Problem> {
-        let inode = std::fs::metadata(path).map_err(Problem::Io)?.ino();
+        let metadata = std::fs::metadata(path).map_err(Problem::Io)?;
+        let inode = metadata.ino();
+        // A file that shrank under the mapping kept from the last scrape must not be read through
+        // it: the pages past its end are gone, and touching them is SIGBUS.
+        if let Some(view) = self.files.get(path)
+            && view.inode == inode
+            && metadata.len() < view.file.mapped_len()
+        {
+            return Err(Problem::Truncated { used: view.file.mapped_len(), len: metadata.len() });
+        }
         let mut stale = self.files.get(path).is_none_or(|view| view.inode != inode || view.file.outgrown());
         // A writer may grow the file between the check and the read: then map it once more.
         let used = loop {

@@ -458,3 +458,31 @@ fn summary_quantiles_merge_over_live_processes_and_follow_the_window() {
     assert!(quantiles().is_empty(), "no live process reports quantiles");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_live_file_truncated_between_scrapes_is_reported_not_a_crash() {
+    let _serial = serial();
+
+    let dir = scratch("truncated-live");
+    let store = StoreDir::open(&dir).unwrap();
+    let family = Family::<Counter>::new(Metadata::new("jobs", "Jobs.")).unwrap();
+    let key = series_key(family.meta(), "_total", &[], None);
+    let collector = DirectoryCollector::new(dir.clone());
+    let scrape = || {
+        let mut out = Vec::new();
+        collector.collect(&CollectOptions::default(), &mut out).unwrap();
+        out.iter().flat_map(|f| f.samples.iter().map(|s| s.value)).sum::<f64>()
+    };
+    let live = store.create_process_file().unwrap();
+    live.slot(&key, Merge::Sum).unwrap().add(2.0);
+    let path = live.path();
+    // The writer stays alive (its lock held) and never writes again.
+    std::mem::forget(live);
+    assert_eq!(scrape(), 2.0);
+    // Shrunk under the collector's mapping: reading the mapping now would be SIGBUS.
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(0).unwrap();
+    assert_eq!(scrape(), 0.0);
+    let problems = collector.problems();
+    assert!(problems.iter().any(|p| p.contains("truncated")), "{problems:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
