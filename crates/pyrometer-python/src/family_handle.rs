@@ -2,7 +2,7 @@
 //! Python objects of its children, and how `labels()`, `remove()` and `clear()` work on them.
 
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -68,7 +68,14 @@ pub(crate) struct FamilyHandle<M: Metric> {
     pub(crate) idle_timer: PyOnceLock<Py<Timer>>,
     /// The arguments of the top-level metric, shared by its children.
     pub(crate) construction: Arc<Construction>,
+    /// A Python object this series' own code calls (a gauge's function). The series holds this
+    /// slot, not the object, so that the garbage collector sees the reference (`traverse`) and
+    /// can break a cycle through it (`clear_held`).
+    pub(crate) held: HeldObject,
 }
+
+/// A slot for one Python object a series calls.
+pub(crate) type HeldObject = Arc<Mutex<Option<Py<PyAny>>>>;
 
 /// `str(value)` of each label value, borrowing those that already are strings.
 fn label_strings<'py>(values: impl Iterator<Item = Bound<'py, PyAny>>) -> PyResult<Vec<Bound<'py, PyString>>> {
@@ -120,6 +127,7 @@ impl<M: Metric> FamilyHandle<M> {
             label_keys,
             idle_timer: PyOnceLock::new(),
             construction,
+            held: HeldObject::default(),
         })
     }
 
@@ -136,7 +144,34 @@ impl<M: Metric> FamilyHandle<M> {
             label_keys: None,
             idle_timer: PyOnceLock::new(),
             construction: Arc::clone(&parent.construction),
+            held: HeldObject::default(),
         })
+    }
+
+    /// Visits the Python objects this handle holds a reference of its own to, for the garbage
+    /// collector: children, label keys, the held object. (The construction arguments are shared
+    /// with the children, so no one of them owns that reference; the idle timer can only be read
+    /// with the interpreter attached, which a traversal may not assume.)
+    pub(crate) fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        if let Some(children) = &self.children {
+            visit.call(children)?;
+        }
+        if let Some(keys) = &self.label_keys {
+            visit.call(keys)?;
+        }
+        // Never wait in a traversal: a slot being written is visited at the next collection.
+        if let Ok(held) = self.held.try_lock()
+            && let Some(object) = &*held
+        {
+            visit.call(object)?;
+        }
+        Ok(())
+    }
+
+    /// Drops the held object, breaking a cycle through it.
+    pub(crate) fn clear_held(&self) {
+        let taken = self.held.lock().unwrap_or_else(PoisonError::into_inner).take();
+        drop(taken);
     }
 
     /// The series to update, or upstream's error for a parent that has labels.

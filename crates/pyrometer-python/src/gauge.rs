@@ -1,6 +1,6 @@
 //! `Gauge`.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use pyo3::PyTypeInfo;
 use pyo3::prelude::*;
@@ -71,8 +71,16 @@ metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: Strin
 
     /// From now on a scrape reports `float(function())`; an exception it raises fails the scrape.
     fn set_function(&self, function: Py<PyAny>) -> PyResult<()> {
-        self.0.series()?.set_fallible_function(Arc::new(move || {
+        let series = self.0.series()?;
+        // The series calls the function through the handle's slot, which the garbage collector
+        // sees: a function that refers back to this gauge does not keep it alive for ever.
+        let slot = Arc::clone(&self.0.held);
+        *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(function);
+        series.set_fallible_function(Arc::new(move || {
             Python::attach(|py| {
+                let function = slot.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map(|f| f.clone_ref(py));
+                // Only a gauge being collected has lost its function.
+                let Some(function) = function else { return Ok(f64::NAN) };
                 let value = function.call0(py)?;
                 PyFloat::type_object(py).call1((value,))?.extract::<f64>()
             })

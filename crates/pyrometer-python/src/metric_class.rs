@@ -98,6 +98,14 @@ macro_rules! metric_class {
                 self.0.describe()
             }
 
+            fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+                self.0.traverse(&visit)
+            }
+
+            fn __clear__(&self) {
+                self.0.clear_held();
+            }
+
             fn __repr__(slf: &pyo3::Bound<'_, Self>) -> pyo3::PyResult<String> {
                 use pyo3::types::{PyAnyMethods, PyTypeMethods};
                 let class = slf.get_type();

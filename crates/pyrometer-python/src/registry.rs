@@ -260,6 +260,29 @@ impl PyCollectorRegistry {
     }
 
     /// Removes a collector; `KeyError` if it is not registered.
+    /// The registered objects, for the garbage collector: a Python collector is held twice
+    /// (here, and by the native registry's wrapper that calls it), a native metric once.
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        // Never wait in a traversal: a registry being changed is visited at the next collection.
+        let Ok(members) = self.members.try_lock() else { return Ok(()) };
+        for member in members.iter() {
+            visit.call(&member.object)?;
+            if member.native.is_none() {
+                visit.call(&member.object)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Unregisters everything, breaking a cycle through the registry.
+    fn __clear__(&self) {
+        let members = std::mem::take(&mut *self.members());
+        for member in &members {
+            let _ = self.inner.unregister(member.id);
+        }
+        drop(members);
+    }
+
     fn unregister(&self, collector: &Bound<'_, PyAny>) -> PyResult<()> {
         let mut members = self.members();
         let at = members
