@@ -453,6 +453,9 @@ struct Control {
     done: u64,
 }
 
+/// The longest the last export, at shutdown, waits for the collector.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
+
 impl PeriodicExporter {
     /// Exports `registry` every `interval`, starting one interval from now.
     ///
@@ -467,10 +470,16 @@ impl PeriodicExporter {
             last_error: Mutex::new(None),
         });
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        // The last export, at shutdown, tries once: a process that is exiting does not wait out
-        // a collector that is down.
-        let last =
-            OtlpExporter { options: OtlpOptions { max_retries: 0, ..exporter.options.clone() }, ..exporter.clone() };
+        // The last export, at shutdown, tries once and waits at most `SHUTDOWN_TIMEOUT`: a
+        // process that is exiting does not wait out a collector that is down or silent.
+        let last = OtlpExporter {
+            options: OtlpOptions {
+                max_retries: 0,
+                timeout: exporter.options.timeout.min(SHUTDOWN_TIMEOUT),
+                ..exporter.options.clone()
+            },
+            ..exporter.clone()
+        };
         let state = Arc::clone(&shared);
         let thread = std::thread::Builder::new().name("pyrometer-otlp".into()).spawn(move || {
             let mut control = state.control.lock().unwrap_or_else(PoisonError::into_inner);

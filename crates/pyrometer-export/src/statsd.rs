@@ -224,7 +224,7 @@ impl StatsdClient {
     }
 
     /// Lines that could not be sent: a full socket buffer, an unreachable server, a value that
-    /// is not finite or a line longer than a datagram.
+    /// is not finite, an empty name or a line longer than a datagram.
     #[must_use]
     pub fn dropped(&self) -> u64 {
         self.inner.dropped.load(Ordering::Relaxed)
@@ -239,7 +239,7 @@ impl StatsdClient {
 
 impl Inner {
     fn line(&self, name: &str, value: f64, kind: &str, rate: Option<f64>, tags: &[(&str, &str)]) {
-        if !value.is_finite() {
+        if !value.is_finite() || name.is_empty() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }

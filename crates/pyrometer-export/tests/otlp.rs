@@ -242,3 +242,29 @@ fn native_histograms_are_exponential_histograms() {
     }
     assert!(point.start_time_unix_nano > 0);
 }
+
+/// A collector that accepts the connection and never answers: shutting down waits for the last
+/// export at most `SHUTDOWN_TIMEOUT`, not the exporter's timeout.
+#[test]
+fn shutdown_does_not_wait_out_a_silent_collector() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1/metrics", listener.local_addr().unwrap());
+    let silent = std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(1).collect();
+        std::thread::sleep(Duration::from_secs(3));
+        drop(held);
+    });
+    let options = OtlpOptions { timeout: Duration::from_secs(30), max_retries: 0, ..fast() };
+    let exporter =
+        PeriodicExporter::start(OtlpExporter::new(&url, options).unwrap(), registry(), Duration::from_secs(3600))
+            .unwrap();
+    let started = std::time::Instant::now();
+    exporter.shutdown();
+    assert!(
+        started.elapsed() < pyrometer_export::otlp::SHUTDOWN_TIMEOUT + Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(exporter.failures(), 1);
+    silent.join().unwrap();
+}

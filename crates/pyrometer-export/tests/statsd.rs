@@ -150,7 +150,9 @@ fn what_cannot_be_sent_is_counted() {
     let client = StatsdClient::connect(&address, quiet()).unwrap();
     client.gauge("nan", f64::NAN, &[]);
     client.count("big", 1.0, &[("v", &"x".repeat(70_000))]);
+    // No name: `:1|c` is no metric to any server.
+    client.count("", 1.0, &[]);
     client.close();
-    assert_eq!(client.dropped(), 2);
+    assert_eq!(client.dropped(), 3);
     assert!(StatsdClient::connect("no-such-host.invalid:8125", quiet()).is_err());
 }
