@@ -12,6 +12,8 @@ use crate::serve::{self, ServeOptions};
 pub(crate) fn run(dir: PathBuf, options: &ServeOptions) -> Result<(), Box<dyn std::error::Error>> {
     StoreDir::open(&dir)?;
     let registry = Registry::new();
-    registry.register(DirectoryCollector::new(dir).without_created())?;
+    let warn: pyrometer_store::ProblemReporter =
+        std::sync::Arc::new(|problem| eprintln!("pyrometer multiprocess: unreadable file left out: {problem}"));
+    registry.register(DirectoryCollector::new(dir).without_created().report_problems_with(warn))?;
     serve::until_stopped(registry, options, "pyrometer multiprocess")
 }

@@ -137,6 +137,20 @@ impl MirrorSource for ValueClassStore {
     }
 }
 
+/// Logs a store file a scrape could not read, through `logging` (once per file).
+fn warn_unreadable(problem: &str) {
+    Python::attach(|py| {
+        let logged = py.import("logging").and_then(|logging| {
+            let logger = logging.call_method1("getLogger", ("pyrometer.multiprocess",))?;
+            logger.call_method1("warning", ("unreadable multiprocess file left out of the scrape: %s", problem))
+        });
+        // A logging setup that fails must not fail the scrape.
+        if let Err(err) = logged {
+            err.write_unraisable(py, None);
+        }
+    });
+}
+
 /// Reads every process's series from a store directory as families.
 #[pyclass(name = "MultiProcessCollector", module = "pyrometer._native", frozen, subclass)]
 pub(crate) struct PyMultiProcessCollector(Arc<DirectoryCollector>);
@@ -155,7 +169,8 @@ impl PyMultiProcessCollector {
             })
         })?;
         // Families as upstream's multiprocess mode writes them: without `_created`.
-        Ok(Self(Arc::new(DirectoryCollector::new(dir).without_created())))
+        let collector = DirectoryCollector::new(dir).without_created().report_problems_with(Arc::new(warn_unreadable));
+        Ok(Self(Arc::new(collector)))
     }
 
     /// The merged metrics of every process, live and dead, as `Metric` objects.

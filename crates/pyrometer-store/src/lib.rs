@@ -42,6 +42,6 @@ pub use layout::{MAX_KEY_LEN, REMOVED};
 pub use merge::{Merge, Value};
 pub use mirror::{StoreMirror, StoredSeries, mirror_error};
 pub use reader::{Entry, FileEntries, read_file};
-pub use series::{DirectoryCollector, series_key};
+pub use series::{DirectoryCollector, ProblemReporter, UNREADABLE_FILES_METRIC, series_key};
 pub use sketch::StoredSketch;
 pub use writer::{ExemplarSlot, ProcessFile, Slot};

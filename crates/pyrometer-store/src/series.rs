@@ -2,10 +2,12 @@
 //! turns every process's entries into families again. Writers (the Python binding) and readers (its collector, the sidecar)
 //! share these rules.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use pyrometer_core::{CollectOptions, Collector, Error, FamilyMeta, Label, MetricFamily};
+use pyrometer_core::{CollectOptions, Collector, Error, FamilyMeta, Label, MetricFamily, MetricType, Sample};
 
 use crate::directory::StoreDir;
 use crate::scrape::Views;
@@ -29,7 +31,19 @@ pub struct DirectoryCollector {
     problems: Mutex<Vec<String>>,
     /// Whether families carry `_created` samples when a collection asks for them.
     created: bool,
+    /// Told of each file a collection could not read, once per file.
+    reporter: Option<ProblemReporter>,
+    reported: Mutex<HashSet<PathBuf>>,
+    /// Files found unreadable so far: the value of [`UNREADABLE_FILES_METRIC`].
+    unreadable: AtomicU64,
 }
+
+/// What is told of a file a collection could not read (its path and the problem, as text).
+pub type ProblemReporter = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The counter of store files found unreadable, exposed once there is one (so that a healthy
+/// directory's exposition is what `prometheus_client`'s would be).
+pub const UNREADABLE_FILES_METRIC: &str = "pyrometer_multiprocess_unreadable_files";
 
 impl std::fmt::Debug for DirectoryCollector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -41,7 +55,24 @@ impl DirectoryCollector {
     /// A collector over `dir`.
     #[must_use]
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir, views: Mutex::new(Views::default()), problems: Mutex::new(Vec::new()), created: true }
+        Self {
+            dir,
+            views: Mutex::new(Views::default()),
+            problems: Mutex::new(Vec::new()),
+            created: true,
+            reporter: None,
+            reported: Mutex::new(HashSet::new()),
+            unreadable: AtomicU64::new(0),
+        }
+    }
+
+    /// The same collector, telling `reporter` of each file it cannot read, once per file (a
+    /// corrupt file of a dead process is set aside as `*.corrupt`; a live one is left out until
+    /// it reads again).
+    #[must_use]
+    pub fn report_problems_with(mut self, reporter: ProblemReporter) -> Self {
+        self.reporter = Some(reporter);
+        self
     }
 
     /// The same collector, leaving `_created` samples out whatever a collection asks: the
@@ -75,6 +106,36 @@ impl Collector for DirectoryCollector {
         *self.problems.lock().unwrap_or_else(PoisonError::into_inner) =
             reaped.problems.iter().chain(&problems).map(ToString::to_string).collect();
         out.extend(views.families(&paths, options.created && self.created));
+        drop(views);
+        let new: Vec<String> = {
+            let mut reported = self.reported.lock().unwrap_or_else(PoisonError::into_inner);
+            reaped
+                .problems
+                .iter()
+                .chain(&problems)
+                .filter(|p| reported.insert(p.path.clone()))
+                .map(ToString::to_string)
+                .collect()
+        };
+        self.unreadable.fetch_add(new.len() as u64, Ordering::Relaxed);
+        // Told with no lock held: the reporter may run code of an embedding runtime.
+        if let Some(reporter) = &self.reporter {
+            for text in &new {
+                reporter(text);
+            }
+        }
+        let unreadable = self.unreadable.load(Ordering::Relaxed);
+        if unreadable > 0 {
+            let mut family = MetricFamily::from_parts(
+                UNREADABLE_FILES_METRIC.into(),
+                "Multiprocess store files that could not be read, and were left out of the scrape.".into(),
+                MetricType::Counter,
+                "".into(),
+                Vec::new(),
+            );
+            family.samples.push(Sample::new("_total", pyrometer_core::LabelSet::EMPTY, unreadable as f64));
+            out.push(family);
+        }
         Ok(())
     }
 }

@@ -471,7 +471,7 @@ fn a_live_file_truncated_between_scrapes_is_reported_not_a_crash() {
     let scrape = || {
         let mut out = Vec::new();
         collector.collect(&CollectOptions::default(), &mut out).unwrap();
-        out.iter().flat_map(|f| f.samples.iter().map(|s| s.value)).sum::<f64>()
+        out.iter().filter(|f| &*f.name == "jobs").flat_map(|f| f.samples.iter().map(|s| s.value)).sum::<f64>()
     };
     let live = store.create_process_file().unwrap();
     live.slot(&key, Merge::Sum).unwrap().add(2.0);
@@ -484,5 +484,10 @@ fn a_live_file_truncated_between_scrapes_is_reported_not_a_crash() {
     assert_eq!(scrape(), 0.0);
     let problems = collector.problems();
     assert!(problems.iter().any(|p| p.contains("truncated")), "{problems:?}");
+    // Counted in a metric of its own.
+    let mut out = Vec::new();
+    collector.collect(&CollectOptions::default(), &mut out).unwrap();
+    let unreadable = out.iter().find(|f| &*f.name == pyrometer_store::UNREADABLE_FILES_METRIC).unwrap();
+    assert_eq!(unreadable.samples[0].value, 1.0);
     std::fs::remove_dir_all(dir).unwrap();
 }
