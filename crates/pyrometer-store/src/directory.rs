@@ -182,7 +182,8 @@ impl StoreDir {
     /// The files a scrape reads: the archive, if there is one, then the live processes' files.
     pub(crate) fn scrape_paths(&self) -> Result<Vec<PathBuf>, Error> {
         let archive = self.path.join(ARCHIVE);
-        let mut paths = if archive.exists() { vec![archive] } else { Vec::new() };
+        // Regular files only: opening a FIFO named like the archive would wait for a writer.
+        let mut paths = if archive.is_file() { vec![archive] } else { Vec::new() };
         paths.extend(self.process_files()?);
         Ok(paths)
     }
@@ -201,6 +202,8 @@ impl StoreDir {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&self.path)
             .map_err(io)?
             .filter_map(Result::ok)
+            // Regular files only (a FIFO or a device named like a process file is no store file).
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
             .map(|e| e.path())
             .filter(|p| {
                 let name = file_name(p);

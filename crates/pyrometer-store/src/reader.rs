@@ -1,7 +1,7 @@
 //! Reading a store file: every published entry, with the file checked as it is read so that a
 //! torn, truncated or foreign file is reported, never trusted.
 
-use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
@@ -115,8 +115,15 @@ pub(crate) struct RawEntry {
 impl OpenFile {
     /// Maps the file at `path` and checks its header.
     pub(crate) fn open(path: &Path) -> Result<Self, Problem> {
-        let file = File::open(path).map_err(Problem::Io)?;
-        let len = file.metadata().map_err(Problem::Io)?.len();
+        // Without blocking, and regular files only: a FIFO put in place of a store file would
+        // otherwise hold the scrape until something writes to it.
+        let file =
+            std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(Problem::Io)?;
+        let metadata = file.metadata().map_err(Problem::Io)?;
+        if !metadata.is_file() {
+            return Err(Problem::Io(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file")));
+        }
+        let len = metadata.len();
         if len < MAGIC.len() as u64 {
             return Err(Problem::Truncated { used: HEADER_LEN as u64, len });
         }

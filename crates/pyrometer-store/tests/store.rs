@@ -491,3 +491,33 @@ fn a_live_file_truncated_between_scrapes_is_reported_not_a_crash() {
     assert_eq!(unreadable.samples[0].value, 1.0);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// FIFOs named like the archive and like a process file are no store files: a scrape does not
+/// wait on them (opening a FIFO for reading blocks until a writer comes).
+#[test]
+fn fifos_named_like_store_files_do_not_hang_a_scrape() {
+    let _serial = serial();
+
+    let dir = scratch("fifo");
+    let store = StoreDir::open(&dir).unwrap();
+    let family = Family::<Counter>::new(Metadata::new("jobs", "Jobs.")).unwrap();
+    let live = store.create_process_file().unwrap();
+    live.slot(&series_key(family.meta(), "_total", &[], None), Merge::Sum).unwrap().add(1.0);
+    let live_name = live.path().file_name().unwrap().to_string_lossy().into_owned();
+    let fifo_name = live_name.replacen("proc-", "proc-0", 1);
+    for name in ["archive.pyrostore", fifo_name.as_str()] {
+        let made = Command::new("mkfifo").arg(dir.join(name)).status().unwrap();
+        assert!(made.success());
+    }
+    let (done, finished) = std::sync::mpsc::channel();
+    let scraping = dir.clone();
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        DirectoryCollector::new(scraping).collect(&CollectOptions::default(), &mut out).unwrap();
+        let _ = done.send(out.iter().flat_map(|f| f.samples.iter().map(|s| s.value)).sum::<f64>());
+    });
+    let total = finished.recv_timeout(std::time::Duration::from_secs(10)).expect("the scrape hung on a FIFO");
+    assert_eq!(total, 1.0);
+    drop(live);
+    std::fs::remove_dir_all(dir).unwrap();
+}
