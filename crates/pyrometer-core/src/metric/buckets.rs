@@ -60,6 +60,27 @@ impl Buckets {
         Self::new(std::iter::successors(Some(start), |b| Some(b * factor)).take(count))
     }
 
+    /// Up to this many bounds, `bucket_of` counts the bounds below a value instead of searching.
+    const LINEAR_SEARCH_BOUNDS: usize = 32;
+
+    /// The bucket `value` falls in: the first whose bound is at least `value`. NaN falls in
+    /// none, as in `prometheus_client`, though it still joins a histogram's sum.
+    #[inline]
+    pub(crate) fn bucket_of(&self, value: f64) -> Option<usize> {
+        if value.is_nan() {
+            return None;
+        }
+        // The last bound is +Inf, so every other value finds a bucket.
+        let bounds = &*self.bounds;
+        if bounds.len() <= Self::LINEAR_SEARCH_BOUNDS {
+            // Counting the bounds below `value` compares them all at once (vector compares, no
+            // chain of dependent loads and branches as in a binary search).
+            Some(bounds.iter().filter(|b| **b < value).count())
+        } else {
+            Some(bounds.partition_point(|b| *b < value))
+        }
+    }
+
     /// The upper bounds, `+Inf` last.
     #[must_use]
     pub fn bounds(&self) -> &[f64] {

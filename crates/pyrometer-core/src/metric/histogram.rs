@@ -43,9 +43,6 @@ struct HistogramCell {
     mirror: Mirror,
 }
 
-/// Up to this many bounds, `bucket_of` counts the bounds below a value instead of searching.
-const LINEAR_SEARCH_BOUNDS: usize = 32;
-
 impl Histogram {
     /// A histogram with the given buckets.
     pub fn new(buckets: &Buckets) -> Self {
@@ -64,22 +61,9 @@ impl Histogram {
         }))
     }
 
-    /// The bucket `value` falls in: the first whose bound is at least `value`. NaN falls in
-    /// none, as in `prometheus_client`, though it still joins the sum.
     #[inline]
     fn bucket_of(&self, value: f64) -> Option<usize> {
-        if value.is_nan() {
-            return None;
-        }
-        // The last bound is +Inf, so every other value finds a bucket.
-        let bounds = self.0.buckets.bounds();
-        if bounds.len() <= LINEAR_SEARCH_BOUNDS {
-            // Counting the bounds below `value` compares them all at once (vector compares, no
-            // chain of dependent loads and branches as in a binary search).
-            Some(bounds.iter().filter(|b| **b < value).count())
-        } else {
-            Some(bounds.partition_point(|b| *b < value))
-        }
+        self.0.buckets.bucket_of(value)
     }
 
     /// Records one observation.
@@ -206,7 +190,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Counting the bounds below a value (up to `LINEAR_SEARCH_BOUNDS` bounds) and the
+        /// Counting the bounds below a value (up to `Buckets::LINEAR_SEARCH_BOUNDS` bounds) and the
         /// binary search (beyond) agree with the definition: the first bound at least the value.
         #[test]
         fn both_searches_find_the_first_bound_at_least_the_value(

@@ -186,7 +186,7 @@ impl Half {
             if value > 0.0 { &self.positive } else { &self.negative }.add(i, 1);
         }
         if let Some(buckets) = classic {
-            if let Some(i) = classic_bucket(buckets.bounds(), value) {
+            if let Some(i) = buckets.bucket_of(value) {
                 self.classic[i].fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -238,12 +238,6 @@ impl Half {
         self.schema.store(schema, Ordering::Relaxed);
         self.zero_threshold.set(zero_threshold);
     }
-}
-
-/// The classic bucket of `value`: the first bound at least the value; none for NaN.
-#[inline]
-fn classic_bucket(bounds: &[f64], value: f64) -> Option<usize> {
-    (!value.is_nan()).then(|| bounds.iter().filter(|b| **b < value).count())
 }
 
 impl Contents {
@@ -317,7 +311,7 @@ impl NativeHistogram {
         }
         let exemplar = Arc::new(exemplar);
         if let Some(buckets) = &cell.options.classic {
-            if let Some(i) = classic_bucket(buckets.bounds(), value) {
+            if let Some(i) = buckets.bucket_of(value) {
                 *lock(&cell.classic_exemplars[i]) = Some(exemplar.clone());
             }
         }
