@@ -56,3 +56,20 @@ def running(command, log_path, port=None):
             yield process
         finally:
             stop(process)
+
+
+@contextlib.contextmanager
+def prometheus(tmp_path, targets, flags=()):
+    """A Prometheus on loopback scraping each `{job: port}` every second, its URL for a `with`."""
+    require("prometheus")
+    jobs = "".join(
+        f"  - job_name: {job}\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
+        for job, port in targets.items()
+    )
+    config = tmp_path / "prometheus.yml"
+    config.write_text(f"global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n{jobs}")
+    port = free_port()
+    command = ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
+               f"--web.listen-address=127.0.0.1:{port}", *flags]
+    with running(command, tmp_path / "prometheus.log", port):
+        yield f"http://127.0.0.1:{port}"

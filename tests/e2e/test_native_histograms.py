@@ -23,7 +23,8 @@ import pytest
 
 import pyrometer
 
-from .peers import free_port, require, running
+from . import peers
+from .peers import free_port, require
 from .test_prometheus import _query, _wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -87,21 +88,6 @@ class _Probe(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def _prometheus(tmp_path, targets, native):
-    jobs = "".join(
-        f"  - job_name: {job}\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
-        for job, port in targets.items()
-    )
-    config = tmp_path / "prometheus.yml"
-    config.write_text(f"global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n{jobs}")
-    port = free_port()
-    command = ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
-               f"--web.listen-address=127.0.0.1:{port}"]
-    if native:
-        command.append("--enable-feature=native-histograms")
-    return running(command, tmp_path / "prometheus.log", port), f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     """(native Prometheus, classic Prometheus, Python target port, probe accepts by port)."""
@@ -118,12 +104,11 @@ def servers(tmp_path_factory):
         t.start()
     sidecar, sidecar_port = _multiprocess_sidecar(tmp_path_factory.mktemp("multiprocess"))
     targets = {"python": server.server_port, "rust": rust_port, "multiprocess": sidecar_port}
-    native, native_url = _prometheus(tmp_path_factory.mktemp("native"),
-                                     {**targets, "probe": probes[0].server_port}, True)
-    classic, classic_url = _prometheus(tmp_path_factory.mktemp("classic"),
-                                       {**targets, "probe": probes[1].server_port}, False)
+    native = peers.prometheus(tmp_path_factory.mktemp("native"), {**targets, "probe": probes[0].server_port},
+                              ["--enable-feature=native-histograms"])
+    classic = peers.prometheus(tmp_path_factory.mktemp("classic"), {**targets, "probe": probes[1].server_port})
     try:
-        with native, classic:
+        with native as native_url, classic as classic_url:
             yield native_url, classic_url, server.server_port
     finally:
         for process in (rust, sidecar):

@@ -16,7 +16,8 @@ import pytest
 
 import pyrometer
 
-from .peers import free_port, require, running
+from . import peers
+from .peers import require
 
 TIMEOUT = 60.0
 LABEL_VALUE = 'ü "quoted" \\ back\nslash'
@@ -61,19 +62,9 @@ def targets():
 
 @pytest.fixture
 def prometheus(tmp_path, targets):
-    require("prometheus")
     _, ports = targets
-    jobs = "".join(
-        f"  - job_name: {job}\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
-        for job, port in ports.items()
-    )
-    config = tmp_path / "prometheus.yml"
-    config.write_text(f"global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n{jobs}")
-    port = free_port()
-    command = ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
-               f"--web.listen-address=127.0.0.1:{port}"]
-    with running(command, tmp_path / "prometheus.log", port):
-        yield f"http://127.0.0.1:{port}"
+    with peers.prometheus(tmp_path, ports) as url:
+        yield url
 
 
 def _query(base, expr):
