@@ -4,6 +4,7 @@
 //!   filtering, as a hyper service you can mount or as a ready server.
 //! - [`pushgateway`] (feature `pushgateway`): push, push-add and delete groups on a Pushgateway.
 //! - [`otlp`] (feature `otlp`): exports to an OpenTelemetry collector over OTLP/HTTP.
+//! - [`remote_write`] (feature `remote-write`): writes to a Prometheus remote-write receiver.
 //! - [`textfile`]: an atomic file for the node exporter's textfile collector.
 //! - [`graphite`]: pushes to Graphite's plaintext listener, once or on an interval.
 //! - [`statsd`]: counters, gauges and observations as `StatsD`/`DogStatsD` lines over UDP.
@@ -17,5 +18,7 @@ pub mod http;
 pub mod otlp;
 #[cfg(feature = "pushgateway")]
 pub mod pushgateway;
+#[cfg(feature = "remote-write")]
+pub mod remote_write;
 pub mod statsd;
 pub mod textfile;

@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{CONTENT_TYPE, HOST, RETRY_AFTER};
+use hyper::header::{CONTENT_TYPE, HOST};
 use hyper::{Method, Request};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
@@ -33,7 +33,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 use pyrometer_core::{BucketCounts, LabelSet, MetricFamily, MetricType, NativeHistogramValue, Registry, Sample};
 
-use crate::client::{Endpoint, ExchangeError};
+use crate::client::{Backoff, Endpoint, ExchangeError, retry_after};
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
@@ -80,7 +80,8 @@ pub struct OtlpOptions {
     pub timeout: Duration,
     /// Retries after the first attempt (default 5).
     pub max_retries: u32,
-    /// The wait before the first retry, doubled for each next one (default 500 ms).
+    /// The wait before the first retry, doubled for each next one, each wait drawn between half
+    /// and all of it (default 500 ms).
     pub initial_backoff: Duration,
     /// The longest wait between attempts (default 30 s).
     pub max_backoff: Duration,
@@ -150,17 +151,16 @@ impl OtlpExporter {
     /// An export refused or still failing after the retries.
     pub async fn export_families(&self, families: &[MetricFamily]) -> Result<(), OtlpError> {
         let body = Bytes::from(to_request(families, &self.options.resource, unix_nanos()).encode_to_vec());
-        let mut backoff = self.options.initial_backoff;
+        let mut backoff = Backoff::new(self.options.initial_backoff, self.options.max_backoff);
         let mut attempt = 0;
         loop {
             let wait = match self.attempt(body.clone()).await {
                 Ok(()) => return Ok(()),
                 Err(Attempt::Final(e)) => return Err(e),
                 Err(Attempt::Retry(e, _)) if attempt >= self.options.max_retries => return Err(e),
-                Err(Attempt::Retry(_, retry_after)) => retry_after.unwrap_or(backoff),
+                Err(Attempt::Retry(_, retry_after)) => backoff.next_wait(retry_after),
             };
             tokio::time::sleep(wait.min(self.options.max_backoff)).await;
-            backoff = backoff.saturating_mul(2).min(self.options.max_backoff);
             attempt += 1;
         }
     }
@@ -194,12 +194,7 @@ impl OtlpExporter {
         let error =
             OtlpError::Status { status, body: String::from_utf8_lossy(&body[..body.len().min(512)]).trim().to_owned() };
         if matches!(status, 429 | 502 | 503 | 504) {
-            let retry_after = answer
-                .headers
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            return Err(Attempt::Retry(error, retry_after));
+            return Err(Attempt::Retry(error, retry_after(&answer.headers)));
         }
         Err(Attempt::Final(error))
     }

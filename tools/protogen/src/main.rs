@@ -5,8 +5,13 @@
 use std::path::Path;
 
 /// Which protos each crate's generated module holds.
-const TARGETS: &[(&str, &[&str])] =
-    &[("crates/pyrometer-expo/src/protobuf/generated", &["proto/io/prometheus/client/metrics.proto"])];
+const TARGETS: &[(&str, &[&str])] = &[
+    ("crates/pyrometer-expo/src/protobuf/generated", &["proto/io/prometheus/client/metrics.proto"]),
+    (
+        "crates/pyrometer-export/src/remote_write/generated",
+        &["proto/prometheus/remote.proto", "proto/io/prometheus/write/v2/types.proto"],
+    ),
+];
 
 fn main() -> std::io::Result<()> {
     for (out_dir, protos) in TARGETS {

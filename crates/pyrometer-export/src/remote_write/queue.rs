@@ -1,0 +1,153 @@
+//! The bounded queue between collections and senders, split into shards by series: a series
+//! always lands in the same shard, so its points leave in the order they came.
+
+use std::collections::VecDeque;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use tokio::sync::Notify;
+
+use super::points::Point;
+use super::stats::Counters;
+
+/// The queue: shards of at most `max_points` points and `max_bytes` bytes each.
+#[derive(Debug)]
+pub(crate) struct Queue {
+    shards: Box<[Shard]>,
+    max_points: usize,
+    max_bytes: usize,
+    counters: Arc<Counters>,
+}
+
+/// One shard: its points, and the signal that wakes its sender.
+#[derive(Debug, Default)]
+pub(crate) struct Shard {
+    pending: Mutex<ShardPoints>,
+    pub(crate) wake: Notify,
+}
+
+#[derive(Debug, Default)]
+struct ShardPoints {
+    points: VecDeque<Queued>,
+    bytes: usize,
+}
+
+#[derive(Debug)]
+struct Queued {
+    point: Point,
+    size: usize,
+    at: Instant,
+}
+
+impl Queue {
+    /// A queue of `shards` shards sharing the bounds evenly.
+    pub(crate) fn new(shards: usize, max_points: usize, max_bytes: usize, counters: Arc<Counters>) -> Self {
+        Self {
+            shards: (0..shards).map(|_| Shard::default()).collect(),
+            max_points: max_points.div_ceil(shards),
+            max_bytes: max_bytes.div_ceil(shards),
+            counters,
+        }
+    }
+
+    pub(crate) fn shard(&self, index: usize) -> &Shard {
+        &self.shards[index]
+    }
+
+    pub(crate) fn shards(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Queues `points`, each in its series' shard; where a shard overflows, its oldest points
+    /// are dropped and counted. Wakes the senders of the shards that got points.
+    pub(crate) fn push(&self, points: Vec<Point>) {
+        let now = Instant::now();
+        let mut by_shard: Vec<Vec<Point>> = (0..self.shards.len()).map(|_| Vec::new()).collect();
+        for point in points {
+            let mut hasher = DefaultHasher::new();
+            point.labels.hash(&mut hasher);
+            by_shard[(hasher.finish() % self.shards.len() as u64) as usize].push(point);
+        }
+        for (shard, points) in self.shards.iter().zip(by_shard) {
+            if points.is_empty() {
+                continue;
+            }
+            let (mut added, mut added_bytes, mut dropped, mut dropped_bytes) = (0, 0, 0, 0);
+            {
+                let mut pending = shard.lock();
+                for point in points {
+                    let size = point.size();
+                    pending.bytes += size;
+                    pending.points.push_back(Queued { point, size, at: now });
+                    added += 1;
+                    added_bytes += size;
+                    while pending.points.len() > self.max_points || pending.bytes > self.max_bytes {
+                        let Some(oldest) = pending.points.pop_front() else { break };
+                        pending.bytes -= oldest.size;
+                        dropped += 1;
+                        dropped_bytes += oldest.size;
+                    }
+                }
+            }
+            let counters = &self.counters;
+            // Added before dropped: the counts never dip below what is queued.
+            Counters::add(&counters.pending, added);
+            Counters::add(&counters.pending_bytes, added_bytes);
+            counters.pending.fetch_sub(dropped as u64, Ordering::Relaxed);
+            counters.pending_bytes.fetch_sub(dropped_bytes as u64, Ordering::Relaxed);
+            Counters::add(&counters.dropped, dropped);
+            shard.wake.notify_one();
+        }
+    }
+
+    /// How many points shard `index` holds, and when its oldest came.
+    pub(crate) fn state(&self, index: usize) -> (usize, Option<Instant>) {
+        let pending = self.shards[index].lock();
+        (pending.points.len(), pending.points.front().map(|q| q.at))
+    }
+
+    /// Takes up to `max` of shard `index`'s oldest points (they stay counted as pending until
+    /// [`Queue::done`]).
+    pub(crate) fn take(&self, index: usize, max: usize) -> Vec<Point> {
+        let mut pending = self.shards[index].lock();
+        let n = max.min(pending.points.len());
+        let mut bytes = 0;
+        let batch: Vec<Point> = pending
+            .points
+            .drain(..n)
+            .map(|q| {
+                bytes += q.size;
+                q.point
+            })
+            .collect();
+        pending.bytes -= bytes;
+        drop(pending);
+        self.counters.pending_bytes.fetch_sub(bytes as u64, Ordering::Relaxed);
+        batch
+    }
+
+    /// A taken batch of `n` points is settled (sent or given up).
+    pub(crate) fn done(&self, n: usize) {
+        self.counters.pending.fetch_sub(n as u64, Ordering::Relaxed);
+    }
+
+    /// Empties every shard, the points counted as failed (at shutdown); how many there were.
+    pub(crate) fn abandon(&self) -> usize {
+        let mut abandoned = 0;
+        for index in 0..self.shards.len() {
+            let batch = self.take(index, usize::MAX);
+            abandoned += batch.len();
+            self.done(batch.len());
+        }
+        Counters::add(&self.counters.failed, abandoned);
+        abandoned
+    }
+}
+
+impl Shard {
+    fn lock(&self) -> MutexGuard<'_, ShardPoints> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
