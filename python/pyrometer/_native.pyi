@@ -22,6 +22,7 @@ __all__ = [
     "MultiProcessCollector",
     "OtlpExporter",
     "parse_openmetrics",
+    "RemoteWriter",
     "parse_text",
     "CollectorRegistry",
     "disable_created_metrics",
@@ -223,6 +224,41 @@ class OtlpExporter:
     def failures(self) -> int: ...
     @property
     def last_error(self) -> Optional[str]: ...
+
+@final
+class RemoteWriter:
+    def __new__(
+        cls,
+        registry: CollectorRegistry,
+        url: str,
+        *,
+        interval: float = 15.0,
+        protocol: str = "1.0",
+        external_labels: Optional[Dict[str, str]] = None,
+        headers: Optional[Dict[str, str]] = None,
+        basic_auth: Optional[Tuple[str, str]] = None,
+        bearer_token: Optional[str] = None,
+        timeout: float = 30.0,
+        max_samples_per_send: int = 2000,
+        max_pending_samples: int = 100000,
+        max_pending_bytes: int = 67108864,
+        batch_send_deadline: float = 5.0,
+        shards: int = 4,
+        min_backoff: float = 0.03,
+        max_backoff: float = 5.0,
+        native_histograms: bool = True,
+        exemplars: bool = False,
+        stale_on_close: bool = True,
+        shutdown_timeout: float = 5.0,
+        tls_ca_file: Optional[str] = None,
+        tls_cert_file: Optional[str] = None,
+        tls_key_file: Optional[str] = None,
+        self_metrics: bool = True,
+    ) -> Self: ...
+    def start(self) -> None: ...
+    def flush(self, timeout: float = 30.0) -> bool: ...
+    def close(self) -> None: ...
+    def stats(self) -> Dict[str, Any]: ...
 
 @final
 class StatsdClient:

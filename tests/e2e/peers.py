@@ -59,8 +59,9 @@ def running(command, log_path, port=None):
 
 
 @contextlib.contextmanager
-def prometheus(tmp_path, targets, flags=()):
-    """A Prometheus on loopback scraping each `{job: port}` every second, its URL for a `with`."""
+def prometheus(tmp_path, targets, flags=(), port=None):
+    """A Prometheus on loopback scraping each `{job: port}` every second, its URL for a `with`.
+    Its data stays in `tmp_path`, so that one started again on the same `port` has it."""
     require("prometheus")
     jobs = "".join(
         f"  - job_name: {job}\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
@@ -68,8 +69,20 @@ def prometheus(tmp_path, targets, flags=()):
     )
     config = tmp_path / "prometheus.yml"
     config.write_text(f"global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n{jobs}")
-    port = free_port()
+    port = port or free_port()
     command = ["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
                f"--web.listen-address=127.0.0.1:{port}", *flags]
     with running(command, tmp_path / "prometheus.log", port):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def victoria_metrics(tmp_path, port=None):
+    """A VictoriaMetrics on loopback answering queries on what it got at once, its URL for a
+    `with`. Its data stays in `tmp_path`, so that one started again on the same `port` has it."""
+    require("victoria-metrics")
+    port = port or free_port()
+    command = ["victoria-metrics", f"-storageDataPath={tmp_path / 'vm-data'}", f"-httpListenAddr=127.0.0.1:{port}",
+               "-search.latencyOffset=0s", "-search.disableCache", "-loggerLevel=WARN"]
+    with running(command, tmp_path / "victoria-metrics.log", port):
         yield f"http://127.0.0.1:{port}"

@@ -20,6 +20,7 @@ mod otlp;
 mod parser;
 mod python_collector;
 mod registry;
+mod remote_write;
 mod sampled_counter;
 mod server;
 mod state_set;
@@ -59,6 +60,8 @@ mod _native {
         PyCollectorRegistry, created_enabled, disable_created_metrics, enable_created_metrics, set_default_registry,
         set_legacy_validation,
     };
+    #[pymodule_export]
+    use super::remote_write::PyRemoteWriter;
     #[pymodule_export]
     use super::sampled_counter::PySampledCounter;
     #[pymodule_export]

@@ -1,0 +1,166 @@
+//! `RemoteWriter`: a registry written to a Prometheus remote-write receiver from a native
+//! thread (see [`pyrometer_export::remote_write`]), for `pyrometer.remote_write`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use pyrometer_core::{CollectorId, Registry};
+use pyrometer_export::remote_write::{Auth, Protocol, RemoteWriteOptions, RemoteWriter};
+
+use crate::arguments::{positive_seconds, sorted_pairs};
+use crate::registry::PyCollectorRegistry;
+
+/// Writes `registry` to `url` every `interval` seconds once started, natively, off the GIL.
+#[pyclass(name = "RemoteWriter", module = "pyrometer._native", frozen)]
+pub(crate) struct PyRemoteWriter {
+    writer: RemoteWriter,
+    registry: Registry,
+    /// The writer's self-metrics in the registry, removed at `close()`.
+    self_metrics: Mutex<Option<CollectorId>>,
+}
+
+#[pymethods]
+impl PyRemoteWriter {
+    #[new]
+    #[pyo3(signature = (
+        registry, url, *, interval = 15.0, protocol = "1.0", external_labels = None, headers = None,
+        basic_auth = None, bearer_token = None, timeout = 30.0, max_samples_per_send = 2000,
+        max_pending_samples = 100_000, max_pending_bytes = 67_108_864, batch_send_deadline = 5.0, shards = 4,
+        min_backoff = 0.03, max_backoff = 5.0, native_histograms = true, exemplars = false,
+        stale_on_close = true, shutdown_timeout = 5.0, tls_ca_file = None, tls_cert_file = None,
+        tls_key_file = None, self_metrics = true
+    ))]
+    #[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
+    fn new(
+        registry: &Bound<'_, PyCollectorRegistry>,
+        url: &str,
+        interval: f64,
+        protocol: &str,
+        external_labels: Option<HashMap<String, String>>,
+        headers: Option<HashMap<String, String>>,
+        basic_auth: Option<(String, String)>,
+        bearer_token: Option<String>,
+        timeout: f64,
+        max_samples_per_send: usize,
+        max_pending_samples: usize,
+        max_pending_bytes: usize,
+        batch_send_deadline: f64,
+        shards: usize,
+        min_backoff: f64,
+        max_backoff: f64,
+        native_histograms: bool,
+        exemplars: bool,
+        stale_on_close: bool,
+        shutdown_timeout: f64,
+        tls_ca_file: Option<String>,
+        tls_cert_file: Option<String>,
+        tls_key_file: Option<String>,
+        self_metrics: bool,
+    ) -> PyResult<Self> {
+        let protocol = match protocol {
+            "1.0" | "1" => Protocol::V1,
+            "2.0" | "2" => Protocol::V2,
+            other => {
+                return Err(crate::errors::setting_to_py(format!("protocol must be '1.0' or '2.0', got {other:?}")));
+            }
+        };
+        let auth = match (basic_auth, bearer_token) {
+            (Some(_), Some(_)) => {
+                return Err(crate::errors::setting_to_py("give basic_auth or bearer_token, not both"));
+            }
+            (Some((username, password)), None) => Some(Auth::Basic { username, password }),
+            (None, Some(token)) => Some(Auth::Bearer(token)),
+            (None, None) => None,
+        };
+        let tls = match (tls_ca_file, tls_cert_file, tls_key_file) {
+            (None, None, None) => None,
+            (Some(ca), cert, key) => {
+                let identity = match (&cert, &key) {
+                    (Some(cert), Some(key)) => Some((Path::new(cert), Path::new(key))),
+                    (None, None) => None,
+                    _ => return Err(crate::errors::setting_to_py("tls_cert_file and tls_key_file go together")),
+                };
+                Some(
+                    pyrometer_export::http::client_config(Path::new(&ca), identity)
+                        .map_err(crate::errors::setting_to_py)?,
+                )
+            }
+            (None, ..) => return Err(crate::errors::setting_to_py("a client certificate needs tls_ca_file")),
+        };
+        let options = RemoteWriteOptions {
+            protocol,
+            interval: positive_seconds("interval", interval)?,
+            timeout: positive_seconds("timeout", timeout)?,
+            headers: sorted_pairs(headers),
+            auth,
+            external_labels: sorted_pairs(external_labels),
+            max_pending_samples,
+            max_pending_bytes,
+            max_samples_per_send,
+            batch_send_deadline: positive_seconds("batch_send_deadline", batch_send_deadline)?,
+            shards,
+            min_backoff: positive_seconds("min_backoff", min_backoff)?,
+            max_backoff: positive_seconds("max_backoff", max_backoff)?,
+            native_histograms,
+            exemplars,
+            stale_on_close,
+            shutdown_timeout: positive_seconds("shutdown_timeout", shutdown_timeout)?,
+            tls,
+        };
+        let registry = registry.get().inner.clone();
+        let writer = RemoteWriter::new(url, registry.clone(), options).map_err(crate::errors::setting_to_py)?;
+        let id = if self_metrics {
+            Some(registry.register(writer.self_metrics()).map_err(|e| {
+                crate::errors::setting_to_py(format!(
+                    "the writer's self-metrics cannot be registered ({e}); pass self_metrics=False"
+                ))
+            })?)
+        } else {
+            None
+        };
+        Ok(Self { writer, registry, self_metrics: Mutex::new(id) })
+    }
+
+    /// Starts collecting on the interval.
+    fn start(&self) {
+        self.writer.start();
+    }
+
+    /// Collects now and waits until everything queued is sent or given up, at most `timeout`
+    /// seconds; whether it was. The GIL is released meanwhile.
+    #[pyo3(signature = (timeout = 30.0))]
+    fn flush(&self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
+        let timeout = Duration::try_from_secs_f64(timeout)
+            .map_err(|_| crate::errors::setting_to_py(format!("timeout must be a number of seconds, got {timeout}")))?;
+        Ok(py.detach(|| self.writer.flush(timeout)))
+    }
+
+    /// Collects a last time, marks the series stale, sends what is queued within the shutdown
+    /// timeout, and stops. The GIL is released meanwhile.
+    fn close(&self, py: Python<'_>) {
+        py.detach(|| self.writer.close());
+        if let Some(id) = self.self_metrics.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+            let _ = self.registry.unregister(id);
+        }
+    }
+
+    /// What the writer has done: samples sent, failed, retried, dropped and pending, bytes
+    /// pending, the last success's time and the last error.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let stats = self.writer.stats();
+        let dict = PyDict::new(py);
+        dict.set_item("samples_sent", stats.samples_sent)?;
+        dict.set_item("samples_failed", stats.samples_failed)?;
+        dict.set_item("samples_retried", stats.samples_retried)?;
+        dict.set_item("samples_dropped", stats.samples_dropped)?;
+        dict.set_item("samples_pending", stats.samples_pending)?;
+        dict.set_item("bytes_pending", stats.bytes_pending)?;
+        dict.set_item("last_success_timestamp", stats.last_success_timestamp)?;
+        dict.set_item("last_error", stats.last_error)?;
+        Ok(dict)
+    }
+}
