@@ -24,6 +24,10 @@ rust() {
     cargo fmt --all --check
     echo "== clippy"
     cargo clippy --workspace --all-targets --locked -- -D warnings
+    echo "== each transport alone (no code left unused or unbuilt by a feature set)"
+    for feature in http pushgateway otlp remote-write tls; do
+        cargo clippy --quiet -p pyrometer-export --no-default-features --features "$feature" --locked -- -D warnings
+    done
     echo "== cargo test"
     # The extension module links against the interpreter that loads it, so its tests are the
     # Python suite's.

@@ -63,7 +63,8 @@ def mark_process_dead(pid: int, path: Optional[str] = None) -> None:
 
 def main(argv: Optional[List[str]] = None) -> None:
     """The sidecar: serves a store directory over HTTP for an application without a metrics
-    endpoint of its own (``python -m pyrometer.multiprocess --dir DIR --port 9464``)."""
+    endpoint of its own (``python -m pyrometer.multiprocess --dir DIR --port 9464``), and with
+    ``--remote-write URL`` writes it to a remote-write receiver too."""
     import argparse
     import signal
     import threading
@@ -74,15 +75,25 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--dir", default=os.environ.get("PROMETHEUS_MULTIPROC_DIR"), help="the store directory")
     parser.add_argument("--addr", default="127.0.0.1", help="the address to listen on")
     parser.add_argument("--port", type=int, default=9464, help="the port to listen on (0: any free one)")
+    parser.add_argument("--remote-write", metavar="URL", help="also write to this remote-write receiver")
+    parser.add_argument("--remote-write-interval", type=float, default=15.0, metavar="S",
+                        help="seconds between remote writes (15)")
     args = parser.parse_args(argv)
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=args.dir)
+    writer = None
+    if args.remote_write:
+        from .remote_write import RemoteWriter
+
+        writer = RemoteWriter(args.remote_write, registry, args.remote_write_interval).start()
     server, thread = start_http_server(args.port, addr=args.addr, registry=registry)
     print(f"serving {args.dir} on http://{args.addr}:{server.server_port}/metrics", flush=True)
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
     stopped.wait()
+    if writer is not None:
+        writer.close()
     server.shutdown()
     server.server_close()
     thread.join()

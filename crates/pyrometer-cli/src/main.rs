@@ -3,8 +3,9 @@
 //! - `pyrometer demo [--addr HOST:PORT] [--seconds N]` runs an instrumented example service that
 //!   makes its own traffic and serves live metrics, by default on `127.0.0.1:9464/metrics`, until
 //!   Ctrl-C (or for `N` seconds).
-//! - `pyrometer multiprocess --dir DIR [--addr HOST:PORT] [--seconds N]` serves what the
-//!   processes of a multiprocess application wrote to the store in `DIR`.
+//! - `pyrometer multiprocess --dir DIR [--addr HOST:PORT] [--seconds N] [--remote-write URL
+//!   [--remote-write-interval S]]` serves what the processes of a multiprocess application wrote
+//!   to the store in `DIR`, and writes it to a remote-write receiver every `S` seconds (15).
 
 mod demo;
 mod multiprocess;
@@ -18,20 +19,28 @@ use std::time::Duration;
 use serve::ServeOptions;
 
 const USAGE: &str = "usage: pyrometer demo [--addr HOST:PORT] [--seconds N]
-       pyrometer multiprocess --dir DIR [--addr HOST:PORT] [--seconds N]";
+       pyrometer multiprocess --dir DIR [--addr HOST:PORT] [--seconds N]
+                              [--remote-write URL [--remote-write-interval S]]";
 
 /// A command and its options.
 #[derive(Debug, PartialEq)]
 enum Command {
     Demo(ServeOptions),
-    Multiprocess { dir: PathBuf, serve: ServeOptions },
+    Multiprocess { dir: PathBuf, serve: ServeOptions, remote_write: Option<RemoteWrite> },
+}
+
+/// Where the sidecar also writes what it serves, and how often.
+#[derive(Debug, PartialEq)]
+struct RemoteWrite {
+    url: String,
+    interval: Duration,
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let ran = match parse(&args) {
         Ok(Command::Demo(options)) => demo::run(&options),
-        Ok(Command::Multiprocess { dir, serve }) => multiprocess::run(dir, &serve),
+        Ok(Command::Multiprocess { dir, serve, remote_write }) => multiprocess::run(dir, &serve, remote_write),
         Err(message) => {
             eprintln!("pyrometer: {message}\n{USAGE}");
             return ExitCode::from(2);
@@ -49,6 +58,8 @@ fn main() -> ExitCode {
 fn parse(args: &[String]) -> Result<Command, String> {
     let mut serve = ServeOptions { addr: SocketAddr::from(([127, 0, 0, 1], 9464)), run_for: None };
     let mut dir = None;
+    let mut remote_write = None;
+    let mut remote_write_interval = Duration::from_secs(15);
     let mut rest = args.iter();
     let command = rest.next().map(String::as_str).ok_or("no command given")?;
     if !matches!(command, "demo" | "multiprocess") {
@@ -63,11 +74,24 @@ fn parse(args: &[String]) -> Result<Command, String> {
                 serve.run_for = Some(Duration::from_secs(secs));
             }
             "--dir" if command == "multiprocess" => dir = Some(PathBuf::from(value)),
+            "--remote-write" if command == "multiprocess" => remote_write = Some(value.clone()),
+            "--remote-write-interval" if command == "multiprocess" => {
+                remote_write_interval = value
+                    .parse()
+                    .ok()
+                    .and_then(|s: f64| Duration::try_from_secs_f64(s).ok())
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| format!("bad number of seconds {value:?}"))?;
+            }
             other => return Err(format!("unknown flag {other:?}")),
         }
     }
     match command {
-        "multiprocess" => Ok(Command::Multiprocess { dir: dir.ok_or("multiprocess needs --dir DIR")?, serve }),
+        "multiprocess" => Ok(Command::Multiprocess {
+            dir: dir.ok_or("multiprocess needs --dir DIR")?,
+            serve,
+            remote_write: remote_write.map(|url| RemoteWrite { url, interval: remote_write_interval }),
+        }),
         _ => Ok(Command::Demo(serve)),
     }
 }
@@ -104,6 +128,16 @@ mod tests {
         let parsed = parse(&args("multiprocess --dir /tmp/x --addr 127.0.0.1:0")).unwrap();
         assert!(matches!(parsed, Command::Multiprocess { ref dir, .. } if dir == &PathBuf::from("/tmp/x")));
         assert!(parse(&args("multiprocess")).is_err());
+        let Command::Multiprocess { remote_write, .. } =
+            parse(&args("multiprocess --dir d --remote-write http://vm:8428/api/v1/write --remote-write-interval 2.5"))
+                .unwrap()
+        else {
+            panic!("not multiprocess")
+        };
+        let expected = RemoteWrite { url: "http://vm:8428/api/v1/write".into(), interval: Duration::from_millis(2500) };
+        assert_eq!(remote_write, Some(expected));
+        assert!(parse(&args("multiprocess --dir d --remote-write-interval 0")).is_err());
+        assert!(parse(&args("demo --remote-write http://x")).is_err());
         assert!(parse(&args("demo --dir /tmp/x")).is_err());
     }
 }

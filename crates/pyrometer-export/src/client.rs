@@ -1,7 +1,5 @@
-//! The HTTP client side the push transports share: where a server is, one request to it over a
-//! fresh HTTP/1.1 connection or over one kept open, plain or TLS, and how to wait between retries.
-
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+//! The HTTP client side the push transports share: where a server is, and one request to it over
+//! a fresh HTTP/1.1 connection or over one kept open, plain or TLS.
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
@@ -27,6 +25,7 @@ pub(crate) enum ExchangeError {
     #[error(transparent)]
     Http(#[from] hyper::Error),
     /// TLS is needed and not configured, or the host is no TLS server name.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     #[error("{0}")]
     Tls(String),
 }
@@ -71,6 +70,7 @@ impl Endpoint {
     }
 
     /// The URL of `path` on this server.
+    #[cfg_attr(not(any(feature = "tls", feature = "remote-write")), allow(dead_code))]
     pub(crate) fn url(&self, path: &str) -> String {
         let scheme = if self.https { "https" } else { "http" };
         format!("{scheme}://{}{path}", self.authority)
@@ -78,6 +78,7 @@ impl Endpoint {
 
     /// Sends `request` over a new connection; the answer's status, headers and the first
     /// [`MAX_ANSWER_BODY`] bytes of its body.
+    #[cfg_attr(not(any(feature = "otlp", feature = "pushgateway")), allow(dead_code))]
     pub(crate) async fn exchange(
         &self,
         request: Request<Full<Bytes>>,
@@ -153,6 +154,7 @@ async fn send(
     Ok((parts, kept.freeze(), body.is_end_stream()))
 }
 
+#[cfg(feature = "remote-write")]
 /// One connection to a server, kept open between requests (HTTP/1.1 keep-alive) and opened
 /// again when the server closed it or an answer was left half read.
 #[derive(Debug)]
@@ -161,6 +163,7 @@ pub(crate) struct KeptConnection {
     open: Option<(SendRequest<Full<Bytes>>, JoinHandle<()>)>,
 }
 
+#[cfg(feature = "remote-write")]
 impl KeptConnection {
     pub(crate) fn new(endpoint: Endpoint) -> Self {
         Self { endpoint, open: None }
@@ -197,62 +200,12 @@ impl KeptConnection {
     }
 }
 
+#[cfg(feature = "remote-write")]
 impl Drop for KeptConnection {
     fn drop(&mut self) {
         if let Some((_, connection)) = self.open.take() {
             connection.abort();
         }
-    }
-}
-
-/// The wait a server asked for in `Retry-After`: seconds, or an HTTP date (none if it has passed).
-pub(crate) fn retry_after(headers: &hyper::HeaderMap) -> Option<Duration> {
-    let value = headers.get(hyper::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
-}
-
-/// Exponential backoff with jitter: each wait is drawn between half and all of the current
-/// backoff, which doubles after every attempt up to a ceiling. The jitter keeps the clients of
-/// one receiver that failed together from retrying together.
-#[derive(Debug)]
-pub(crate) struct Backoff {
-    current: Duration,
-    initial: Duration,
-    max: Duration,
-    random: u64,
-}
-
-impl Backoff {
-    pub(crate) fn new(initial: Duration, max: Duration) -> Self {
-        let seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
-        Self { current: initial.min(max), initial, max, random: seed ^ u64::from(std::process::id()) }
-    }
-
-    /// The wait before the next attempt: what the server asked for, if it did, else the jittered
-    /// backoff. Either way the backoff doubles.
-    pub(crate) fn next_wait(&mut self, asked: Option<Duration>) -> Duration {
-        let backoff = self.current;
-        self.current = self.current.saturating_mul(2).min(self.max);
-        asked.unwrap_or_else(|| backoff.mul_f64(0.5 + 0.5 * self.uniform()))
-    }
-
-    /// Back to the first wait, after a success.
-    pub(crate) fn reset(&mut self) {
-        self.current = self.initial.min(self.max);
-    }
-
-    /// A number in `[0, 1)` (splitmix64: no need for a cryptographic source here).
-    fn uniform(&mut self) -> f64 {
-        self.random = self.random.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.random;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
@@ -269,35 +222,5 @@ mod tests {
         assert_eq!(Endpoint::parse("http://u:p@collector:9/w").unwrap().authority, "collector:9");
         assert!(Endpoint::parse("ftp://x").is_err());
         assert_eq!(Endpoint::parse("https://x").is_ok(), cfg!(feature = "tls"));
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        let mut headers = hyper::HeaderMap::new();
-        assert_eq!(retry_after(&headers), None);
-        headers.insert(hyper::header::RETRY_AFTER, "7".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
-        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
-        headers.insert(hyper::header::RETRY_AFTER, later.parse().unwrap());
-        let wait = retry_after(&headers).unwrap();
-        assert!(wait > Duration::from_secs(110) && wait <= Duration::from_secs(120), "{wait:?}");
-        headers.insert(hyper::header::RETRY_AFTER, "Thu, 01 Jan 1970 00:00:00 GMT".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
-        headers.insert(hyper::header::RETRY_AFTER, "soon".parse().unwrap());
-        assert_eq!(retry_after(&headers), None);
-    }
-
-    #[test]
-    fn backoff_doubles_with_jitter_up_to_its_ceiling() {
-        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_millis(700));
-        let mut ceiling = Duration::from_millis(100);
-        for _ in 0..8 {
-            let wait = backoff.next_wait(None);
-            assert!(wait >= ceiling / 2 && wait <= ceiling, "{wait:?} not within half of {ceiling:?}");
-            ceiling = (ceiling * 2).min(Duration::from_millis(700));
-        }
-        assert_eq!(backoff.next_wait(Some(Duration::from_secs(3))), Duration::from_secs(3));
-        backoff.reset();
-        assert!(backoff.next_wait(None) <= Duration::from_millis(100));
     }
 }

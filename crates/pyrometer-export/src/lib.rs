@@ -20,5 +20,7 @@ pub mod otlp;
 pub mod pushgateway;
 #[cfg(feature = "remote-write")]
 pub mod remote_write;
+#[cfg(any(feature = "otlp", feature = "remote-write"))]
+mod retry;
 pub mod statsd;
 pub mod textfile;

@@ -33,7 +33,8 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 use pyrometer_core::{BucketCounts, LabelSet, MetricFamily, MetricType, NativeHistogramValue, Registry, Sample};
 
-use crate::client::{Backoff, Endpoint, ExchangeError, retry_after};
+use crate::client::{Endpoint, ExchangeError};
+use crate::retry::{Backoff, retry_after};
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,8 @@ use hyper::{Method, Request, Uri};
 use super::encode::{encode_v1, encode_v2};
 use super::options::{Auth, Protocol, RemoteWriteError, RemoteWriteOptions};
 use super::points::Point;
-use crate::client::{Endpoint, ExchangeError, KeptConnection, retry_after};
+use crate::client::{Endpoint, ExchangeError, KeptConnection};
+use crate::retry::retry_after;
 
 /// Where requests go and the headers each carries.
 #[derive(Debug)]

@@ -14,7 +14,8 @@ use super::points::{Point, SeriesPoints};
 use super::queue::Queue;
 use super::send::{Outcome, Target};
 use super::stats::{Counters, RemoteWriteStats, SelfMetrics};
-use crate::client::{Backoff, Endpoint, KeptConnection};
+use crate::client::{Endpoint, KeptConnection};
+use crate::retry::Backoff;
 
 /// Writes a registry to a remote-write receiver: see [the module](super).
 #[derive(Debug)]

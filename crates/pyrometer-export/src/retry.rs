@@ -1,0 +1,92 @@
+//! How the push transports wait between attempts: what a server asked for in `Retry-After`, else
+//! exponential backoff with jitter.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The wait a server asked for in `Retry-After`: seconds, or an HTTP date (none if it has passed).
+pub(crate) fn retry_after(headers: &hyper::HeaderMap) -> Option<Duration> {
+    let value = headers.get(hyper::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// Exponential backoff with jitter: each wait is drawn between half and all of the current
+/// backoff, which doubles after every attempt up to a ceiling. The jitter keeps the clients of
+/// one receiver that failed together from retrying together.
+#[derive(Debug)]
+pub(crate) struct Backoff {
+    current: Duration,
+    #[cfg_attr(not(feature = "remote-write"), allow(dead_code))]
+    initial: Duration,
+    max: Duration,
+    random: u64,
+}
+
+impl Backoff {
+    pub(crate) fn new(initial: Duration, max: Duration) -> Self {
+        let seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+        Self { current: initial.min(max), initial, max, random: seed ^ u64::from(std::process::id()) }
+    }
+
+    /// The wait before the next attempt: what the server asked for, if it did, else the jittered
+    /// backoff. Either way the backoff doubles.
+    pub(crate) fn next_wait(&mut self, asked: Option<Duration>) -> Duration {
+        let backoff = self.current;
+        self.current = self.current.saturating_mul(2).min(self.max);
+        asked.unwrap_or_else(|| backoff.mul_f64(0.5 + 0.5 * self.uniform()))
+    }
+
+    /// Back to the first wait, after a success.
+    #[cfg_attr(not(feature = "remote-write"), allow(dead_code))]
+    pub(crate) fn reset(&mut self) {
+        self.current = self.initial.min(self.max);
+    }
+
+    /// A number in `[0, 1)` (splitmix64: no need for a cryptographic source here).
+    fn uniform(&mut self) -> f64 {
+        self.random = self.random.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.random;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut headers = hyper::HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert(hyper::header::RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
+        headers.insert(hyper::header::RETRY_AFTER, later.parse().unwrap());
+        let wait = retry_after(&headers).unwrap();
+        assert!(wait > Duration::from_secs(110) && wait <= Duration::from_secs(120), "{wait:?}");
+        headers.insert(hyper::header::RETRY_AFTER, "Thu, 01 Jan 1970 00:00:00 GMT".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+        headers.insert(hyper::header::RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_its_ceiling() {
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_millis(700));
+        let mut ceiling = Duration::from_millis(100);
+        for _ in 0..8 {
+            let wait = backoff.next_wait(None);
+            assert!(wait >= ceiling / 2 && wait <= ceiling, "{wait:?} not within half of {ceiling:?}");
+            ceiling = (ceiling * 2).min(Duration::from_millis(700));
+        }
+        assert_eq!(backoff.next_wait(Some(Duration::from_secs(3))), Duration::from_secs(3));
+        backoff.reset();
+        assert!(backoff.next_wait(None) <= Duration::from_millis(100));
+    }
+}
