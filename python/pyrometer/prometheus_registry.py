@@ -96,12 +96,14 @@ __all__ = (
 
 
 class MetricsBackend(Enum):
-    """Where a registry's metrics go. Values are always kept in process (and scrapable); StatsD
-    and OpenTelemetry also ship them."""
+    """Where a registry's metrics go. Values are always kept in process (and scrapable); StatsD,
+    OpenTelemetry and remote write also ship them."""
 
     PROMETHEUS = "prometheus"
     STATSD = "statsd"
     OPENTELEMETRY = "opentelemetry"
+    # An addition to the original design: Prometheus remote write (pyrometer.remote_write).
+    REMOTE_WRITE = "remote_write"
 
 
 BackendArg = Union[MetricsBackend, Iterable[MetricsBackend]]
@@ -172,6 +174,12 @@ class MetricsRegistry:
     or ``OTEL_EXPORTER_OTLP_ENDPOINT`` + ``/v1/metrics``) every ``export_interval`` seconds, each
     request within ``otlp_timeout`` seconds and retried up to ``otlp_max_retries`` times.
 
+    The remote-write backend writes to ``remote_write_url`` (``PYROMETER_REMOTE_WRITE_URL`` by
+    default) every ``remote_write_interval`` seconds with a
+    :class:`pyrometer.remote_write.RemoteWriter`, given ``remote_write_options`` (protocol,
+    external labels, authentication, queue bounds...). A forked child writes its own registry
+    with an external label ``pid``, so that processes do not overwrite each other's series.
+
     When ``pyrometer.values`` is in multiprocess mode already (``PROMETHEUS_MULTIPROC_DIR`` set
     at import), a new layer scrapes every process's series merged, as after
     :meth:`setup_multiprocess`.
@@ -199,6 +207,9 @@ class MetricsRegistry:
         resource_attributes: Optional[Mapping[str, str]] = None,
         otlp_timeout: float = 10.0,
         otlp_max_retries: int = 5,
+        remote_write_url: Optional[str] = None,
+        remote_write_interval: float = 15.0,
+        remote_write_options: Optional[Mapping[str, Any]] = None,
     ) -> None:
         self.backends = _backend_set(backend)
         if not self.backends:
@@ -237,11 +248,21 @@ class MetricsRegistry:
             "timeout": otlp_timeout,
             "max_retries": otlp_max_retries,
         }
+        self._remote_write: Any = None
+        self._remote_write_settings: Dict[str, Any] = {
+            "url": remote_write_url or os.environ.get("PYROMETER_REMOTE_WRITE_URL"),
+            "interval": remote_write_interval,
+            **dict(remote_write_options or {}),
+        }
+        if MetricsBackend.REMOTE_WRITE in self.backends and not self._remote_write_settings["url"]:
+            raise ValueError("the remote-write backend needs remote_write_url (or PYROMETER_REMOTE_WRITE_URL)")
         path = _directory_variable()
         if getattr(values.ValueClass, "_multiprocess", False) and path is not None and os.path.isdir(path):
             self._use_multiprocess(path)
         if MetricsBackend.OPENTELEMETRY in self.backends:
             self._start_otlp()
+        if MetricsBackend.REMOTE_WRITE in self.backends:
+            self._start_remote_write()
         _LAYERS.add(self)
 
     def _new_statsd(self) -> Optional[_native.StatsdClient]:
@@ -255,6 +276,14 @@ class MetricsRegistry:
             self._otlp.close()
         settings = dict(self._otlp_settings)
         self._otlp = _native.OtlpExporter(self._scrape_registry(), settings.pop("endpoint"), **settings)
+
+    def _start_remote_write(self) -> None:
+        from .remote_write import RemoteWriter
+
+        if self._remote_write is not None:
+            self._remote_write.close()
+        settings = dict(self._remote_write_settings)
+        self._remote_write = RemoteWriter(registry=self._scrape_registry(), **settings).start()
 
     @classmethod
     def get_instance(
@@ -319,6 +348,8 @@ class MetricsRegistry:
             self._use_multiprocess(path)
             if self._otlp is not None:
                 self._start_otlp()
+            if self._remote_write is not None:
+                self._start_remote_write()
             return path
 
     def _use_multiprocess(self, path: str) -> None:
@@ -521,19 +552,23 @@ class MetricsRegistry:
     def flush(self, timeout: Optional[float] = None) -> bool:
         """Sends what the push backends hold now. With ``timeout``, waits at most that many
         seconds for the OTLP export (which goes on in the background past it; each request
-        is bounded by ``otlp_timeout``) and returns whether it finished in time."""
+        is bounded by ``otlp_timeout``) and for the remote write (30 s without), and returns
+        whether they finished in time."""
         if self._backends.statsd is not None:
             self._backends.statsd.flush()
+        written = True
+        if self._remote_write is not None:
+            written = self._remote_write.flush(30.0 if timeout is None else timeout)
         otlp = self._otlp
         if otlp is None:
-            return True
+            return written
         if timeout is None:
             otlp.export()
-            return True
+            return written
         export = threading.Thread(target=otlp.export, name="pyrometer-otlp-flush", daemon=True)
         export.start()
         export.join(timeout)
-        return not export.is_alive()
+        return written and not export.is_alive()
 
     def close(self) -> None:
         """Flushes and stops the push backends (also run at exit)."""
@@ -541,6 +576,8 @@ class MetricsRegistry:
             self._backends.statsd.close()
         if self._otlp is not None:
             self._otlp.close()
+        if self._remote_write is not None:
+            self._remote_write.close()
 
     @property
     def statsd_dropped(self) -> int:
@@ -559,6 +596,15 @@ class MetricsRegistry:
             self._backends.statsd = self._new_statsd()
             for collector in self._collectors.values():
                 collector._statsd = self._backends.statsd
+        if self._remote_write is not None:
+            # The parent's copy: closing it forgets the parent's thread and sends nothing.
+            self._remote_write.close()
+            self._remote_write = None
+            if self._merged is None:
+                # Each process writes its own registry, told apart by its pid.
+                labels = dict(self._remote_write_settings.get("external_labels") or {})
+                self._remote_write_settings["external_labels"] = {**labels, "pid": str(os.getpid())}
+                self._start_remote_write()
         if self._otlp is not None:
             self._otlp = None
             if self._merged is None:

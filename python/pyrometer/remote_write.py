@@ -37,13 +37,18 @@ from :meth:`RemoteWriter.stats`.
 
 from __future__ import annotations
 
+import atexit
+import weakref
 from types import TracebackType
-from typing import Any, Dict, Mapping, Optional, Tuple, Type
+from typing import Any, Dict, Mapping, Optional, Tuple, Type, cast
 
 from . import _native
 from .registry import REGISTRY, CollectorRegistry
 
 __all__ = ["RemoteWriter"]
+
+# Writers not closed yet: closed at exit, so that a job's last values are written.
+_OPEN: "weakref.WeakSet[RemoteWriter]" = weakref.WeakSet()
 
 
 class RemoteWriter:
@@ -109,8 +114,16 @@ class RemoteWriter:
             tls_ca_file=tls_ca_file,
             tls_cert_file=tls_cert_file,
             tls_key_file=tls_key_file,
-            self_metrics=self_metrics,
         )
+        self._registry: Optional[CollectorRegistry] = None
+        if self_metrics:
+            try:
+                registry.register(self._native)
+            except ValueError as e:
+                self._native.close()
+                raise ValueError(f"the writer's self-metrics cannot be registered ({e}); pass self_metrics=False") from e
+            self._registry = registry
+        _OPEN.add(self)
 
     def start(self) -> "RemoteWriter":
         """Starts writing on the interval (the first write one interval from now)."""
@@ -124,8 +137,16 @@ class RemoteWriter:
 
     def close(self) -> None:
         """Collects a last time, marks the series stale, sends what is queued within
-        ``shutdown_timeout`` and stops. Later calls do nothing."""
+        ``shutdown_timeout`` and stops; its self-metrics leave the registry. Later calls do
+        nothing. Writers still open when the interpreter exits are closed then."""
         self._native.close()
+        registry, self._registry = self._registry, None
+        if registry is not None:
+            try:
+                registry.unregister(cast(Any, self._native))
+            except KeyError:
+                pass
+        _OPEN.discard(self)
 
     def stats(self) -> Dict[str, Any]:
         """Samples sent, failed, retried, dropped and pending, bytes pending, the time of the
@@ -142,3 +163,9 @@ class RemoteWriter:
         traceback: Optional[TracebackType],
     ) -> None:
         self.close()
+
+
+@atexit.register
+def _close_all() -> None:
+    for writer in list(_OPEN):
+        writer.close()

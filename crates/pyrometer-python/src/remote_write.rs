@@ -3,24 +3,30 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use pyrometer_core::{CollectorId, Registry};
+use pyrometer_core::Collector;
 use pyrometer_export::remote_write::{Auth, Protocol, RemoteWriteOptions, RemoteWriter};
 
 use crate::arguments::{positive_seconds, sorted_pairs};
 use crate::registry::PyCollectorRegistry;
 
 /// Writes `registry` to `url` every `interval` seconds once started, natively, off the GIL.
+/// Registered in a registry, it is the collector of its own counts (`pyrometer_remote_write_*`).
 #[pyclass(name = "RemoteWriter", module = "pyrometer._native", frozen)]
 pub(crate) struct PyRemoteWriter {
     writer: RemoteWriter,
-    registry: Registry,
-    /// The writer's self-metrics in the registry, removed at `close()`.
-    self_metrics: Mutex<Option<CollectorId>>,
+    self_metrics: Arc<dyn Collector>,
+}
+
+impl PyRemoteWriter {
+    /// The collector of the writer's counts, for the registry to register.
+    pub(crate) fn collector(&self) -> Arc<dyn Collector> {
+        Arc::clone(&self.self_metrics)
+    }
 }
 
 #[pymethods]
@@ -32,7 +38,7 @@ impl PyRemoteWriter {
         max_pending_samples = 100_000, max_pending_bytes = 67_108_864, batch_send_deadline = 5.0, shards = 4,
         min_backoff = 0.03, max_backoff = 5.0, native_histograms = true, exemplars = false,
         stale_on_close = true, shutdown_timeout = 5.0, tls_ca_file = None, tls_cert_file = None,
-        tls_key_file = None, self_metrics = true
+        tls_key_file = None
     ))]
     #[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)]
     fn new(
@@ -59,7 +65,6 @@ impl PyRemoteWriter {
         tls_ca_file: Option<String>,
         tls_cert_file: Option<String>,
         tls_key_file: Option<String>,
-        self_metrics: bool,
     ) -> PyResult<Self> {
         let protocol = match protocol {
             "1.0" | "1" => Protocol::V1,
@@ -111,18 +116,9 @@ impl PyRemoteWriter {
             shutdown_timeout: positive_seconds("shutdown_timeout", shutdown_timeout)?,
             tls,
         };
-        let registry = registry.get().inner.clone();
-        let writer = RemoteWriter::new(url, registry.clone(), options).map_err(crate::errors::setting_to_py)?;
-        let id = if self_metrics {
-            Some(registry.register(writer.self_metrics()).map_err(|e| {
-                crate::errors::setting_to_py(format!(
-                    "the writer's self-metrics cannot be registered ({e}); pass self_metrics=False"
-                ))
-            })?)
-        } else {
-            None
-        };
-        Ok(Self { writer, registry, self_metrics: Mutex::new(id) })
+        let writer = RemoteWriter::new(url, registry.get().inner.clone(), options).map_err(crate::errors::setting_to_py)?;
+        let self_metrics = Arc::new(writer.self_metrics());
+        Ok(Self { writer, self_metrics })
     }
 
     /// Starts collecting on the interval.
@@ -143,9 +139,6 @@ impl PyRemoteWriter {
     /// timeout, and stops. The GIL is released meanwhile.
     fn close(&self, py: Python<'_>) {
         py.detach(|| self.writer.close());
-        if let Some(id) = self.self_metrics.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
-            let _ = self.registry.unregister(id);
-        }
     }
 
     /// What the writer has done: samples sent, failed, retried, dropped and pending, bytes

@@ -164,12 +164,14 @@ impl SeriesPoints {
                 }
             };
             let exemplars = if self.exemplars { exemplars_of(sample) } else { Vec::new() };
+            let timestamp_ms = sample.timestamp.map_or(now_ms, |t| seconds_to_ms(t.as_seconds()));
             out.push(Point {
                 labels: self.labels(family, sample),
                 family: Arc::clone(&info),
                 value,
-                timestamp_ms: sample.timestamp.map_or(now_ms, |t| seconds_to_ms(t.as_seconds())),
-                start_timestamp_ms: created.get(&sample.labels).copied().unwrap_or(0),
+                timestamp_ms,
+                // A series starts no later than its sample (both rounded to the millisecond).
+                start_timestamp_ms: created.get(&sample.labels).map_or(0, |&created| created.min(timestamp_ms)),
                 exemplars,
             });
         }

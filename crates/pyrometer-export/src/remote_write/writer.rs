@@ -311,7 +311,7 @@ async fn send_batch(
         });
         if timeout.is_zero() {
             Counters::add(&counters.failed, n);
-            counters.fail(format!("{n} samples unsent when the writer closed"));
+            counters.fail(format!("the writer closed with {n} samples unsent"));
             return;
         }
         let (error, asked) = match target.attempt(connection, body.clone(), timeout).await {
