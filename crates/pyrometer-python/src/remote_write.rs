@@ -116,7 +116,8 @@ impl PyRemoteWriter {
             shutdown_timeout: positive_seconds("shutdown_timeout", shutdown_timeout)?,
             tls,
         };
-        let writer = RemoteWriter::new(url, registry.get().inner.clone(), options).map_err(crate::errors::setting_to_py)?;
+        let writer =
+            RemoteWriter::new(url, registry.get().inner.clone(), options).map_err(crate::errors::setting_to_py)?;
         let self_metrics = Arc::new(writer.self_metrics());
         Ok(Self { writer, self_metrics })
     }
