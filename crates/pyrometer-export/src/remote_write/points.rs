@@ -1,10 +1,11 @@
 //! From a collection's families to points: one value of one series at one time, named and
 //! labelled as Prometheus stores a scrape of the same registry.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
-use pyrometer_core::{Exemplar, Label, LabelSet, MetricFamily, MetricType, NativeHistogramValue, Sample};
+use pyrometer_core::{Exemplar, Label, MetricFamily, MetricType, NativeHistogramValue, Sample, SampleName};
 
 /// The value Prometheus writes to mark a series stale: a NaN no computation produces.
 pub const STALE_NAN: f64 = f64::from_bits(0x7ff0_0000_0000_0002);
@@ -34,6 +35,8 @@ pub enum PointValue {
 pub struct Point {
     /// The series' labels in name order, `__name__` among them.
     pub labels: Arc<[Label]>,
+    /// A hash of the labels, which shards the queue.
+    pub series_hash: u64,
     /// What its family says of it.
     pub family: Arc<FamilyInfo>,
     /// The value.
@@ -76,7 +79,7 @@ pub struct SeriesPoints {
     external: Vec<Label>,
     native_histograms: bool,
     exemplars: bool,
-    live: HashMap<Arc<[Label]>, Arc<FamilyInfo>>,
+    live: HashMap<SeriesKey, Arc<FamilyInfo>, BuildHasherDefault<KnownHash>>,
 }
 
 impl SeriesPoints {
@@ -85,7 +88,7 @@ impl SeriesPoints {
     #[must_use]
     pub fn new(external_labels: &[(String, String)], native_histograms: bool, exemplars: bool) -> Self {
         let external = external_labels.iter().map(|(n, v)| Label::new(n.as_str(), v.as_str())).collect();
-        Self { external, native_histograms, exemplars, live: HashMap::new() }
+        Self { external, native_histograms, exemplars, live: HashMap::default() }
     }
 
     /// The points of one collection at `now_ms`, then a staleness marker for every series the
@@ -95,14 +98,17 @@ impl SeriesPoints {
         for family in families {
             self.family_points(family, now_ms, &mut out);
         }
-        let seen: HashSet<&Arc<[Label]>> = out.iter().map(|p| &p.labels).collect();
+        let mut live = HashMap::with_capacity_and_hasher(out.len(), BuildHasherDefault::default());
+        for point in &out {
+            live.insert(SeriesKey::of(point), Arc::clone(&point.family));
+        }
         let mut gone: Vec<Point> = self
             .live
             .iter()
-            .filter(|(labels, _)| !seen.contains(labels))
-            .map(|(labels, family)| stale(labels, family, now_ms))
+            .filter(|(key, _)| !live.contains_key(*key))
+            .map(|(key, family)| stale(key, family, now_ms))
             .collect();
-        self.live = out.iter().map(|p| (Arc::clone(&p.labels), Arc::clone(&p.family))).collect();
+        self.live = live;
         gone.sort_by(|a, b| a.labels.cmp(&b.labels));
         out.append(&mut gone);
         out
@@ -111,7 +117,7 @@ impl SeriesPoints {
     /// A staleness marker at `now_ms` for every series of the last collection, which is
     /// forgotten.
     pub fn stale_all(&mut self, now_ms: i64) -> Vec<Point> {
-        let mut out: Vec<Point> = self.live.drain().map(|(labels, family)| stale(&labels, &family, now_ms)).collect();
+        let mut out: Vec<Point> = self.live.drain().map(|(key, family)| stale(&key, &family, now_ms)).collect();
         out.sort_by(|a, b| a.labels.cmp(&b.labels));
         out
     }
@@ -123,65 +129,61 @@ impl SeriesPoints {
             unit: Arc::clone(&family.unit),
         });
         let has_created = family.metric_type.reserved_suffixes().contains(&"_created");
-        let created: HashMap<&LabelSet, i64> = if has_created {
-            family
-                .samples
-                .iter()
-                .filter(|s| s.extra_label.is_none() && s.name.is(&family.name, "_created"))
-                .map(|s| (&s.labels, seconds_to_ms(s.value)))
-                .collect()
-        } else {
-            HashMap::new()
-        };
-        // Beside a native histogram sent as such, its lone `+Inf` bucket, count and sum add
-        // nothing; real classic buckets beside it are sent too.
         let natives_sent = self.native_histograms && family.samples.iter().any(|s| s.native.is_some());
-        let classic_beside: HashSet<&LabelSet> = if natives_sent {
-            family
-                .samples
-                .iter()
-                .filter(|s| s.name.is(&family.name, "_bucket"))
-                .filter(|s| s.extra_label.as_ref().is_some_and(|le| &*le.value != "+Inf"))
-                .map(|s| &s.labels)
-                .collect()
-        } else {
-            HashSet::new()
-        };
-        for sample in &family.samples {
-            let suffix = sample.name.suffix_after(&family.name);
-            if has_created && suffix == Some("_created") {
-                continue;
-            }
-            let value = match &sample.native {
-                Some(native) if self.native_histograms => PointValue::Histogram(Arc::clone(native)),
-                Some(_) => continue,
-                None => {
-                    let derived = matches!(suffix, Some("_bucket" | "_count" | "_sum"));
-                    if natives_sent && derived && !classic_beside.contains(&sample.labels) {
-                        continue;
-                    }
-                    PointValue::Float(sample.value)
-                }
+        let mut names = SampleNames::new(&family.name);
+        // A family's samples come series by series: each run of one label set is a series, its
+        // `_created` and, beside a native histogram, its classic buckets found within the run.
+        for run in family.samples.chunk_by(|a, b| a.labels == b.labels) {
+            let created = if has_created {
+                run.iter()
+                    .find(|s| s.extra_label.is_none() && s.name.is(&family.name, "_created"))
+                    .map(|s| seconds_to_ms(s.value))
+            } else {
+                None
             };
-            let exemplars = if self.exemplars { exemplars_of(sample) } else { Vec::new() };
-            let timestamp_ms = sample.timestamp.map_or(now_ms, |t| seconds_to_ms(t.as_seconds()));
-            out.push(Point {
-                labels: self.labels(family, sample),
-                family: Arc::clone(&info),
-                value,
-                timestamp_ms,
-                // A series starts no later than its sample (both rounded to the millisecond).
-                start_timestamp_ms: created.get(&sample.labels).map_or(0, |&created| created.min(timestamp_ms)),
-                exemplars,
-            });
+            // Beside a native histogram sent as such, its lone `+Inf` bucket, count and sum
+            // add nothing; real classic buckets beside it are sent too.
+            let classic_beside = natives_sent
+                && run.iter().any(|s| {
+                    s.name.is(&family.name, "_bucket") && s.extra_label.as_ref().is_some_and(|le| &*le.value != "+Inf")
+                });
+            for sample in run {
+                let suffix = sample.name.suffix_after(&family.name);
+                if has_created && suffix == Some("_created") {
+                    continue;
+                }
+                let value = match &sample.native {
+                    Some(native) if self.native_histograms => PointValue::Histogram(Arc::clone(native)),
+                    Some(_) => continue,
+                    None => {
+                        let derived = matches!(suffix, Some("_bucket" | "_count" | "_sum"));
+                        if natives_sent && derived && !classic_beside {
+                            continue;
+                        }
+                        PointValue::Float(sample.value)
+                    }
+                };
+                let timestamp_ms = sample.timestamp.map_or(now_ms, |t| seconds_to_ms(t.as_seconds()));
+                let labels = self.labels(names.of(sample), sample);
+                out.push(Point {
+                    series_hash: hash_labels(&labels),
+                    labels,
+                    family: Arc::clone(&info),
+                    value,
+                    timestamp_ms,
+                    // A series starts no later than its sample (both rounded to the millisecond).
+                    start_timestamp_ms: created.map_or(0, |created| created.min(timestamp_ms)),
+                    exemplars: if self.exemplars { exemplars_of(sample) } else { Vec::new() },
+                });
+            }
         }
     }
 
     /// `__name__`, the sample's labels and the external labels it lacks, in name order; labels
     /// with empty values are left out, as Prometheus stores none.
-    fn labels(&self, family: &MetricFamily, sample: &Sample) -> Arc<[Label]> {
+    fn labels(&self, name: Arc<str>, sample: &Sample) -> Arc<[Label]> {
         let mut labels = Vec::with_capacity(sample.labels.len() + 2 + self.external.len());
-        labels.push(Label::new("__name__", sample.name.full(&family.name)));
+        labels.push(Label { name: Arc::clone(&NAME_LABEL), value: name });
         let _ = sample.for_each_label::<()>(|l| {
             if !l.value.is_empty() {
                 labels.push(l.clone());
@@ -193,8 +195,90 @@ impl SeriesPoints {
                 labels.push(external.clone());
             }
         }
-        labels.sort_by(|a, b| a.name.cmp(&b.name));
+        labels.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         labels.into()
+    }
+}
+
+/// The `__name__` label's name, made once.
+static NAME_LABEL: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from("__name__"));
+
+/// A family's sample names, each made once per collection rather than once per sample.
+struct SampleNames<'a> {
+    family: &'a str,
+    made: Vec<(&'static str, Arc<str>)>,
+}
+
+impl<'a> SampleNames<'a> {
+    fn new(family: &'a str) -> Self {
+        Self { family, made: Vec::new() }
+    }
+
+    fn of(&mut self, sample: &Sample) -> Arc<str> {
+        match &sample.name {
+            SampleName::Full(full) => Arc::clone(full),
+            SampleName::Suffix(suffix) => {
+                if let Some((_, name)) = self.made.iter().find(|(s, _)| s == suffix) {
+                    return Arc::clone(name);
+                }
+                let name: Arc<str> = Arc::from(format!("{}{suffix}", self.family));
+                self.made.push((suffix, Arc::clone(&name)));
+                name
+            }
+        }
+    }
+}
+
+/// A hash of a series' labels: what shards the queue and keys the live series.
+fn hash_labels(labels: &[Label]) -> u64 {
+    foldhash::fast::FixedState::with_seed(0x7072_6f6d_6574_6572).hash_one(labels)
+}
+
+/// A live series: its labels, hashed once.
+#[derive(Debug, Clone)]
+struct SeriesKey {
+    hash: u64,
+    labels: Arc<[Label]>,
+}
+
+impl SeriesKey {
+    fn of(point: &Point) -> Self {
+        Self { hash: point.series_hash, labels: Arc::clone(&point.labels) }
+    }
+}
+
+impl PartialEq for SeriesKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.labels == other.labels
+    }
+}
+
+impl Eq for SeriesKey {}
+
+impl Hash for SeriesKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// Passes on a hash already made ([`SeriesKey`]'s).
+#[derive(Default)]
+struct KnownHash(u64);
+
+impl Hasher for KnownHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used; anything else still hashes, slowly and correctly.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
@@ -205,9 +289,10 @@ fn exemplars_of(sample: &Sample) -> Vec<Arc<Exemplar>> {
     }
 }
 
-fn stale(labels: &Arc<[Label]>, family: &Arc<FamilyInfo>, now_ms: i64) -> Point {
+fn stale(key: &SeriesKey, family: &Arc<FamilyInfo>, now_ms: i64) -> Point {
     Point {
-        labels: Arc::clone(labels),
+        series_hash: key.hash,
+        labels: Arc::clone(&key.labels),
         family: Arc::clone(family),
         value: PointValue::Float(STALE_NAN),
         timestamp_ms: now_ms,

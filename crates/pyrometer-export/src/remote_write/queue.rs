@@ -2,7 +2,6 @@
 //! always lands in the same shard, so its points leave in the order they came.
 
 use std::collections::VecDeque;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
@@ -66,9 +65,7 @@ impl Queue {
         let now = Instant::now();
         let mut by_shard: Vec<Vec<Point>> = (0..self.shards.len()).map(|_| Vec::new()).collect();
         for point in points {
-            let mut hasher = DefaultHasher::new();
-            point.labels.hash(&mut hasher);
-            by_shard[(hasher.finish() % self.shards.len() as u64) as usize].push(point);
+            by_shard[(point.series_hash % self.shards.len() as u64) as usize].push(point);
         }
         for (shard, points) in self.shards.iter().zip(by_shard) {
             if points.is_empty() {
