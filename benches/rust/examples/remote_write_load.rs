@@ -61,10 +61,9 @@ fn counters() -> Registry {
 /// ten bounds by route.
 fn service() -> Registry {
     let registry = Registry::new();
-    let requests = Family::<Counter>::new(
-        Metadata::new("http_requests", "Requests.").label_names(["method", "route", "code"]),
-    )
-    .unwrap();
+    let requests =
+        Family::<Counter>::new(Metadata::new("http_requests", "Requests.").label_names(["method", "route", "code"]))
+            .unwrap();
     let latency = Family::<Histogram>::with_options(
         Metadata::new("http_request_duration_seconds", "Latency.").label_names(["route"]),
         Buckets::new([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]).unwrap(),

@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyrometer_core::{Counter, Family, Metadata};
@@ -125,4 +125,86 @@ fn forked_rust_processes_write_the_store_through_their_families_and_the_sidecar_
     assert!(response.contains("workers 1.0\n"), "{response}");
     // One series per process in `all` mode, dead ones kept.
     assert_eq!(response.matches("busy{kind=\"io\",pid=").count(), 3, "{response}");
+}
+
+/// Answers every HTTP/1.1 request on `stream` with 204, keeping the decompressed bodies, until
+/// the client closes it.
+fn receive_remote_writes(stream: TcpStream, bodies: &Mutex<Vec<(std::time::Instant, Vec<u8>)>>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    loop {
+        let mut length = None;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let line = line.trim_end().to_ascii_lowercase();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(value) = line.strip_prefix("content-length:") {
+                length = value.trim().parse::<usize>().ok();
+            }
+        }
+        let mut body = vec![0; length.expect("a content length")];
+        reader.read_exact(&mut body).unwrap();
+        bodies
+            .lock()
+            .unwrap()
+            .push((std::time::Instant::now(), snap::raw::Decoder::new().decompress_vec(&body).unwrap()));
+        writer.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").unwrap();
+    }
+}
+
+#[test]
+fn the_sidecar_also_remote_writes_the_merged_series() {
+    use prost::Message;
+    use pyrometer_export::remote_write::messages::v1;
+
+    let dir = std::env::temp_dir().join(format!("pyrometer-sidecar-rw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = StoreDir::open(&dir).unwrap();
+    let family = Family::<Counter>::new(Metadata::new("jobs", "Jobs done.")).unwrap();
+    let key = series_key(family.meta(), "_total", &[], None);
+    let live = store.create_process_file().unwrap();
+    live.slot(&key, Merge::Sum).unwrap().add(7.0);
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/api/v1/write", listener.local_addr().unwrap());
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let received = Arc::clone(&bodies);
+    // A connection per shard of the writer.
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let received = Arc::clone(&received);
+            std::thread::spawn(move || receive_remote_writes(stream.unwrap(), &received));
+        }
+    });
+    let started = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pyrometer"))
+        .args(["multiprocess", "--dir", dir.to_str().unwrap(), "--addr", "127.0.0.1:0", "--seconds", "2"])
+        .args(["--remote-write", &url, "--remote-write-interval", "0.2"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let bodies = bodies.lock().unwrap().clone();
+    // Written on the interval while it ran, not only when it stopped.
+    assert!(bodies.first().is_some_and(|(at, _)| *at - started < Duration::from_millis(1500)), "nothing early");
+    drop(live);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // Collections on the interval, then the last one and its staleness markers at the end.
+    let series: Vec<v1::TimeSeries> =
+        bodies.iter().flat_map(|(_, b)| v1::WriteRequest::decode(&b[..]).unwrap().timeseries).collect();
+    let jobs: Vec<f64> = series
+        .iter()
+        .filter(|s| s.labels.iter().any(|l| l.name == "__name__" && l.value == "jobs_total"))
+        .map(|s| s.samples[0].value)
+        .collect();
+    assert!(jobs.len() >= 3, "{jobs:?}");
+    assert!(jobs[..jobs.len() - 1].iter().all(|v| *v == 7.0), "{jobs:?}");
+    assert_eq!(jobs.last().unwrap().to_bits(), pyrometer_export::remote_write::STALE_NAN.to_bits());
+    assert!(series.iter().any(|s| s.labels.iter().any(|l| l.value == "pyrometer_remote_write_samples_sent_total")));
 }

@@ -75,3 +75,71 @@ async fn a_push_over_https_presents_its_client_certificate() {
     assert!(matches!(no_tls, Err(PushError::Url { .. })), "{no_tls:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Remote write over HTTPS with a client certificate, to the same server: its 405 (a refusal,
+/// not retried) proves the handshake and the exchange; without the certificate, no handshake.
+#[cfg(feature = "remote-write")]
+#[test]
+fn a_remote_write_over_https_presents_its_client_certificate() {
+    use std::time::Duration;
+
+    use pyrometer_export::remote_write::{RemoteWriteOptions, RemoteWriter};
+
+    let Some(dir) = certificates() else {
+        eprintln!("skipped: no openssl command");
+        return;
+    };
+    let server_tls = TlsFiles {
+        cert_chain: dir.join("server.pem"),
+        private_key: dir.join("server.key"),
+        client_ca_files: vec![dir.join("ca.pem")],
+        client_auth_required: true,
+        ..TlsFiles::default()
+    }
+    .server_config()
+    .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("https://127.0.0.1:{}/api/v1/write", listener.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let options = ServeOptions { tls: Some(server_tls), ..ServeOptions::default() };
+            let stop = tokio::time::sleep(Duration::from_secs(30));
+            let _ = serve_with(listener, Arc::new(Registry::new()), options, stop).await;
+        });
+    });
+    let registry = Registry::new();
+    let family = pyrometer_core::Family::<pyrometer_core::Gauge>::new(pyrometer_core::Metadata::new("g", "G."));
+    let family = family.unwrap();
+    family.without_labels().unwrap().set(1.0);
+    registry.register(family).unwrap();
+    let options = |identity: bool| RemoteWriteOptions {
+        shards: 1,
+        stale_on_close: false,
+        max_backoff: Duration::from_millis(50),
+        tls: Some(
+            client_config(
+                &dir.join("ca.pem"),
+                identity
+                    .then(|| (dir.join("client.pem"), dir.join("client.key")))
+                    .as_ref()
+                    .map(|(c, k)| (c.as_path(), k.as_path())),
+            )
+            .unwrap(),
+        ),
+        ..RemoteWriteOptions::default()
+    };
+
+    let writer = RemoteWriter::new(&url, registry.clone(), options(true)).unwrap();
+    assert!(writer.flush(Duration::from_secs(10)));
+    let stats = writer.stats();
+    assert_eq!((stats.samples_failed, stats.samples_retried), (1, 0), "{stats:?}");
+    assert!(stats.last_error.as_deref().unwrap_or_default().contains("405"), "{stats:?}");
+
+    let anonymous = RemoteWriter::new(&url, registry, options(false)).unwrap();
+    assert!(!anonymous.flush(Duration::from_millis(500)), "no handshake without a certificate");
+    assert!(anonymous.stats().samples_retried > 0);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -79,7 +79,8 @@ pub struct RemoteWriteOptions {
     pub max_pending_bytes: usize,
     /// The most points in one request (default 2,000).
     pub max_samples_per_send: usize,
-    /// The longest a point waits for its batch to fill before it is sent anyway (default 5 s).
+    /// The longest a point waits for its batch to fill before it is sent anyway (default 5 s, and
+    /// never longer than the interval).
     pub batch_send_deadline: Duration,
     /// How many batches may be in flight at once (default 4); each series always goes through
     /// the same one, so its points arrive in order.

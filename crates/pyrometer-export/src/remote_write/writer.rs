@@ -252,6 +252,9 @@ async fn send_shard(shared: Arc<Shared>, target: Arc<Target>, index: usize) {
     let mut connection = KeptConnection::new(target.endpoint.clone());
     let mut backoff = Backoff::new(options.min_backoff, options.max_backoff);
     let mut closing = shared.closing.subscribe();
+    // A point waits for its batch to fill no longer than the deadline, nor than the interval:
+    // with collections more frequent than the deadline, each one is a batch.
+    let batch_deadline = options.batch_send_deadline.min(options.interval);
     loop {
         // Wait for a batch to be due: full, old enough, or asked for by a flush or the close.
         loop {
@@ -265,11 +268,10 @@ async fn send_shard(shared: Arc<Shared>, target: Arc<Target>, index: usize) {
             }
             let hurried = deadline.is_some() || shared.flushing.load(Ordering::Acquire) > 0;
             let waited = oldest.map_or(Duration::ZERO, |at| at.elapsed());
-            if len >= options.max_samples_per_send || (len > 0 && (hurried || waited >= options.batch_send_deadline)) {
+            if len >= options.max_samples_per_send || (len > 0 && (hurried || waited >= batch_deadline)) {
                 break;
             }
-            let wait =
-                if len > 0 { options.batch_send_deadline.saturating_sub(waited) } else { Duration::from_secs(3600) };
+            let wait = if len > 0 { batch_deadline.saturating_sub(waited) } else { Duration::from_secs(3600) };
             tokio::select! {
                 () = shared.queue.shard(index).wake.notified() => {}
                 () = tokio::time::sleep(wait) => {}
