@@ -23,6 +23,7 @@ __all__ = [
     "OtlpExporter",
     "parse_openmetrics",
     "RemoteWriter",
+    "RemoteWriteMetrics",
     "parse_text",
     "CollectorRegistry",
     "disable_created_metrics",
@@ -258,6 +259,12 @@ class RemoteWriter:
     def flush(self, timeout: float = 30.0) -> bool: ...
     def close(self) -> None: ...
     def stats(self) -> Dict[str, Any]: ...
+
+@final
+class RemoteWriteMetrics:
+    def __new__(cls) -> Self: ...
+    def add(self, writer: RemoteWriter) -> None: ...
+    def remove(self, writer: RemoteWriter) -> bool: ...
 
 @final
 class StatsdClient:

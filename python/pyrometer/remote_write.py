@@ -31,24 +31,34 @@ In multiprocess mode, give the writer the registry that merges every process's s
 The writer's own counts are metrics of the registry it writes (``self_metrics=True``):
 ``pyrometer_remote_write_samples_{sent,failed,retried,dropped}_total``,
 ``pyrometer_remote_write_samples_pending`` and
-``pyrometer_remote_write_last_success_timestamp_seconds``, labelled with the URL; and a dict,
-from :meth:`RemoteWriter.stats`.
+``pyrometer_remote_write_last_success_timestamp_seconds``, labelled with the URL (the writers of
+one registry share these families); and a dict, from :meth:`RemoteWriter.stats`.
+
+A writer lives until :meth:`RemoteWriter.close` (or the end of its ``with`` block); writers
+still open when the interpreter exits are closed then, so that a job's last values are written.
 """
 
 from __future__ import annotations
 
 import atexit
+import threading
 import weakref
 from types import TracebackType
-from typing import Any, Dict, Mapping, Optional, Tuple, Type, cast
+from typing import Any, Dict, Mapping, Optional, Set, Tuple, Type, cast
 
 from . import _native
 from .registry import REGISTRY, CollectorRegistry
 
 __all__ = ["RemoteWriter"]
 
-# Writers not closed yet: closed at exit, so that a job's last values are written.
-_OPEN: "weakref.WeakSet[RemoteWriter]" = weakref.WeakSet()
+# Writers not closed yet, held until closed: closed at exit, so that a job's last values are
+# written.
+_OPEN: Set["RemoteWriter"] = set()
+_OPEN_LOCK = threading.Lock()
+# The self-metrics collector of each registry that has writers reporting in it.
+_SELF_METRICS: "weakref.WeakKeyDictionary[CollectorRegistry, _native.RemoteWriteMetrics]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class RemoteWriter:
@@ -118,12 +128,13 @@ class RemoteWriter:
         self._registry: Optional[CollectorRegistry] = None
         if self_metrics:
             try:
-                registry.register(self._native)
+                _report_in(registry, self._native)
             except ValueError as e:
                 self._native.close()
                 raise ValueError(f"the writer's self-metrics cannot be registered ({e}); pass self_metrics=False") from e
             self._registry = registry
-        _OPEN.add(self)
+        with _OPEN_LOCK:
+            _OPEN.add(self)
 
     def start(self) -> "RemoteWriter":
         """Starts writing on the interval (the first write one interval from now)."""
@@ -142,11 +153,9 @@ class RemoteWriter:
         self._native.close()
         registry, self._registry = self._registry, None
         if registry is not None:
-            try:
-                registry.unregister(cast(Any, self._native))
-            except KeyError:
-                pass
-        _OPEN.discard(self)
+            _stop_reporting_in(registry, self._native)
+        with _OPEN_LOCK:
+            _OPEN.discard(self)
 
     def stats(self) -> Dict[str, Any]:
         """Samples sent, failed, retried, dropped and pending, bytes pending, the time of the
@@ -165,7 +174,32 @@ class RemoteWriter:
         self.close()
 
 
+def _report_in(registry: CollectorRegistry, writer: _native.RemoteWriter) -> None:
+    """Adds `writer`'s counts to the registry's self-metrics, registering them if new."""
+    with _OPEN_LOCK:
+        metrics = _SELF_METRICS.get(registry)
+        if metrics is None:
+            metrics = _native.RemoteWriteMetrics()
+            registry.register(cast(Any, metrics))
+            _SELF_METRICS[registry] = metrics
+        metrics.add(writer)
+
+
+def _stop_reporting_in(registry: CollectorRegistry, writer: _native.RemoteWriter) -> None:
+    """Takes `writer`'s counts out of the registry's self-metrics, unregistered when empty."""
+    with _OPEN_LOCK:
+        metrics = _SELF_METRICS.get(registry)
+        if metrics is not None and not metrics.remove(writer):
+            del _SELF_METRICS[registry]
+            try:
+                registry.unregister(cast(Any, metrics))
+            except KeyError:
+                pass
+
+
 @atexit.register
 def _close_all() -> None:
-    for writer in list(_OPEN):
+    with _OPEN_LOCK:
+        writers = list(_OPEN)
+    for writer in writers:
         writer.close()

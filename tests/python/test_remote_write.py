@@ -92,9 +92,15 @@ def test_self_metrics_are_in_the_written_registry_until_close(sink):
     assert writer.flush(5)
     assert registry.get_sample_value("pyrometer_remote_write_samples_sent_total", {"url": sink.url}) == 3 + 6
     with pytest.raises(ValueError, match="self_metrics=False"):
-        RemoteWriter(sink.url, registry)
+        RemoteWriter(sink.url, registry)  # a second writer to the same receiver
+    # Writers to other receivers report in the same families.
+    other = RemoteWriter(sink.url + "?tenant=b", registry)
+    assert registry.get_sample_value("pyrometer_remote_write_samples_sent_total", {"url": other.url}) == 0
     writer.close()
     assert registry.get_sample_value("pyrometer_remote_write_samples_sent_total", {"url": sink.url}) is None
+    assert registry.get_sample_value("pyrometer_remote_write_samples_pending", {"url": other.url}) == 0
+    other.close()
+    assert "pyrometer_remote_write" not in pyrometer.generate_latest(registry).decode()
 
 
 @pytest.mark.parametrize(
@@ -107,6 +113,8 @@ def test_self_metrics_are_in_the_written_registry_until_close(sink):
         ({"headers": {"bad header": "x"}}, "invalid header name"),
         ({"tls_cert_file": "c.pem", "tls_key_file": "k.pem"}, "needs tls_ca_file"),
         ({"max_pending_samples": 0}, "max_pending_samples must be at least 1"),
+        ({"shards": -1}, "shards must be at least 1, got -1"),
+        ({"interval": 86401}, "interval must be at most a day"),
     ],
 )
 def test_bad_settings_raise_value_error(kwargs, message):
@@ -206,3 +214,25 @@ def test_a_forked_child_of_the_layer_writes_its_own_registry_labelled_with_its_p
     written = {(labels.get("pid"), values[0]) for labels, values, _ in sink.series()
                if labels["__name__"] == "hits_total" and not _is_stale(values[0])}
     assert written == {(child, 11.0), (None, 1.0)}
+
+
+def test_a_writer_left_open_writes_its_last_values_at_exit(tmp_path, sink):
+    run_script(
+        tmp_path,
+        f"""
+        import pyrometer
+        from pyrometer.remote_write import RemoteWriter
+        registry = pyrometer.CollectorRegistry()
+        pyrometer.Gauge("last", "Last.", registry=registry).set(42)
+        RemoteWriter({sink.url!r}, registry, interval=3600).start()  # never closed, not even kept
+        """,
+    )
+    values = [values[0] for labels, values, _ in sink.series() if labels["__name__"] == "last"]
+    assert values[0] == 42 and _is_stale(values[-1])
+
+
+def test_an_enormous_flush_timeout_is_only_long(sink):
+    registry, _ = _registry()
+    writer = RemoteWriter(sink.url, registry, self_metrics=False)
+    assert writer.flush(1e19)
+    writer.close()

@@ -39,6 +39,12 @@ pub(crate) struct Endpoint {
     pub(crate) port: u16,
     /// The URL's path without a trailing slash (often empty).
     pub(crate) path: String,
+    /// The URL's query with its `?`, or empty.
+    #[cfg_attr(not(feature = "remote-write"), allow(dead_code))]
+    pub(crate) query: String,
+    /// `user:password` given in the URL, if any.
+    #[cfg_attr(not(feature = "remote-write"), allow(dead_code))]
+    pub(crate) userinfo: Option<String>,
     pub(crate) https: bool,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<std::sync::Arc<rustls::ClientConfig>>,
@@ -57,12 +63,17 @@ impl Endpoint {
         };
         let authority = uri.authority().ok_or("no host")?.clone();
         // Credentials in the URL (`user:pass@host`) are not the server's address.
-        let authority_text = authority.as_str().rsplit('@').next().unwrap_or_default().to_owned();
+        let (userinfo, authority_text) = match authority.as_str().rsplit_once('@') {
+            Some((userinfo, host)) => (Some(userinfo.to_owned()), host.to_owned()),
+            None => (None, authority.as_str().to_owned()),
+        };
         Ok(Self {
             authority: authority_text,
             host: authority.host().trim_start_matches('[').trim_end_matches(']').to_owned(),
             port: authority.port_u16().unwrap_or(if https { 443 } else { 80 }),
             path: uri.path().trim_end_matches('/').to_owned(),
+            query: uri.query().map(|q| format!("?{q}")).unwrap_or_default(),
+            userinfo,
             https,
             #[cfg(feature = "tls")]
             tls: None,
@@ -219,7 +230,9 @@ mod tests {
         assert_eq!((e.host.as_str(), e.port, e.path.as_str(), e.https), ("127.0.0.1", 9091, "/prefix", false));
         assert_eq!(Endpoint::parse("http://[::1]:4318").unwrap().host, "::1");
         assert_eq!(Endpoint::parse("http://collector").unwrap().port, 80);
-        assert_eq!(Endpoint::parse("http://u:p@collector:9/w").unwrap().authority, "collector:9");
+        let e = Endpoint::parse("http://u:p@collector:9/w?extra_label=a%3Db").unwrap();
+        assert_eq!((e.authority.as_str(), e.userinfo.as_deref()), ("collector:9", Some("u:p")));
+        assert_eq!((e.path.as_str(), e.query.as_str()), ("/w", "?extra_label=a%3Db"));
         assert!(Endpoint::parse("ftp://x").is_err());
         assert_eq!(Endpoint::parse("https://x").is_ok(), cfg!(feature = "tls"));
     }

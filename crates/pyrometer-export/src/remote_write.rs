@@ -40,7 +40,7 @@ mod stats;
 mod writer;
 
 pub use encode::{encode_v1, encode_v2};
-pub use options::{Auth, Protocol, RemoteWriteError, RemoteWriteOptions};
+pub use options::{Auth, MAX_DURATION, Protocol, RemoteWriteError, RemoteWriteOptions};
 pub use points::{FamilyInfo, Point, PointValue, STALE_NAN, SeriesPoints};
 pub use stats::{RemoteWriteStats, SelfMetrics};
 pub use writer::RemoteWriter;

@@ -3,14 +3,20 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The wait a server asked for in `Retry-After`: seconds, or an HTTP date (none if it has passed).
+/// The longest `Retry-After` honoured: a server asking for more gets this.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// The wait a server asked for in `Retry-After`: seconds, or an HTTP date (none if it has
+/// passed), at most [`MAX_RETRY_AFTER`].
 pub(crate) fn retry_after(headers: &hyper::HeaderMap) -> Option<Duration> {
     let value = headers.get(hyper::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    let wait = if let Ok(seconds) = value.parse::<u64>() {
+        Duration::from_secs(seconds)
+    } else {
+        let at = httpdate::parse_http_date(value).ok()?;
+        at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 /// Exponential backoff with jitter: each wait is drawn between half and all of the current
@@ -72,6 +78,8 @@ mod tests {
         assert!(wait > Duration::from_secs(110) && wait <= Duration::from_secs(120), "{wait:?}");
         headers.insert(hyper::header::RETRY_AFTER, "Thu, 01 Jan 1970 00:00:00 GMT".parse().unwrap());
         assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+        headers.insert(hyper::header::RETRY_AFTER, "18446744073709551615".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(MAX_RETRY_AFTER));
         headers.insert(hyper::header::RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(retry_after(&headers), None);
     }

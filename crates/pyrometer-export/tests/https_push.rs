@@ -30,9 +30,10 @@ fn signed(dir: &Path, name: &str) -> bool {
         && openssl(dir, &[&["x509", "-req", "-in", &csr, "-out", &pem, "-extfile", &ext][..], &ca].concat())
 }
 
-/// A CA, a server certificate for 127.0.0.1 and a client certificate, both signed by the CA.
-fn certificates() -> Option<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("pyrometer-https-push-{}", std::process::id()));
+/// A CA, a server certificate for 127.0.0.1 and a client certificate, both signed by the CA, in
+/// a directory of the test's own (`test` names it: tests run at once).
+fn certificates(test: &str) -> Option<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("pyrometer-https-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).ok()?;
     std::fs::write(dir.join("server.ext"), "subjectAltName=IP:127.0.0.1\n").ok()?;
     std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").ok()?;
@@ -43,7 +44,7 @@ fn certificates() -> Option<PathBuf> {
 
 #[tokio::test]
 async fn a_push_over_https_presents_its_client_certificate() {
-    let Some(dir) = certificates() else {
+    let Some(dir) = certificates("push") else {
         eprintln!("skipped: no openssl command");
         return;
     };
@@ -85,7 +86,7 @@ fn a_remote_write_over_https_presents_its_client_certificate() {
 
     use pyrometer_export::remote_write::{RemoteWriteOptions, RemoteWriter};
 
-    let Some(dir) = certificates() else {
+    let Some(dir) = certificates("remote-write") else {
         eprintln!("skipped: no openssl command");
         return;
     };

@@ -24,6 +24,7 @@ use pyrometer_export::remote_write::{Auth, Protocol, RemoteWriteOptions, RemoteW
 /// One request as the receiver got it: headers, the decompressed body, when.
 #[derive(Clone, Debug)]
 struct Received {
+    uri: String,
     headers: HeaderMap,
     body: Vec<u8>,
     at: Instant,
@@ -67,9 +68,10 @@ impl Receiver {
                                 let (s, a) = (Arc::clone(&s), Arc::clone(&a));
                                 async move {
                                     let headers = request.headers().clone();
+                                    let uri = request.uri().to_string();
                                     let body = request.into_body().collect().await?.to_bytes();
                                     let body = snap::raw::Decoder::new().decompress_vec(&body).unwrap();
-                                    s.lock().unwrap().push(Received { headers, body, at: Instant::now() });
+                                    s.lock().unwrap().push(Received { uri, headers, body, at: Instant::now() });
                                     let (status, retry_after) = a.lock().unwrap().pop_front().unwrap_or((204, None));
                                     let mut answer = Response::builder().status(status);
                                     if let Some(r) = retry_after {
@@ -452,4 +454,126 @@ fn shards_send_concurrently_and_keep_each_series_in_one_shard() {
     b.sort();
     assert_eq!(a, b);
     assert_eq!(writer.stats().samples_sent, 24);
+}
+
+#[test]
+fn collections_racing_each_other_keep_every_series_in_time_order() {
+    let receiver = Receiver::start();
+    let (registry, _) = registry();
+    let options = RemoteWriteOptions { interval: Duration::from_millis(2), ..options() };
+    let writer = Arc::new(RemoteWriter::new(&receiver.url(), registry, options).unwrap());
+    writer.start();
+    let flushers: Vec<_> = (0..2)
+        .map(|_| {
+            let writer = Arc::clone(&writer);
+            std::thread::spawn(move || {
+                // (The interval's collections keep the queue busy: a flush may time out.)
+                for _ in 0..20 {
+                    writer.flush(Duration::from_millis(50));
+                }
+            })
+        })
+        .collect();
+    for flusher in flushers {
+        flusher.join().unwrap();
+    }
+    writer.close();
+    let mut last: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    for series in receiver.v1_series() {
+        let key = format!("{:?}", series.labels);
+        let at = series.samples.first().map_or_else(|| series.histograms[0].timestamp, |s| s.timestamp);
+        if let Some(before) = last.insert(key.clone(), at) {
+            assert!(at > before, "{key}: {at} after {before}");
+        }
+    }
+    assert_eq!(writer.stats().samples_failed, 0);
+}
+
+#[derive(Debug)]
+struct Failing(Arc<std::sync::atomic::AtomicBool>);
+
+impl pyrometer_core::Collector for Failing {
+    fn collect(
+        &self,
+        _: &pyrometer_core::CollectOptions,
+        _: &mut Vec<pyrometer_core::MetricFamily>,
+    ) -> Result<(), pyrometer_core::Error> {
+        if self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(pyrometer_core::Error::collect(std::io::Error::other("the collector broke")));
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_collection_failing_at_close_still_marks_every_series_stale() {
+    let receiver = Receiver::start();
+    let (registry, _) = registry();
+    let broken = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    registry.register(Failing(Arc::clone(&broken))).unwrap();
+    let writer = RemoteWriter::new(&receiver.url(), registry, options()).unwrap();
+    assert!(writer.flush(Duration::from_secs(5)));
+    let live = receiver.v1_series().len();
+    broken.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.close();
+    let after = &receiver.v1_series()[live..];
+    assert_eq!(after.len(), live, "a marker for each series");
+    assert!(after.iter().all(|s| s.samples[0].value.to_bits() == STALE_NAN.to_bits()));
+    assert!(writer.stats().last_error.unwrap().contains("the collector broke"));
+}
+
+#[test]
+fn a_collector_reporting_series_out_of_order_or_twice_is_sent_once_per_series() {
+    use pyrometer_core::{LabelSet, MetricFamily, MetricType, Sample, SampleName};
+    use pyrometer_export::remote_write::SeriesPoints;
+
+    let mut family = MetricFamily::new("jobs", "Jobs.", MetricType::Counter, "").unwrap();
+    let sample = |name: &str, code: &str, value: f64| Sample {
+        name: SampleName::Full(Arc::from(name)),
+        ..Sample::new("", LabelSet::new([("code", code)]), value)
+    };
+    family.samples = vec![
+        sample("jobs_total", "a", 1.0),
+        sample("jobs_total", "b", 2.0),
+        sample("jobs_created", "a", 100.0),
+        sample("jobs_created", "b", 200.0),
+        sample("jobs_total", "a", 9.0),
+    ];
+    let points = SeriesPoints::new(&[], true, false).points(&[family], 1_000_000);
+    let got: Vec<(Option<&str>, i64)> = points.iter().map(|p| (p.label("code"), p.start_timestamp_ms)).collect();
+    assert_eq!(got, [(Some("a"), 100_000), (Some("b"), 200_000)]);
+}
+
+#[test]
+fn credentials_and_a_query_in_the_url_are_used() {
+    let receiver = Receiver::start();
+    let (registry, _) = registry();
+    let url = format!("http://user:secret@{}/api/v1/write?extra_label=env%3Dtest", receiver.addr);
+    let writer = RemoteWriter::new(&url, registry, options()).unwrap();
+    assert!(writer.flush(Duration::from_secs(5)));
+    let request = &receiver.requests()[0];
+    assert_eq!(request.uri, "/api/v1/write?extra_label=env%3Dtest");
+    assert_eq!(request.headers["authorization"].to_str().unwrap(), "Basic dXNlcjpzZWNyZXQ=");
+    assert!(!writer.url().contains("secret"), "{}", writer.url());
+}
+
+#[test]
+fn writers_share_self_metrics_one_family_each() {
+    use pyrometer_core::Collector;
+
+    let (registry, _) = registry();
+    // Nobody listens: they close without waiting.
+    let options = || RemoteWriteOptions { shutdown_timeout: Duration::ZERO, ..options() };
+    let a = RemoteWriter::new("http://127.0.0.1:1/a", registry.clone(), options()).unwrap();
+    let b = RemoteWriter::new("http://127.0.0.1:1/b", registry.clone(), options()).unwrap();
+    let metrics = a.self_metrics();
+    metrics.add(&b).unwrap();
+    let again = RemoteWriter::new("http://127.0.0.1:1/a", registry, options()).unwrap();
+    assert!(metrics.add(&again).unwrap_err().to_string().contains("already reports"));
+    let mut families = Vec::new();
+    metrics.collect(&pyrometer_core::CollectOptions::default(), &mut families).unwrap();
+    assert_eq!(families.len(), 6);
+    assert!(families.iter().all(|f| f.samples.len() == 2), "{families:?}");
+    assert!(metrics.remove(&a));
+    assert!(!metrics.remove(&b), "none left");
 }

@@ -61,7 +61,7 @@ mod _native {
         set_legacy_validation,
     };
     #[pymodule_export]
-    use super::remote_write::PyRemoteWriter;
+    use super::remote_write::{PyRemoteWriteMetrics, PyRemoteWriter};
     #[pymodule_export]
     use super::sampled_counter::PySampledCounter;
     #[pymodule_export]

@@ -278,7 +278,7 @@ pub(crate) fn native_collector(
         .or_else(|| of::<crate::info::PyInfo>(object))
         .or_else(|| of::<crate::state_set::PyEnum>(object))
         .or_else(|| of::<crate::multiprocess::PyMultiProcessCollector>(object))
-        .or_else(|| object.cast::<crate::remote_write::PyRemoteWriter>().ok().map(|w| w.get().collector()))
+        .or_else(|| object.cast::<crate::remote_write::PyRemoteWriteMetrics>().ok().map(|m| m.get().collector()))
 }
 
 /// The options of a type that has none.

@@ -1,5 +1,6 @@
 //! `RemoteWriter`: a registry written to a Prometheus remote-write receiver from a native
-//! thread (see [`pyrometer_export::remote_write`]), for `pyrometer.remote_write`.
+//! thread (see [`pyrometer_export::remote_write`]), and `RemoteWriteMetrics`, the writers' counts
+//! as a collector, for `pyrometer.remote_write`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,23 +10,20 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyrometer_core::Collector;
-use pyrometer_export::remote_write::{Auth, Protocol, RemoteWriteOptions, RemoteWriter};
+use pyrometer_export::remote_write::{Auth, Protocol, RemoteWriteOptions, RemoteWriter, SelfMetrics};
 
 use crate::arguments::{positive_seconds, sorted_pairs};
 use crate::registry::PyCollectorRegistry;
 
 /// Writes `registry` to `url` every `interval` seconds once started, natively, off the GIL.
-/// Registered in a registry, it is the collector of its own counts (`pyrometer_remote_write_*`).
 #[pyclass(name = "RemoteWriter", module = "pyrometer._native", frozen)]
-pub(crate) struct PyRemoteWriter {
-    writer: RemoteWriter,
-    self_metrics: Arc<dyn Collector>,
-}
+pub(crate) struct PyRemoteWriter(RemoteWriter);
 
-impl PyRemoteWriter {
-    /// The collector of the writer's counts, for the registry to register.
-    pub(crate) fn collector(&self) -> Arc<dyn Collector> {
-        Arc::clone(&self.self_metrics)
+impl Drop for PyRemoteWriter {
+    /// A writer dropped without `close()` stops at once: its last collection would need the GIL,
+    /// which the thread dropping it may hold while the writer's thread waits for it.
+    fn drop(&mut self) {
+        self.0.stop_now();
     }
 }
 
@@ -51,11 +49,11 @@ impl PyRemoteWriter {
         basic_auth: Option<(String, String)>,
         bearer_token: Option<String>,
         timeout: f64,
-        max_samples_per_send: usize,
-        max_pending_samples: usize,
-        max_pending_bytes: usize,
+        max_samples_per_send: i64,
+        max_pending_samples: i64,
+        max_pending_bytes: i64,
         batch_send_deadline: f64,
-        shards: usize,
+        shards: i64,
         min_backoff: f64,
         max_backoff: f64,
         native_histograms: bool,
@@ -103,11 +101,11 @@ impl PyRemoteWriter {
             headers: sorted_pairs(headers),
             auth,
             external_labels: sorted_pairs(external_labels),
-            max_pending_samples,
-            max_pending_bytes,
-            max_samples_per_send,
+            max_pending_samples: at_least_one("max_pending_samples", max_pending_samples)?,
+            max_pending_bytes: at_least_one("max_pending_bytes", max_pending_bytes)?,
+            max_samples_per_send: at_least_one("max_samples_per_send", max_samples_per_send)?,
             batch_send_deadline: positive_seconds("batch_send_deadline", batch_send_deadline)?,
-            shards,
+            shards: at_least_one("shards", shards)?,
             min_backoff: positive_seconds("min_backoff", min_backoff)?,
             max_backoff: positive_seconds("max_backoff", max_backoff)?,
             native_histograms,
@@ -116,15 +114,12 @@ impl PyRemoteWriter {
             shutdown_timeout: positive_seconds("shutdown_timeout", shutdown_timeout)?,
             tls,
         };
-        let writer =
-            RemoteWriter::new(url, registry.get().inner.clone(), options).map_err(crate::errors::setting_to_py)?;
-        let self_metrics = Arc::new(writer.self_metrics());
-        Ok(Self { writer, self_metrics })
+        RemoteWriter::new(url, registry.get().inner.clone(), options).map(Self).map_err(crate::errors::setting_to_py)
     }
 
     /// Starts collecting on the interval.
     fn start(&self) {
-        self.writer.start();
+        self.0.start();
     }
 
     /// Collects now and waits until everything queued is sent or given up, at most `timeout`
@@ -133,19 +128,19 @@ impl PyRemoteWriter {
     fn flush(&self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
         let timeout = Duration::try_from_secs_f64(timeout)
             .map_err(|_| crate::errors::setting_to_py(format!("timeout must be a number of seconds, got {timeout}")))?;
-        Ok(py.detach(|| self.writer.flush(timeout)))
+        Ok(py.detach(|| self.0.flush(timeout)))
     }
 
     /// Collects a last time, marks the series stale, sends what is queued within the shutdown
     /// timeout, and stops. The GIL is released meanwhile.
     fn close(&self, py: Python<'_>) {
-        py.detach(|| self.writer.close());
+        py.detach(|| self.0.close());
     }
 
     /// What the writer has done: samples sent, failed, retried, dropped and pending, bytes
     /// pending, the last success's time and the last error.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let stats = self.writer.stats();
+        let stats = self.0.stats();
         let dict = PyDict::new(py);
         dict.set_item("samples_sent", stats.samples_sent)?;
         dict.set_item("samples_failed", stats.samples_failed)?;
@@ -156,5 +151,43 @@ impl PyRemoteWriter {
         dict.set_item("last_success_timestamp", stats.last_success_timestamp)?;
         dict.set_item("last_error", stats.last_error)?;
         Ok(dict)
+    }
+}
+
+/// A count setting, at least 1: `ValueError` otherwise (a negative one included).
+fn at_least_one(name: &str, value: i64) -> PyResult<usize> {
+    usize::try_from(value)
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| crate::errors::setting_to_py(format!("{name} must be at least 1, got {value}")))
+}
+
+/// The counts of the remote writers of one registry, as one collector of
+/// `pyrometer_remote_write_*` families, each writer's series labelled with its URL.
+#[pyclass(name = "RemoteWriteMetrics", module = "pyrometer._native", frozen)]
+pub(crate) struct PyRemoteWriteMetrics(Arc<SelfMetrics>);
+
+impl PyRemoteWriteMetrics {
+    /// The collector, for the registry to register.
+    pub(crate) fn collector(&self) -> Arc<dyn Collector> {
+        Arc::clone(&self.0) as Arc<dyn Collector>
+    }
+}
+
+#[pymethods]
+impl PyRemoteWriteMetrics {
+    #[new]
+    fn new() -> Self {
+        Self(Arc::new(SelfMetrics::new()))
+    }
+
+    /// Adds a writer's counts; `ValueError` if one to the same URL is in already.
+    fn add(&self, writer: &Bound<'_, PyRemoteWriter>) -> PyResult<()> {
+        self.0.add(&writer.get().0).map_err(crate::errors::setting_to_py)
+    }
+
+    /// Takes a writer's counts out; whether any writer is left.
+    fn remove(&self, writer: &Bound<'_, PyRemoteWriter>) -> bool {
+        self.0.remove(&writer.get().0)
     }
 }

@@ -152,17 +152,28 @@ pub enum RemoteWriteError {
     Io(#[from] std::io::Error),
 }
 
+/// The longest any of a writer's durations may be: a day. Longer ones are surely mistakes, and
+/// they would overflow the clock's arithmetic.
+pub const MAX_DURATION: Duration = Duration::from_secs(86_400);
+
 impl RemoteWriteOptions {
     /// Checks what a writer cannot work with.
     pub(crate) fn validate(&self) -> Result<(), RemoteWriteError> {
-        let positive = [
+        let durations = [
             ("interval", self.interval),
             ("timeout", self.timeout),
             ("batch_send_deadline", self.batch_send_deadline),
+            ("min_backoff", self.min_backoff),
             ("max_backoff", self.max_backoff),
+            ("shutdown_timeout", self.shutdown_timeout),
         ];
-        if let Some((name, _)) = positive.iter().find(|(_, d)| d.is_zero()) {
-            return Err(RemoteWriteError::Setting(format!("{name} must be positive")));
+        for (name, duration) in durations {
+            if duration.is_zero() && name != "shutdown_timeout" {
+                return Err(RemoteWriteError::Setting(format!("{name} must be positive")));
+            }
+            if duration > MAX_DURATION {
+                return Err(RemoteWriteError::Setting(format!("{name} must be at most a day, got {duration:?}")));
+            }
         }
         let counts = [
             ("max_pending_samples", self.max_pending_samples),

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
-use pyrometer_core::{Exemplar, Label, MetricFamily, MetricType, NativeHistogramValue, Sample, SampleName};
+use pyrometer_core::{Exemplar, Label, LabelSet, MetricFamily, MetricType, NativeHistogramValue, Sample, SampleName};
 
 /// The value Prometheus writes to mark a series stale: a NaN no computation produces.
 pub const STALE_NAN: f64 = f64::from_bits(0x7ff0_0000_0000_0002);
@@ -80,6 +80,8 @@ pub struct SeriesPoints {
     native_histograms: bool,
     exemplars: bool,
     live: HashMap<SeriesKey, Arc<FamilyInfo>, BuildHasherDefault<KnownHash>>,
+    /// The time of the last collection or staleness marker: the next is later.
+    last_ms: i64,
 }
 
 impl SeriesPoints {
@@ -88,20 +90,28 @@ impl SeriesPoints {
     #[must_use]
     pub fn new(external_labels: &[(String, String)], native_histograms: bool, exemplars: bool) -> Self {
         let external = external_labels.iter().map(|(n, v)| Label::new(n.as_str(), v.as_str())).collect();
-        Self { external, native_histograms, exemplars, live: HashMap::default() }
+        Self { external, native_histograms, exemplars, live: HashMap::default(), last_ms: i64::MIN }
     }
 
-    /// The points of one collection at `now_ms`, then a staleness marker for every series the
-    /// last collection had and this one has not.
+    /// `now_ms`, or a millisecond after the last time given out if that is not earlier: each
+    /// series' points stay in time order even when two collections meet in one millisecond or
+    /// the clock steps back.
+    fn next_ms(&mut self, now_ms: i64) -> i64 {
+        self.last_ms = now_ms.max(self.last_ms.saturating_add(1));
+        self.last_ms
+    }
+
+    /// The points of one collection at `now_ms` (or just after the last collection, if that
+    /// was not earlier), then a staleness marker for every series the last collection had and
+    /// this one has not. A series a collection reports twice is sent once, as first reported.
     pub fn points(&mut self, families: &[MetricFamily], now_ms: i64) -> Vec<Point> {
+        let now_ms = self.next_ms(now_ms);
         let mut out = Vec::new();
         for family in families {
             self.family_points(family, now_ms, &mut out);
         }
         let mut live = HashMap::with_capacity_and_hasher(out.len(), BuildHasherDefault::default());
-        for point in &out {
-            live.insert(SeriesKey::of(point), Arc::clone(&point.family));
-        }
+        out.retain(|point| live.insert(SeriesKey::of(point), Arc::clone(&point.family)).is_none());
         let mut gone: Vec<Point> = self
             .live
             .iter()
@@ -117,6 +127,7 @@ impl SeriesPoints {
     /// A staleness marker at `now_ms` for every series of the last collection, which is
     /// forgotten.
     pub fn stale_all(&mut self, now_ms: i64) -> Vec<Point> {
+        let now_ms = self.next_ms(now_ms);
         let mut out: Vec<Point> = self.live.drain().map(|(key, family)| stale(&key, &family, now_ms)).collect();
         out.sort_by(|a, b| a.labels.cmp(&b.labels));
         out
@@ -131,50 +142,68 @@ impl SeriesPoints {
         let has_created = family.metric_type.reserved_suffixes().contains(&"_created");
         let natives_sent = self.native_histograms && family.samples.iter().any(|s| s.native.is_some());
         let mut names = SampleNames::new(&family.name);
-        // A family's samples come series by series: each run of one label set is a series, its
-        // `_created` and, beside a native histogram, its classic buckets found within the run.
-        for run in family.samples.chunk_by(|a, b| a.labels == b.labels) {
-            let created = if has_created {
-                run.iter()
-                    .find(|s| s.extra_label.is_none() && s.name.is(&family.name, "_created"))
-                    .map(|s| seconds_to_ms(s.value))
-            } else {
-                None
-            };
-            // Beside a native histogram sent as such, its lone `+Inf` bucket, count and sum
-            // add nothing; real classic buckets beside it are sent too.
-            let classic_beside = natives_sent
-                && run.iter().any(|s| {
-                    s.name.is(&family.name, "_bucket") && s.extra_label.as_ref().is_some_and(|le| &*le.value != "+Inf")
-                });
-            for sample in run {
-                let suffix = sample.name.suffix_after(&family.name);
-                if has_created && suffix == Some("_created") {
-                    continue;
+        let facts = |series: &mut dyn Iterator<Item = &Sample>| {
+            let mut facts = SeriesFacts { created: None, classic_beside: false };
+            for s in series {
+                if has_created && s.extra_label.is_none() && s.name.is(&family.name, "_created") {
+                    facts.created.get_or_insert(seconds_to_ms(s.value));
                 }
-                let value = match &sample.native {
-                    Some(native) if self.native_histograms => PointValue::Histogram(Arc::clone(native)),
-                    Some(_) => continue,
-                    None => {
-                        let derived = matches!(suffix, Some("_bucket" | "_count" | "_sum"));
-                        if natives_sent && derived && !classic_beside {
-                            continue;
-                        }
-                        PointValue::Float(sample.value)
+                // Beside a native histogram sent as such, its lone `+Inf` bucket, count and sum
+                // add nothing; real classic buckets beside it are sent too.
+                facts.classic_beside |= natives_sent
+                    && s.name.is(&family.name, "_bucket")
+                    && s.extra_label.as_ref().is_some_and(|le| &*le.value != "+Inf");
+            }
+            facts
+        };
+        let mut emit = |sample: &Sample, facts: &SeriesFacts| {
+            let suffix = sample.name.suffix_after(&family.name);
+            if has_created && suffix == Some("_created") {
+                return;
+            }
+            let value = match &sample.native {
+                Some(native) if self.native_histograms => PointValue::Histogram(Arc::clone(native)),
+                Some(_) => return,
+                None => {
+                    let derived = matches!(suffix, Some("_bucket" | "_count" | "_sum"));
+                    if natives_sent && derived && !facts.classic_beside {
+                        return;
                     }
-                };
-                let timestamp_ms = sample.timestamp.map_or(now_ms, |t| seconds_to_ms(t.as_seconds()));
-                let labels = self.labels(names.of(sample), sample);
-                out.push(Point {
-                    series_hash: hash_labels(&labels),
-                    labels,
-                    family: Arc::clone(&info),
-                    value,
-                    timestamp_ms,
-                    // A series starts no later than its sample (both rounded to the millisecond).
-                    start_timestamp_ms: created.map_or(0, |created| created.min(timestamp_ms)),
-                    exemplars: if self.exemplars { exemplars_of(sample) } else { Vec::new() },
-                });
+                    PointValue::Float(sample.value)
+                }
+            };
+            let timestamp_ms = sample.timestamp.map_or(now_ms, |t| seconds_to_ms(t.as_seconds()));
+            let labels = self.labels(names.of(sample), sample);
+            out.push(Point {
+                series_hash: hash_labels(&labels),
+                labels,
+                family: Arc::clone(&info),
+                value,
+                timestamp_ms,
+                // A series starts no later than its sample (both rounded to the millisecond).
+                start_timestamp_ms: facts.created.map_or(0, |created| created.min(timestamp_ms)),
+                exemplars: if self.exemplars { exemplars_of(sample) } else { Vec::new() },
+            });
+        };
+        if family.samples.iter().all(|s| matches!(s.name, SampleName::Suffix(_))) {
+            // A native metric's samples come series by series: each run of one label set is a
+            // series, its `_created` and classic buckets found within the run.
+            for run in family.samples.chunk_by(|a, b| a.labels == b.labels) {
+                let facts = facts(&mut run.iter());
+                for sample in run {
+                    emit(sample, &facts);
+                }
+            }
+        } else {
+            // A collector written by hand may report a series' samples in any order.
+            let mut by_series: HashMap<&LabelSet, Vec<&Sample>, foldhash::fast::FixedState> = HashMap::default();
+            for sample in &family.samples {
+                by_series.entry(&sample.labels).or_default().push(sample);
+            }
+            let facts: HashMap<&LabelSet, SeriesFacts, foldhash::fast::FixedState> =
+                by_series.iter().map(|(labels, series)| (*labels, facts(&mut series.iter().copied()))).collect();
+            for sample in &family.samples {
+                emit(sample, &facts[&sample.labels]);
             }
         }
     }
@@ -198,6 +227,14 @@ impl SeriesPoints {
         labels.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         labels.into()
     }
+}
+
+/// What a series' other samples say of each of its samples.
+struct SeriesFacts {
+    /// Its `_created`, in milliseconds.
+    created: Option<i64>,
+    /// Whether real classic buckets stand beside its native histogram.
+    classic_beside: bool,
 }
 
 /// The `__name__` label's name, made once.

@@ -71,30 +71,25 @@ impl Queue {
             if points.is_empty() {
                 continue;
             }
-            let (mut added, mut added_bytes, mut dropped, mut dropped_bytes) = (0, 0, 0, 0);
-            {
-                let mut pending = shard.lock();
-                for point in points {
-                    let size = point.size();
-                    pending.bytes += size;
-                    pending.points.push_back(Queued { point, size, at: now });
-                    added += 1;
-                    added_bytes += size;
-                    while pending.points.len() > self.max_points || pending.bytes > self.max_bytes {
-                        let Some(oldest) = pending.points.pop_front() else { break };
-                        pending.bytes -= oldest.size;
-                        dropped += 1;
-                        dropped_bytes += oldest.size;
-                    }
+            let counters = &self.counters;
+            let mut pending = shard.lock();
+            for point in points {
+                let size = point.size();
+                pending.bytes += size;
+                pending.points.push_back(Queued { point, size, at: now });
+                // Counted before the lock is released, so before a sender can take (and settle)
+                // the point: the counts never dip below what is pending.
+                Counters::add(&counters.pending, 1);
+                Counters::add(&counters.pending_bytes, size);
+                while pending.points.len() > self.max_points || pending.bytes > self.max_bytes {
+                    let Some(oldest) = pending.points.pop_front() else { break };
+                    pending.bytes -= oldest.size;
+                    counters.pending.fetch_sub(1, Ordering::Relaxed);
+                    counters.pending_bytes.fetch_sub(oldest.size as u64, Ordering::Relaxed);
+                    Counters::add(&counters.dropped, 1);
                 }
             }
-            let counters = &self.counters;
-            // Added before dropped: the counts never dip below what is queued.
-            Counters::add(&counters.pending, added);
-            Counters::add(&counters.pending_bytes, added_bytes);
-            counters.pending.fetch_sub(dropped as u64, Ordering::Relaxed);
-            counters.pending_bytes.fetch_sub(dropped_bytes as u64, Ordering::Relaxed);
-            Counters::add(&counters.dropped, dropped);
+            drop(pending);
             shard.wake.notify_one();
         }
     }
@@ -120,7 +115,6 @@ impl Queue {
             })
             .collect();
         pending.bytes -= bytes;
-        drop(pending);
         self.counters.pending_bytes.fetch_sub(bytes as u64, Ordering::Relaxed);
         batch
     }

@@ -55,7 +55,12 @@ impl Target {
                 HeaderValue::from_static(options.protocol.version_header()),
             ),
         ];
-        match &options.auth {
+        // Credentials in the URL serve when no others are given.
+        let from_url = endpoint.userinfo.as_deref().map(|userinfo| {
+            let (username, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+            Auth::Basic { username: username.to_owned(), password: password.to_owned() }
+        });
+        match options.auth.as_ref().or(from_url.as_ref()) {
             Some(Auth::Basic { username, password }) => {
                 let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
                 headers.push(header(AUTHORIZATION.as_str(), &format!("Basic {credentials}"))?);
@@ -69,7 +74,7 @@ impl Target {
             headers.retain(|(n, _)| *n != name);
             headers.push((name, value));
         }
-        let path = if endpoint.path.is_empty() { "/" } else { &endpoint.path };
+        let path = format!("{}{}", if endpoint.path.is_empty() { "/" } else { &endpoint.path }, endpoint.query);
         let path = path.parse().map_err(|e| RemoteWriteError::Setting(format!("invalid path {path:?}: {e}")))?;
         Ok(Self { endpoint, path, protocol: options.protocol, headers })
     }

@@ -1,9 +1,12 @@
 //! What a remote writer has done: counts kept as it works, read as a snapshot or as metrics.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use pyrometer_core::{CollectOptions, Collector, Description, Error, LabelSet, MetricFamily, MetricType, Sample};
+
+use super::options::RemoteWriteError;
+use super::writer::RemoteWriter;
 
 /// The counts, shared by the writer's tasks.
 #[derive(Debug, Default)]
@@ -66,12 +69,13 @@ pub struct RemoteWriteStats {
     pub last_error: Option<String>,
 }
 
-/// A writer's counts as metrics (`pyrometer_remote_write_*`, labelled with the receiver's URL),
-/// to register in a registry: see [`RemoteWriter::self_metrics`](super::RemoteWriter::self_metrics).
-#[derive(Debug)]
+/// Remote writers' counts as metrics (`pyrometer_remote_write_*`, each writer's labelled with
+/// its receiver's URL), to register in a registry: see
+/// [`RemoteWriter::self_metrics`](super::RemoteWriter::self_metrics). Several writers of one
+/// registry share one, so that the families stay one each.
+#[derive(Debug, Default)]
 pub struct SelfMetrics {
-    pub(crate) counters: Arc<Counters>,
-    pub(crate) labels: LabelSet,
+    writers: Mutex<Vec<(LabelSet, Weak<Counters>)>>,
 }
 
 const COUNTERS: [(&str, &str); 4] = [
@@ -83,21 +87,67 @@ const COUNTERS: [(&str, &str); 4] = [
 const PENDING: &str = "pyrometer_remote_write_samples_pending";
 const LAST_SUCCESS: &str = "pyrometer_remote_write_last_success_timestamp_seconds";
 
+impl SelfMetrics {
+    /// Self-metrics of no writer yet.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `writer`'s counts; an error if a writer to the same URL is in already (their series
+    /// would be one).
+    pub fn add(&self, writer: &RemoteWriter) -> Result<(), RemoteWriteError> {
+        let labels = LabelSet::new([("url", writer.url())]);
+        let mut writers = self.lock();
+        writers.retain(|(_, counters)| counters.strong_count() > 0);
+        if writers.iter().any(|(l, _)| *l == labels) {
+            return Err(RemoteWriteError::Setting(format!(
+                "another writer to {} already reports its metrics here",
+                writer.url()
+            )));
+        }
+        writers.push((labels, Arc::downgrade(writer.counters())));
+        Ok(())
+    }
+
+    /// Takes `writer`'s counts out; whether any writer is left.
+    pub fn remove(&self, writer: &RemoteWriter) -> bool {
+        let mut writers = self.lock();
+        writers.retain(|(_, counters)| {
+            counters.strong_count() > 0 && !Weak::ptr_eq(counters, &Arc::downgrade(writer.counters()))
+        });
+        !writers.is_empty()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(LabelSet, Weak<Counters>)>> {
+        self.writers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 impl Collector for SelfMetrics {
     fn collect(&self, _options: &CollectOptions, out: &mut Vec<MetricFamily>) -> Result<(), Error> {
-        let stats = self.counters.snapshot();
-        let totals = [stats.samples_sent, stats.samples_failed, stats.samples_retried, stats.samples_dropped];
+        let writers: Vec<(LabelSet, Arc<Counters>)> =
+            self.lock().iter().filter_map(|(labels, counters)| Some((labels.clone(), counters.upgrade()?))).collect();
+        if writers.is_empty() {
+            return Ok(());
+        }
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed) as f64;
+        let totals: [fn(&Counters) -> &AtomicU64; 4] = [|c| &c.sent, |c| &c.failed, |c| &c.retried, |c| &c.dropped];
         for ((name, help), total) in COUNTERS.iter().zip(totals) {
             let mut family = MetricFamily::new(name, *help, MetricType::Counter, "")?;
-            family.samples.push(Sample::new("_total", self.labels.clone(), total as f64));
+            for (labels, counters) in &writers {
+                family.samples.push(Sample::new("_total", labels.clone(), load(total(counters))));
+            }
             out.push(family);
         }
         let mut pending = MetricFamily::new(PENDING, "Samples queued or in flight.", MetricType::Gauge, "")?;
-        pending.samples.push(Sample::new("", self.labels.clone(), stats.samples_pending as f64));
-        out.push(pending);
         let mut last =
             MetricFamily::new(LAST_SUCCESS, "When the receiver last accepted a request.", MetricType::Gauge, "")?;
-        last.samples.push(Sample::new("", self.labels.clone(), stats.last_success_timestamp.unwrap_or(0.0)));
+        for (labels, counters) in &writers {
+            pending.samples.push(Sample::new("", labels.clone(), load(&counters.pending)));
+            last.samples.push(Sample::new("", labels.clone(), load(&counters.last_success_ms) / 1000.0));
+        }
+        out.push(pending);
         out.push(last);
         Ok(())
     }

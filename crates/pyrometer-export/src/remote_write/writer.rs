@@ -6,7 +6,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use pyrometer_core::{LabelSet, Registry};
+use pyrometer_core::Registry;
 use tokio::sync::watch;
 
 use super::options::{RemoteWriteError, RemoteWriteOptions};
@@ -30,7 +30,7 @@ pub struct RemoteWriter {
 struct Shared {
     registry: Registry,
     options: RemoteWriteOptions,
-    /// The receiver's URL without credentials, for errors and self-metrics.
+    /// The receiver's URL without credentials (with its query), for errors and self-metrics.
     url: String,
     series: Mutex<SeriesPoints>,
     queue: Queue,
@@ -69,7 +69,7 @@ impl RemoteWriter {
         let counters = Arc::new(Counters::default());
         let shared = Arc::new(Shared {
             registry,
-            url: endpoint.url(&endpoint.path),
+            url: endpoint.url(&format!("{}{}", endpoint.path, endpoint.query)),
             series: Mutex::new(SeriesPoints::new(
                 &options.external_labels,
                 options.native_histograms,
@@ -106,15 +106,16 @@ impl RemoteWriter {
         self.shared.ticking.store(true, Ordering::Relaxed);
     }
 
-    /// Collects now and waits, at most `timeout`, until everything queued has been settled
-    /// (sent or given up); whether it was. In a forked child, whose copy has no thread, or once
-    /// closed, returns `false` at once.
+    /// Collects now and waits, at most `timeout` (after the collection, which takes what the
+    /// registry's collectors take), until everything queued has been settled (sent or given
+    /// up); whether it was. In a forked child, whose copy has no thread, or once closed,
+    /// returns `false` at once.
     pub fn flush(&self, timeout: Duration) -> bool {
         if std::process::id() != self.pid || self.shared.closed.load(Ordering::Acquire) {
             return false;
         }
-        let deadline = Instant::now() + timeout;
-        self.shared.collect(false);
+        self.shared.collect(Collection::Regular);
+        let deadline = later(timeout);
         self.shared.flushing.fetch_add(1, Ordering::AcqRel);
         self.shared.wake_all();
         let settled = self.shared.wait_settled(deadline);
@@ -124,7 +125,8 @@ impl RemoteWriter {
 
     /// Collects a last time, marks every series stale (unless told not to), sends what is
     /// queued within the shutdown timeout and stops the thread; what is still unsent then is
-    /// counted as failed. Later calls do nothing, and neither does a call in a forked child.
+    /// counted as failed. The collection, and one on the interval that is under way, come on top
+    /// of the timeout. Later calls do nothing, and neither does a call in a forked child.
     pub fn close(&self) {
         if std::process::id() != self.pid {
             // Forgotten, not dropped: dropping detaches the thread id, which a thread this
@@ -135,12 +137,30 @@ impl RemoteWriter {
         if self.shared.closed.swap(true, Ordering::AcqRel) {
             return;
         }
-        self.shared.collect(self.shared.options.stale_on_close);
-        self.shared.closing.send_replace(Some(Instant::now() + self.shared.options.shutdown_timeout));
+        self.shared.collect(Collection::Last { stale: self.shared.options.stale_on_close });
+        self.shared.closing.send_replace(Some(later(self.shared.options.shutdown_timeout)));
         self.shared.wake_all();
         if let Some(thread) = self.thread.lock().unwrap_or_else(PoisonError::into_inner).take() {
             let _ = thread.join();
         }
+        self.shared.queue.abandon();
+    }
+
+    /// Stops at once: no last collection, nothing more sent, nothing waited for (what is queued
+    /// is counted as failed). For a writer dropped where waiting could deadlock: by a thread
+    /// that holds a lock a collector needs, say. Later calls, and `close()`, do nothing.
+    pub fn stop_now(&self) {
+        if std::process::id() != self.pid {
+            std::mem::forget(self.thread.lock().unwrap_or_else(PoisonError::into_inner).take());
+            return;
+        }
+        if self.shared.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.shared.closing.send_replace(Some(Instant::now()));
+        self.shared.wake_all();
+        // Detached: the thread ends by itself, its senders seeing the deadline passed.
+        drop(self.thread.lock().unwrap_or_else(PoisonError::into_inner).take());
         self.shared.queue.abandon();
     }
 
@@ -151,13 +171,24 @@ impl RemoteWriter {
     }
 
     /// The writer's counts as a collector of `pyrometer_remote_write_*` metrics, to register in
-    /// a registry (the written one, say, so that the receiver gets them too).
+    /// a registry (the written one, say, so that the receiver gets them too). Other writers
+    /// can join it ([`SelfMetrics::add`]).
     #[must_use]
     pub fn self_metrics(&self) -> SelfMetrics {
-        SelfMetrics {
-            counters: Arc::clone(&self.shared.counters),
-            labels: LabelSet::new([("url", self.shared.url.as_str())]),
-        }
+        let metrics = SelfMetrics::new();
+        // The first writer of new self-metrics cannot clash.
+        let _ = metrics.add(self);
+        metrics
+    }
+
+    /// The receiver's URL, without credentials.
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.shared.url
+    }
+
+    pub(crate) fn counters(&self) -> &Arc<Counters> {
+        &self.shared.counters
     }
 }
 
@@ -167,23 +198,43 @@ impl Drop for RemoteWriter {
     }
 }
 
+/// Which collection: one on the interval or a flush's, or the close's last one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Collection {
+    Regular,
+    /// The last, followed by a staleness marker for every series if `stale`.
+    Last {
+        stale: bool,
+    },
+}
+
 impl Shared {
-    /// Collects the registry and queues its points; with `last`, a staleness marker for every
-    /// series follows, a millisecond later.
-    fn collect(&self, last: bool) {
-        let families = match self.registry.collect() {
-            Ok(families) => families,
-            Err(e) => {
+    /// Collects the registry and queues its points. A collection that fails (or panics) queues
+    /// nothing, but the last one's staleness markers.
+    fn collect(&self, kind: Collection) {
+        let collected = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.registry.collect()));
+        let families = match collected {
+            Ok(Ok(families)) => Some(families),
+            Ok(Err(e)) => {
                 self.counters.fail(format!("collecting the registry failed: {e}"));
-                return;
+                None
+            }
+            Err(_) => {
+                self.counters.fail("collecting the registry panicked".into());
+                None
             }
         };
-        let now = now_ms();
-        // The lock is held until the points are queued: collections queue in order.
+        // The lock is held until the points are queued, and the time is read under it:
+        // collections queue in the order of their times.
         let mut series = self.series.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut points = series.points(&families, now);
-        if last {
-            points.extend(series.stale_all(now + 1));
+        if kind == Collection::Regular && self.closed.load(Ordering::Acquire) {
+            // Closing: the last collection's staleness markers must stay last.
+            return;
+        }
+        let now = now_ms();
+        let mut points = families.map(|families| series.points(&families, now)).unwrap_or_default();
+        if kind == (Collection::Last { stale: true }) {
+            points.extend(series.stale_all(now));
         }
         self.queue.push(points);
     }
@@ -221,6 +272,12 @@ fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
+/// The instant `wait` from now (options are at most a day; a longer wait saturates at a year).
+fn later(wait: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(wait).or_else(|| now.checked_add(Duration::from_secs(365 * 86_400))).unwrap_or(now)
+}
+
 /// The writer's thread: the interval collection, and a sender per shard, until closed.
 async fn run(shared: Arc<Shared>, target: Arc<Target>) {
     let senders: Vec<_> = (0..shared.queue.shards())
@@ -235,7 +292,7 @@ async fn run(shared: Arc<Shared>, target: Arc<Target>) {
                 next = tokio::time::Instant::now() + interval;
                 if shared.ticking.load(Ordering::Relaxed) {
                     let state = Arc::clone(&shared);
-                    let _ = tokio::task::spawn_blocking(move || state.collect(false)).await;
+                    let _ = tokio::task::spawn_blocking(move || state.collect(Collection::Regular)).await;
                 }
             }
             _ = closing.changed() => {}
@@ -331,7 +388,7 @@ async fn send_batch(
             Outcome::Retry(error, asked) => (error, asked),
         };
         counters.fail(format!("{}: {error}", shared.url));
-        let until = Instant::now() + backoff.next_wait(asked);
+        let until = later(backoff.next_wait(asked));
         // Wait, but not past the close's deadline.
         loop {
             let end = closing.borrow_and_update().map_or(until, |d| d.min(until));
