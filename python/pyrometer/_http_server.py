@@ -151,6 +151,11 @@ def start_wsgi_server(
     client_auth_required: bool = False,
     tls_min_version: Optional[ssl.TLSVersion] = None,
     tls_max_version: Optional[ssl.TLSVersion] = None,
+    *,
+    max_connections: int = 64,
+    idle_timeout: float = 2.0,
+    header_timeout: float = 10.0,
+    connection_timeout: float = 120.0,
 ) -> Tuple[Union[WSGIServer, _native.MetricsServer], threading.Thread]:
     """Serve the metrics of ``registry`` from a daemon thread; returns the server and the thread.
 
@@ -160,6 +165,11 @@ def start_wsgi_server(
     a certificate that chains to ``client_cafile``/``client_capath`` (the system's authorities
     when neither is given). Stop it with ``server.shutdown()`` and release the socket with
     ``server.server_close()``.
+
+    The native server's limits (keyword-only, a pyrometer addition): at most
+    ``max_connections`` open at once, a new one beyond closing the oldest idle one; a connection
+    silent for ``idle_timeout`` seconds, or slower than ``header_timeout`` to send its request
+    headers, is closed; none stays open longer than ``connection_timeout``.
     """
     if isinstance(registry, _native.CollectorRegistry):
         tls: Dict[str, Any] = {}
@@ -175,7 +185,16 @@ def start_wsgi_server(
                 "tls_min_version": _TLS_VERSIONS.get(tls_min_version) if tls_min_version is not None else None,
                 "tls_max_version": _native_max_version(tls_max_version),
             }
-        native = _native.MetricsServer(registry, addr, port, **tls)
+        native = _native.MetricsServer(
+            registry,
+            addr,
+            port,
+            **tls,
+            max_connections=max_connections,
+            idle_timeout=idle_timeout,
+            header_timeout=header_timeout,
+            connection_timeout=connection_timeout,
+        )
         thread = threading.Thread(target=native.serve_forever, daemon=True)
         thread.start()
         return native, thread

@@ -425,6 +425,10 @@ class MetricsServer:
         client_auth_required: bool = False,
         tls_min_version: Optional[str] = None,
         tls_max_version: Optional[str] = None,
+        max_connections: int = 64,
+        idle_timeout: float = 2.0,
+        header_timeout: float = 10.0,
+        connection_timeout: float = 120.0,
     ) -> Self: ...
     def serve_forever(self) -> None: ...
     def shutdown(self) -> None: ...

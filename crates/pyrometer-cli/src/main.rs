@@ -18,9 +18,10 @@ use std::time::Duration;
 
 use serve::ServeOptions;
 
-const USAGE: &str = "usage: pyrometer demo [--addr HOST:PORT] [--seconds N]
-       pyrometer multiprocess --dir DIR [--addr HOST:PORT] [--seconds N]
-                              [--remote-write URL [--remote-write-interval S]]";
+const USAGE: &str = "usage: pyrometer demo [--addr HOST:PORT] [--seconds N] [LIMITS]
+       pyrometer multiprocess --dir DIR [--addr HOST:PORT] [--seconds N] [LIMITS]
+                              [--remote-write URL [--remote-write-interval S]]
+LIMITS: [--max-connections N (64)] [--idle-timeout S (2)]";
 
 /// A command and its options.
 #[derive(Debug, PartialEq)]
@@ -55,8 +56,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// A positive number of seconds, fractions allowed.
+fn seconds(value: &str) -> Result<Duration, String> {
+    value
+        .parse()
+        .ok()
+        .and_then(|s: f64| Duration::try_from_secs_f64(s).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("bad number of seconds {value:?}"))
+}
+
 fn parse(args: &[String]) -> Result<Command, String> {
-    let mut serve = ServeOptions { addr: SocketAddr::from(([127, 0, 0, 1], 9464)), run_for: None };
+    let mut serve = ServeOptions::new(SocketAddr::from(([127, 0, 0, 1], 9464)));
     let mut dir = None;
     let mut remote_write = None;
     let mut remote_write_interval = Duration::from_secs(15);
@@ -73,16 +84,17 @@ fn parse(args: &[String]) -> Result<Command, String> {
                 let secs: u64 = value.parse().map_err(|_| format!("bad number of seconds {value:?}"))?;
                 serve.run_for = Some(Duration::from_secs(secs));
             }
-            "--dir" if command == "multiprocess" => dir = Some(PathBuf::from(value)),
-            "--remote-write" if command == "multiprocess" => remote_write = Some(value.clone()),
-            "--remote-write-interval" if command == "multiprocess" => {
-                remote_write_interval = value
+            "--max-connections" => {
+                serve.max_connections = value
                     .parse()
                     .ok()
-                    .and_then(|s: f64| Duration::try_from_secs_f64(s).ok())
-                    .filter(|d| !d.is_zero())
-                    .ok_or_else(|| format!("bad number of seconds {value:?}"))?;
+                    .filter(|n: &usize| *n >= 1)
+                    .ok_or_else(|| format!("bad number of connections {value:?}"))?;
             }
+            "--idle-timeout" => serve.idle_timeout = seconds(value)?,
+            "--dir" if command == "multiprocess" => dir = Some(PathBuf::from(value)),
+            "--remote-write" if command == "multiprocess" => remote_write = Some(value.clone()),
+            "--remote-write-interval" if command == "multiprocess" => remote_write_interval = seconds(value)?,
             other => return Err(format!("unknown flag {other:?}")),
         }
     }
@@ -119,6 +131,11 @@ mod tests {
         assert_eq!(options.run_for, Some(Duration::from_secs(3)));
         assert!(parse(&args("demo --seconds x")).is_err());
         assert!(parse(&args("demo --port 1")).is_err());
+        let Command::Demo(limited) = parse(&args("demo --max-connections 8 --idle-timeout 0.5")).unwrap() else {
+            panic!("not the demo")
+        };
+        assert_eq!((limited.max_connections, limited.idle_timeout), (8, Duration::from_millis(500)));
+        assert!(parse(&args("demo --max-connections 0")).is_err());
         assert!(parse(&args("serve")).is_err());
         assert!(parse(&[]).is_err());
     }

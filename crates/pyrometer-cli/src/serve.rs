@@ -6,11 +6,22 @@ use std::time::{Duration, Instant};
 
 use pyrometer_core::Registry;
 
-/// Where to serve and for how long.
+/// Where to serve, for how long, and the server's limits.
 #[derive(Debug, PartialEq)]
 pub(crate) struct ServeOptions {
     pub(crate) addr: SocketAddr,
     pub(crate) run_for: Option<Duration>,
+    /// Connections open at once (`--max-connections`).
+    pub(crate) max_connections: usize,
+    /// How long a connection may stay silent (`--idle-timeout`).
+    pub(crate) idle_timeout: Duration,
+}
+
+impl ServeOptions {
+    pub(crate) fn new(addr: SocketAddr) -> Self {
+        let defaults = pyrometer_export::http::ServeOptions::default();
+        Self { addr, run_for: None, max_connections: defaults.max_connections, idle_timeout: defaults.idle_timeout }
+    }
 }
 
 /// Serves `registry` until Ctrl-C or the requested time is up, saying so as `name`.
@@ -37,7 +48,12 @@ pub(crate) fn until_stopped(
                 }
             }
         };
-        pyrometer_export::http::serve(listener, registry, shutdown).await?;
+        let server = pyrometer_export::http::ServeOptions {
+            max_connections: options.max_connections,
+            idle_timeout: options.idle_timeout,
+            ..pyrometer_export::http::ServeOptions::default()
+        };
+        pyrometer_export::http::serve_with(listener, std::sync::Arc::new(registry), server, shutdown).await?;
         Ok::<(), Box<dyn std::error::Error>>(())
     })?;
     // Stdout may be gone (a closed pipe); that is no reason to fail.

@@ -11,6 +11,7 @@ use pyrometer_core::{Error, MetricFamily, Registry};
 use pyrometer_export::http::{ServeOptions, Source, TlsFiles, TlsVersion, serve_with};
 use tokio::sync::oneshot;
 
+use crate::arguments::positive_seconds;
 use crate::registry::{PyCollectorRegistry, created_enabled};
 
 /// A registry as the server reads it: `disable_created_metrics()` applies to each scrape.
@@ -74,6 +75,7 @@ impl PyMetricsServer {
     #[pyo3(signature = (
         registry, addr = "0.0.0.0", port = 0, disable_compression = false, certfile = None, keyfile = None,
         client_cafiles = Vec::new(), client_auth_required = false, tls_min_version = None, tls_max_version = None,
+        max_connections = 64, idle_timeout = 2.0, header_timeout = 10.0, connection_timeout = 120.0,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -87,7 +89,21 @@ impl PyMetricsServer {
         client_auth_required: bool,
         tls_min_version: Option<&str>,
         tls_max_version: Option<&str>,
+        max_connections: i64,
+        idle_timeout: f64,
+        header_timeout: f64,
+        connection_timeout: f64,
     ) -> PyResult<Self> {
+        let max_connections = usize::try_from(max_connections).ok().filter(|n| *n >= 1).ok_or_else(|| {
+            crate::errors::setting_to_py(format!("max_connections must be at least 1, got {max_connections}"))
+        })?;
+        let limits = ServeOptions {
+            max_connections,
+            idle_timeout: positive_seconds("idle_timeout", idle_timeout)?,
+            header_read_timeout: positive_seconds("header_timeout", header_timeout)?,
+            connection_timeout: positive_seconds("connection_timeout", connection_timeout)?,
+            ..ServeOptions::default()
+        };
         let tls = match (certfile, keyfile) {
             (Some(cert_chain), Some(private_key)) => {
                 let files = TlsFiles {
@@ -109,7 +125,7 @@ impl PyMetricsServer {
         let (stop, stopped) = oneshot::channel();
         Ok(Self {
             source: Arc::new(RegistrySource(registry.get().inner.clone())),
-            options: ServeOptions { gzip: !disable_compression, tls, ..ServeOptions::default() },
+            options: ServeOptions { gzip: !disable_compression, tls, ..limits },
             address: (local.ip().to_string(), local.port()),
             listener: Mutex::new(Some(listener)),
             stop: Mutex::new(Some(stop)),

@@ -2,15 +2,22 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::Response;
+use hyper::body::{Body, Frame, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use pyrometer_core::Registry;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use super::respond::respond;
@@ -21,9 +28,15 @@ use super::source::Source;
 pub struct ServeOptions {
     /// Gzip answers for clients that accept it (`disable_compression` upstream is the inverse).
     pub gzip: bool,
-    /// At most this many connections are served at once; further clients wait to be accepted.
+    /// At most this many connections are open at once (default 64). A new one beyond it closes
+    /// the oldest idle one (silent, or between requests); when every one is busy answering, it
+    /// waits for one to finish.
     pub max_connections: usize,
-    /// How long a client may take to send its request headers before it is cut off.
+    /// How long a new connection may stay silent before its request starts (default 2 s): a
+    /// client that connects and sends nothing gives its place up soon.
+    pub idle_timeout: Duration,
+    /// How long a client may take to send its request headers before it is cut off (default
+    /// 10 s).
     pub header_read_timeout: Duration,
     /// How long one connection may stay open: at the deadline it finishes the request in hand
     /// and closes, so a client that never reads cannot hold a slot for ever.
@@ -41,6 +54,7 @@ impl Default for ServeOptions {
         Self {
             gzip: true,
             max_connections: 64,
+            idle_timeout: Duration::from_secs(2),
             header_read_timeout: Duration::from_secs(10),
             connection_timeout: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(5),
@@ -82,19 +96,12 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), Error> {
     tokio::pin!(shutdown);
-    let slots = Arc::new(Semaphore::new(options.max_connections.max(1)));
+    let open = Arc::new(Connections::new(options.max_connections));
     let (stopping, stop_seen) = watch::channel(false);
     let mut connections = JoinSet::new();
     let outcome = loop {
         // Reap finished connections so the set stays as small as the open ones.
         while connections.try_join_next().is_some() {}
-        let slot = tokio::select! {
-            () = &mut shutdown => break Ok(()),
-            slot = Arc::clone(&slots).acquire_owned() => match slot {
-                Ok(slot) => slot,
-                Err(_) => break Ok(()),
-            },
-        };
         let stream = tokio::select! {
             () = &mut shutdown => break Ok(()),
             accepted = listener.accept() => match accepted {
@@ -103,6 +110,12 @@ pub async fn serve_with(
                 Err(e) if is_transient(&e) => continue,
                 Err(e) => break Err(Error::Accept(e)),
             },
+        };
+        // Admitted once accepted: making room may close an idle connection, never the one
+        // being accepted.
+        let slot = tokio::select! {
+            () = &mut shutdown => break Ok(()),
+            slot = Arc::clone(&open).admit() => slot,
         };
         connections.spawn(accept_connection(stream, Arc::clone(&source), options.clone(), stop_seen.clone(), slot));
     };
@@ -113,14 +126,129 @@ pub async fn serve_with(
     outcome
 }
 
-/// Serves one accepted connection, after a TLS handshake when the server speaks HTTPS.
+/// The open connections, in the order they came, and whether each is answering a request.
+#[derive(Debug)]
+struct Connections {
+    open: Mutex<Vec<Open>>,
+    max: usize,
+    next_id: AtomicU64,
+    /// Signalled when a connection closes.
+    closed: Notify,
+}
+
+#[derive(Debug)]
+struct Open {
+    id: u64,
+    busy: Arc<AtomicBool>,
+    shed: Arc<Notify>,
+}
+
+/// A connection's place among the open ones: given back when dropped.
+#[derive(Debug)]
+struct Slot {
+    connections: Arc<Connections>,
+    id: u64,
+    /// Set while a request is being answered (until its body is written or dropped).
+    busy: Arc<AtomicBool>,
+    /// Signalled when the connection must close to make room for a new one.
+    shed: Arc<Notify>,
+}
+
+impl Connections {
+    fn new(max: usize) -> Self {
+        Self { open: Mutex::new(Vec::new()), max: max.max(1), next_id: AtomicU64::new(0), closed: Notify::new() }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Open>> {
+        self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A place for one more connection: a free one, else the oldest idle connection's (which is
+    /// told to close), else the first to close.
+    async fn admit(self: Arc<Self>) -> Slot {
+        loop {
+            let closed = self.closed.notified();
+            tokio::pin!(closed);
+            closed.as_mut().enable();
+            {
+                let mut open = self.lock();
+                if open.len() >= self.max {
+                    if let Some(at) = open.iter().position(|o| !o.busy.load(Ordering::Acquire)) {
+                        open.remove(at).shed.notify_one();
+                    }
+                }
+                if open.len() < self.max {
+                    let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                    let (busy, shed) = (Arc::new(AtomicBool::new(false)), Arc::new(Notify::new()));
+                    open.push(Open { id, busy: Arc::clone(&busy), shed: Arc::clone(&shed) });
+                    drop(open);
+                    return Slot { connections: Arc::clone(&self), id, busy, shed };
+                }
+            }
+            closed.await;
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.connections.lock().retain(|o| o.id != self.id);
+        self.connections.closed.notify_one();
+    }
+}
+
+/// A response body that marks its connection idle again once written (or dropped).
+struct Answer {
+    body: Full<Bytes>,
+    busy: Arc<AtomicBool>,
+}
+
+impl Body for Answer {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+impl Drop for Answer {
+    fn drop(&mut self) {
+        self.busy.store(false, Ordering::Release);
+    }
+}
+
+/// Serves one accepted connection, after a TLS handshake when the server speaks HTTPS. A
+/// connection that sends nothing within the idle timeout is closed.
 async fn accept_connection(
     stream: TcpStream,
     source: Arc<dyn Source>,
     options: ServeOptions,
     stop: watch::Receiver<bool>,
-    slot: OwnedSemaphorePermit,
+    slot: Slot,
 ) {
+    let shed = Arc::clone(&slot.shed);
+    let mut first = [0u8; 1];
+    tokio::select! {
+        // (`readable()` may be ready before any byte is: a peek waits for one.)
+        peeked = tokio::time::timeout(options.idle_timeout, stream.peek(&mut first)) => {
+            if !matches!(peeked, Ok(Ok(n)) if n > 0) {
+                return;
+            }
+        }
+        () = shed.notified() => return,
+    }
     #[cfg(feature = "tls")]
     if let Some(config) = options.tls.clone() {
         let handshake = tokio_rustls::TlsAcceptor::from(config).accept(stream);
@@ -138,13 +266,16 @@ async fn serve_connection<IO>(
     source: Arc<dyn Source>,
     options: ServeOptions,
     mut stop: watch::Receiver<bool>,
-    _slot: OwnedSemaphorePermit,
+    slot: Slot,
 ) where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let gzip = options.gzip;
+    let busy = Arc::clone(&slot.busy);
     let service = service_fn(move |request| {
-        let response = respond(&*source, &request, gzip);
+        busy.store(true, Ordering::Release);
+        let (parts, body) = respond(&*source, &request, gzip).into_parts();
+        let response = Response::from_parts(parts, Answer { body, busy: Arc::clone(&busy) });
         async move { Ok::<_, Infallible>(response) }
     });
     let mut builder = http1::Builder::new();
@@ -156,6 +287,8 @@ async fn serve_connection<IO>(
     // A client that hangs up mid-request ends only its own connection, so errors are dropped.
     tokio::select! {
         _ = connection.as_mut() => return,
+        // Closed at once to make room: it was idle.
+        () = slot.shed.notified() => return,
         () = &mut deadline => {},
         _ = stop.wait_for(|stopping| *stopping) => {},
     }
@@ -217,22 +350,48 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn connections_beyond_the_bound_wait_for_a_free_slot() {
+    async fn at_the_bound_a_new_connection_closes_the_oldest_idle_one() {
         let (addr, _stop) = spawn_server(ServeOptions { max_connections: 1, ..ServeOptions::default() }).await;
         let mut first = tokio::net::TcpStream::connect(addr).await.unwrap();
-        // The first connection holds the only slot; the second is queued, not answered.
+        // The first connection is answered and kept open, idle between requests.
         first.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
         let mut head = [0u8; 12];
         first.read_exact(&mut head).await.unwrap();
         let mut second = tokio::net::TcpStream::connect(addr).await.unwrap();
-        second.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.unwrap();
-        let mut byte = [0u8; 1];
-        let waited = tokio::time::timeout(Duration::from_millis(300), second.read(&mut byte)).await;
-        assert!(waited.is_err(), "the second client was answered while the first held the slot");
-        drop(first);
-        let mut rest = String::new();
-        tokio::time::timeout(Duration::from_secs(5), second.read_to_string(&mut rest)).await.unwrap().unwrap();
-        assert!(rest.starts_with("HTTP/1.1 200 OK"));
+        assert!(scrape(&mut second).await.starts_with("HTTP/1.1 200 OK"));
+        let mut rest = Vec::new();
+        // Closed (a reset, or an end, after the rest of its first answer), never answered again.
+        let _ = tokio::time::timeout(Duration::from_secs(5), first.read_to_end(&mut rest)).await.unwrap();
+        assert!(!String::from_utf8_lossy(&rest).contains("HTTP/1.1"), "{}", String::from_utf8_lossy(&rest));
+    }
+
+    #[tokio::test]
+    async fn idle_and_non_reading_connections_do_not_shut_a_scrape_out() {
+        let (addr, _stop) = spawn_server(ServeOptions::default()).await;
+        let mut held = Vec::new();
+        for i in 0..300 {
+            let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+            if i % 2 == 0 {
+                // Asks and never reads the answer.
+                stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+            }
+            held.push(stream);
+        }
+        let started = std::time::Instant::now();
+        let mut scraper = tokio::net::TcpStream::connect(addr).await.unwrap();
+        assert!(scrape(&mut scraper).await.starts_with("HTTP/1.1 200 OK"));
+        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_sends_nothing_is_closed_after_the_idle_timeout() {
+        let options = ServeOptions { idle_timeout: Duration::from_millis(100), ..ServeOptions::default() };
+        let (addr, _stop) = spawn_server(options).await;
+        let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let started = std::time::Instant::now();
+        let mut rest = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut rest)).await.unwrap().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     }
 
     #[tokio::test]
