@@ -78,6 +78,7 @@ mod _native {
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
         super::clock::install();
+        super::multiprocess::log_unstored_series();
         super::context_managers::init(m.py())?;
         let missing = super::hot_path::install_all(m.py());
         pyo3::types::PyModuleMethods::add(m, "_hot_path_missing", missing)

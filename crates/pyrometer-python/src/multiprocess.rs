@@ -139,10 +139,23 @@ impl MirrorSource for ValueClassStore {
 
 /// Logs a store file a scrape could not read, through `logging` (once per file).
 fn warn_unreadable(problem: &str) {
+    warn("unreadable multiprocess file left out of the scrape: %s", problem);
+}
+
+/// Has the store tell `logging`, once, when a series cannot be written to this process's file
+/// (a full disk, say): the series is then kept in the process alone, and counted.
+pub(crate) fn log_unstored_series() {
+    pyrometer_store::report_unstored_series_with(Arc::new(|problem| {
+        warn("%s; it is counted in pyrometer_multiprocess_unstored_series_total", problem);
+    }));
+}
+
+/// A warning through the `pyrometer.multiprocess` logger.
+fn warn(format: &str, problem: &str) {
     Python::attach(|py| {
         let logged = py.import("logging").and_then(|logging| {
             let logger = logging.call_method1("getLogger", ("pyrometer.multiprocess",))?;
-            logger.call_method1("warning", ("unreadable multiprocess file left out of the scrape: %s", problem))
+            logger.call_method1("warning", (format, problem))
         });
         // A logging setup that fails must not fail the scrape.
         if let Err(err) = logged {

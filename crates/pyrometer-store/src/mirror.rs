@@ -8,6 +8,7 @@
 //! opens [`StoredSeries`] itself.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use pyrometer_core::float_text::go_float;
@@ -134,10 +135,27 @@ impl MirrorSource for FamilySource {
     ) -> Result<Option<Arc<dyn SeriesMirror>>, CoreError> {
         let file = self.store.file().map_err(mirror_error)?;
         let identifier = std::process::id().to_string();
-        let series =
-            StoredSeries::open(&file, &identifier, self.rule, meta, shape, label_values).map_err(mirror_error)?;
-        Ok(Some(Arc::new(series)))
+        StoredSeries::mirror(&file, &identifier, self.rule, meta, shape, label_values)
     }
+}
+
+/// Series this process could not write to its store file, kept in the process only.
+static UNSTORED_SERIES: AtomicU64 = AtomicU64::new(0);
+/// Told, once, of the first series that could not be stored.
+static UNSTORED_REPORTER: Mutex<Option<crate::ProblemReporter>> = Mutex::new(None);
+
+/// Sets what is told (once per process, with the reason) when a series cannot be written to the
+/// store for want of space or another I/O failure: a log, say.
+pub fn report_unstored_series_with(reporter: crate::ProblemReporter) {
+    *UNSTORED_REPORTER.lock().unwrap_or_else(PoisonError::into_inner) = Some(reporter);
+}
+
+/// How many series this process could not write to its store file (a full disk, say); each was
+/// kept in the process alone. [`DirectoryCollector`](crate::DirectoryCollector) reports it as
+/// `pyrometer_multiprocess_unstored_series_total` once it is not zero.
+#[must_use]
+pub fn unstored_series() -> u64 {
+    UNSTORED_SERIES.load(Ordering::Relaxed)
 }
 
 /// A store error as the core reports a mirror that could not be made.
@@ -289,8 +307,21 @@ impl StoredSeries {
         shape: SeriesShape<'_>,
         label_values: &[&str],
     ) -> Result<Option<Arc<dyn SeriesMirror>>, CoreError> {
-        let series = Self::open(file, identifier, rule, meta, shape, label_values).map_err(mirror_error)?;
-        Ok(Some(Arc::new(series)))
+        match Self::open(file, identifier, rule, meta, shape, label_values) {
+            Ok(series) => Ok(Some(Arc::new(series))),
+            // A disk that is full (or fails) costs the store this series, not the application
+            // its write: the series lives in the process alone, counted and told once.
+            Err(err @ Error::Io { .. }) => {
+                if UNSTORED_SERIES.fetch_add(1, Ordering::Relaxed) == 0 {
+                    let reporter = UNSTORED_REPORTER.lock().unwrap_or_else(PoisonError::into_inner).clone();
+                    if let Some(reporter) = reporter {
+                        reporter(&format!("a series was kept out of the multiprocess store: {err}"));
+                    }
+                }
+                Ok(None)
+            }
+            Err(err) => Err(mirror_error(err)),
+        }
     }
 
     /// The slot index of the bucket `value` falls in, for a histogram.

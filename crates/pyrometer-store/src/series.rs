@@ -45,6 +45,10 @@ pub type ProblemReporter = Arc<dyn Fn(&str) + Send + Sync>;
 /// directory's exposition is what `prometheus_client`'s would be).
 pub const UNREADABLE_FILES_METRIC: &str = "pyrometer_multiprocess_unreadable_files";
 
+/// The counter of series this process could not write to its store file (a full disk, say),
+/// exposed once there is one: see [`unstored_series`](crate::unstored_series).
+pub const UNSTORED_SERIES_METRIC: &str = "pyrometer_multiprocess_unstored_series";
+
 impl std::fmt::Debug for DirectoryCollector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DirectoryCollector").field("dir", &self.dir).finish_non_exhaustive()
@@ -134,6 +138,18 @@ impl Collector for DirectoryCollector {
                 Vec::new(),
             );
             family.samples.push(Sample::new("_total", pyrometer_core::LabelSet::EMPTY, unreadable as f64));
+            out.push(family);
+        }
+        let unstored = crate::unstored_series();
+        if unstored > 0 {
+            let mut family = MetricFamily::from_parts(
+                UNSTORED_SERIES_METRIC.into(),
+                "Series this process could not write to the multiprocess store (a full disk, say).".into(),
+                MetricType::Counter,
+                "".into(),
+                Vec::new(),
+            );
+            family.samples.push(Sample::new("_total", pyrometer_core::LabelSet::EMPTY, unstored as f64));
             out.push(family);
         }
         Ok(())

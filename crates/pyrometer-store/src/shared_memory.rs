@@ -12,6 +12,31 @@ use std::sync::atomic::AtomicU64;
 
 use memmap2::{MmapOptions, MmapRaw};
 
+/// Makes `file` at least `offset + len` bytes long with every block of that range allocated, so
+/// that writing through a mapping of it cannot fault for want of space: a full disk is this
+/// call's error (`ENOSPC`), never a `SIGBUS` at the first write into a new page.
+#[cfg(target_os = "linux")]
+pub(crate) fn reserve(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
+        return Err(io::Error::from_raw_os_error(libc::EFBIG));
+    };
+    // SAFETY: `posix_fallocate` takes plain integers and a descriptor that `file` keeps open for
+    // the duration of the call; it touches no memory of ours.
+    match unsafe { libc::posix_fallocate(file.as_raw_fd(), offset, len) } {
+        0 => Ok(()),
+        code => Err(io::Error::from_raw_os_error(code)),
+    }
+}
+
+/// Makes `file` at least `offset + len` bytes long (where `posix_fallocate` is missing, only
+/// the length is set).
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn reserve(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    let end = offset + len;
+    if file.metadata()?.len() < end { file.set_len(end) } else { Ok(()) }
+}
+
 /// A mapping of part of a file.
 pub(crate) struct Region {
     map: MmapRaw,

@@ -165,7 +165,7 @@ impl ProcessFile {
         let io = |source| Error::Io { path: path.to_owned(), source };
         let file = OpenOptions::new().read(true).write(true).create_new(true).open(path).map_err(io)?;
         file.try_lock().map_err(|e| io(e.into()))?;
-        file.set_len(FIRST_CHUNK as u64).map_err(io)?;
+        crate::shared_memory::reserve(&file, 0, FIRST_CHUNK as u64).map_err(io)?;
         let head = Arc::new(Region::writable(&file, 0, FIRST_CHUNK).map_err(io)?);
         head.write(0, &header(pid, created_nanos));
         let state = State {
@@ -272,7 +272,8 @@ impl ProcessFile {
             state.chunk.write(state.used - state.chunk_start, &entry_header(rest, 0, PADDING, 0.0)[..MIN_ENTRY_LEN]);
         }
         let size = (state.chunk.len() * 2).max(need.next_multiple_of(FIRST_CHUNK));
-        self.shared.file.set_len((chunk_end + size) as u64).map_err(io)?;
+        // The space is taken before it is mapped: a full disk fails here, not at a write.
+        crate::shared_memory::reserve(&self.shared.file, chunk_end as u64, size as u64).map_err(io)?;
         state.chunk = Arc::new(Region::writable(&self.shared.file, chunk_end as u64, size).map_err(io)?);
         state.chunk_start = chunk_end;
         state.used = chunk_end;

@@ -1,0 +1,52 @@
+"""A full disk under the multiprocess store: the application keeps running. Store files take
+their space before they map it, so the filesystem running out is an error the store handles
+(the series is kept in the process alone, counted, and logged once), never a SIGBUS that kills
+the process at its next write. The store directory is a 256 KiB tmpfs, mounted in a mount
+namespace of the test's own (needs root, as CI runs)."""
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+SCRIPT = """
+import logging, os, sys
+logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = sys.argv[1]
+import pyrometer
+from pyrometer.multiprocess import MultiProcessCollector
+
+requests = pyrometer.Counter("requests", "Requests.", ["path"])
+for i in range(20000):
+    requests.labels(f"/a/path/long/enough/to/fill/a/small/disk/soon/{i}").inc()
+requests.labels("/a/path/long/enough/to/fill/a/small/disk/soon/0").inc()
+merged = pyrometer.CollectorRegistry()
+MultiProcessCollector(merged, sys.argv[1])
+print("unstored", merged.get_sample_value("pyrometer_multiprocess_unstored_series_total"))
+print("first", merged.get_sample_value("requests_total", {"path": "/a/path/long/enough/to/fill/a/small/disk/soon/0"}))
+"""
+
+
+def test_a_full_disk_costs_the_store_series_not_the_process(tmp_path):
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("mounting a small tmpfs needs root and unshare")
+    script = tmp_path / "fill.py"
+    script.write_text(textwrap.dedent(SCRIPT))
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    command = 'mount -t tmpfs -o size=256k tmpfs "$1" && exec "$2" "$3" "$1"'
+    result = subprocess.run(
+        ["unshare", "-m", "sh", "-c", command, "sh", str(disk), sys.executable, str(script)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stderr[-2000:]}"
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    assert float(lines["unstored"]) > 0
+    # A series written before the disk filled is still in the store, both writes counted.
+    assert float(lines["first"]) == 2.0
+    warnings = [line for line in result.stderr.splitlines() if "kept out of the multiprocess store" in line]
+    assert len(warnings) == 1, result.stderr[-2000:]
+    assert "No space left on device" in warnings[0]
