@@ -237,8 +237,10 @@ impl<M: Metric> FamilyHandle<M> {
         let py = object.py();
         let children = self.children(py)?;
         let kwargs = kwargs.filter(|k| !k.is_empty());
+        // (Arguments that cannot be a key, a list say, miss here and are made strings below,
+        // as upstream makes every label value one with `str()`.)
         if kwargs.is_none()
-            && let Some(child) = children.get_item(args)?
+            && let Ok(Some(child)) = children.get_item(args)
         {
             return Ok(child.unbind());
         }

@@ -106,6 +106,13 @@ macro_rules! metric_class {
                 self.0.clear_held();
             }
 
+            /// `copy.copy(metric)`: the metric itself. Upstream's shallow copy shares the
+            /// original's values and children, so writing to either writes to both; here they
+            /// are one object (docs/compat.md).
+            fn __copy__(slf: pyo3::Py<Self>) -> pyo3::Py<Self> {
+                slf
+            }
+
             fn __repr__(slf: &pyo3::Bound<'_, Self>) -> pyo3::PyResult<String> {
                 use pyo3::types::{PyAnyMethods, PyTypeMethods};
                 let class = slf.get_type();

@@ -24,6 +24,9 @@ const PROCESS_PREFIX: &str = "proc-";
 const SUFFIX: &str = ".pyrostore";
 const ARCHIVE: &str = "archive.pyrostore";
 const MERGE_LOCK: &str = ".merge.lock";
+/// How long a reap waits for another process's merge (or a lock someone left held) before it
+/// leaves the dead processes to a later scrape; their files are read as they are meanwhile.
+const MERGE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 const STAGING_PREFIX: &str = ".new-";
 
 /// A directory shared by the processes of one application.
@@ -91,10 +94,13 @@ impl StoreDir {
     /// when the lock on its file can be taken: the system released it when the process ended,
     /// whatever ended it.
     ///
+    /// A merge lock held for more than two seconds (by a stuck process, say) leaves the dead
+    /// processes unmerged this time; their files are still read.
+    ///
     /// # Errors
-    /// A failure to list the directory, take the merge lock, or write the archive.
+    /// A failure to list the directory, open the merge lock, or write the archive.
     pub fn reap(&self) -> Result<Reaped, Error> {
-        let merge_lock = self.merge_lock()?;
+        let Some(merge_lock) = self.merge_lock()? else { return Ok(Reaped::default()) };
         let archive_path = self.path.join(ARCHIVE);
         let mut reaped = Reaped::default();
         let mut dead: Vec<(PathBuf, File)> = Vec::new();
@@ -188,12 +194,22 @@ impl StoreDir {
         Ok(paths)
     }
 
-    fn merge_lock(&self) -> Result<File, Error> {
+    /// The merge lock, taken; `None` if another holds it longer than [`MERGE_LOCK_WAIT`].
+    fn merge_lock(&self) -> Result<Option<File>, Error> {
         let path = self.path.join(MERGE_LOCK);
         let io = |source| Error::Io { path: path.clone(), source };
         let file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
-        file.lock().map_err(io)?;
-        Ok(file)
+        let deadline = std::time::Instant::now() + MERGE_LOCK_WAIT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Some(file)),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+            }
+        }
     }
 
     /// The process files, oldest name first.

@@ -521,3 +521,30 @@ fn fifos_named_like_store_files_do_not_hang_a_scrape() {
     drop(live);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_merge_lock_held_for_ever_leaves_dead_processes_unmerged_but_read() {
+    let _serial = serial();
+
+    let dir = scratch("held-merge-lock");
+    let store = StoreDir::open(&dir).unwrap();
+    let family = Family::<Counter>::new(Metadata::new("jobs", "Jobs.")).unwrap();
+    let key = series_key(family.meta(), "_total", &[], None);
+    let dead = store.create_process_file().unwrap();
+    dead.slot(&key, Merge::Sum).unwrap().add(3.0);
+    drop(dead);
+    // A stuck process holds the merge lock and never lets go.
+    let mut options = std::fs::OpenOptions::new();
+    let held = options.read(true).write(true).create(true).truncate(false).open(dir.join(".merge.lock")).unwrap();
+    held.lock().unwrap();
+    let started = std::time::Instant::now();
+    let snapshot = store.read().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    let total: f64 =
+        snapshot.files.iter().flat_map(|f| f.entries.iter()).filter(|e| e.key == key).map(|e| e.value).sum();
+    assert_eq!(total, 3.0, "the dead process's file is read as it is");
+    drop(held);
+    // Once the lock is free, the next read merges it.
+    let snapshot = store.read().unwrap();
+    assert_eq!(snapshot.files.len(), 1, "only the archive is left");
+}

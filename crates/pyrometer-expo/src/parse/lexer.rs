@@ -268,9 +268,10 @@ pub(super) fn parse_number(s: &str) -> Option<Number> {
 }
 
 /// Python's `float()` on a label value (`le`, `quantile`): surrounding whitespace and underscores
-/// between digits are allowed.
+/// between digits are allowed. (`float()` strips what `str.isspace` holds for but the
+/// information separators `\x1c`..`\x1f`: `float("\x1f.1")` fails.)
 pub(super) fn py_float(s: &str) -> Option<f64> {
-    let s = py_strip(s);
+    let s = s.trim_matches(|c| is_py_space(c) && !matches!(c, '\x1c'..='\x1f'));
     if !s.contains('_') {
         return s.parse().ok();
     }
@@ -307,8 +308,8 @@ pub(super) enum OmTimestamp {
 
 const NANOS_PER_SEC: i128 = 1_000_000_000;
 
-/// Parses an `OpenMetrics` timestamp; `None` for text that is no number, is not finite, or has
-/// whole seconds beyond `i64`.
+/// Parses an `OpenMetrics` timestamp; `None` for text that is no number or is not finite. Whole
+/// seconds beyond `i64` come as the nearest float.
 pub(super) fn om_timestamp(s: &str) -> Option<OmTimestamp> {
     if s != py_strip(s) || s.contains('_') {
         return None;
@@ -321,7 +322,11 @@ pub(super) fn om_timestamp(s: &str) -> Option<OmTimestamp> {
         let seconds: f64 = s.parse().ok()?;
         return seconds.is_finite().then_some(OmTimestamp::Float(seconds));
     }
-    let sec: i64 = whole.parse().ok()?;
+    let Ok(sec) = whole.parse::<i64>() else {
+        // Whole seconds beyond `i64`, which Python's `int` holds: the nearest float.
+        let seconds: f64 = s.parse().ok()?;
+        return seconds.is_finite().then_some(OmTimestamp::Float(seconds));
+    };
     let nanos: i128 =
         frac.bytes().chain(std::iter::repeat(b'0')).take(9).fold(0, |acc, digit| acc * 10 + i128::from(digit - b'0'));
     let nanos = if whole.starts_with('-') { -nanos } else { nanos };
@@ -578,8 +583,20 @@ mod tests {
         assert_eq!(exact("-3.25"), Some(Timestamp::Exact { sec: -3, nsec: 250_000_000 }));
         assert_eq!(exact("-0.25"), Some(Timestamp::Seconds(-0.25)));
         assert_eq!(exact("1.5e3"), Some(Timestamp::Seconds(1500.0)));
-        for bad in ["", "NaN", "inf", "1_0", " 1", "1.2.3", "99999999999999999999"] {
+        // Beyond `i64` (Python's `int` is unbounded): the nearest float, as the reference reads.
+        assert_eq!(exact("12345678901234567890"), Some(Timestamp::Seconds(12_345_678_901_234_567_890.0)));
+        for bad in ["", "NaN", "inf", "1_0", " 1", "1.2.3"] {
             assert_eq!(om_timestamp(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn label_numbers_strip_what_float_strips() {
+        assert_eq!(py_float(" 0.1\u{a0}"), Some(0.1));
+        assert_eq!(py_float("\x0b.1"), Some(0.1));
+        // `float()` keeps the information separators that `str.strip()` removes.
+        for bad in ["\x1f.1", "0.1\x1c", "\x1e1"] {
+            assert_eq!(py_float(bad), None, "{bad:?}");
         }
     }
 

@@ -1,0 +1,26 @@
+"""Arguments at the edges of what upstream takes, run against both libraries: label values that
+are not strings (made strings with ``str()``, a list included) and ``copy.copy`` of a metric."""
+
+import copy
+
+
+def test_a_list_given_as_a_label_value_becomes_its_str(lib):
+    registry = lib.CollectorRegistry()
+    counter = lib.Counter("c", "Help.", ["a"], registry=registry)
+    counter.labels(["x"]).inc()
+    counter.labels(["x"]).inc()
+    counter.labels(3).inc()
+    assert registry.get_sample_value("c_total", {"a": "['x']"}) == 2
+    assert registry.get_sample_value("c_total", {"a": "3"}) == 1
+
+
+def test_a_copied_metric_writes_to_the_original_values(lib):
+    registry = lib.CollectorRegistry()
+    counter = lib.Counter("c", "Help.", registry=registry)
+    copied = copy.copy(counter)
+    copied.inc(2)
+    counter.inc()
+    assert registry.get_sample_value("c_total") == 3
+    labelled = lib.Counter("l", "Help.", ["a"], registry=registry)
+    copy.copy(labelled).labels("x").inc()
+    assert registry.get_sample_value("l_total", {"a": "x"}) == 1
