@@ -7,26 +7,14 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use pyrometer_core::{Counter, Family, Metadata, Registry};
+use pyrometer_benches::workloads::http_requests;
 use pyrometer_export::remote_write::{SeriesPoints, encode_v1, encode_v2};
 
 const SERIES: usize = 100_000;
 const BATCH: usize = 2_000;
 
-fn registry() -> Registry {
-    let registry = Registry::new();
-    let family =
-        Family::<Counter>::new(Metadata::new("http_requests", "Requests.").label_names(["method", "path"])).unwrap();
-    for i in 0..SERIES {
-        let path = format!("/api/v1/resource/{}", i / 4);
-        family.labels(&[["GET", "POST", "PUT", "DELETE"][i % 4], &path]).unwrap().inc_by((i % 1000) as f64);
-    }
-    registry.register(family).unwrap();
-    registry
-}
-
 fn remote_write(c: &mut Criterion) {
-    let registry = registry();
+    let registry = http_requests(SERIES);
     let families = registry.collect().unwrap();
     let external = [("cluster".to_owned(), "eu-1".to_owned())];
     let now = 1_700_000_000_000;

@@ -3,41 +3,14 @@
 //! Memory is what the allocator holds after the series are made and observed, less what it held
 //! before, per series (labels, map entries and all).
 //! `cargo run --release -p pyrometer-benches --example histogram_sizes`
-// A counting allocator is the one honest measure of what a series holds.
-#![allow(unsafe_code)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
+use pyrometer_benches::counting::{Counting, held};
 use pyrometer_core::{Buckets, Family, Histogram, Metadata, Metric, NativeHistogram, NativeHistogramOptions, Registry};
 
 const SERIES: usize = 1000;
 
-struct Counting;
-
-static HELD: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded to the system allocator unchanged; only sizes are counted.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        HELD.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract is passed on.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract is passed on.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-fn held() -> usize {
-    HELD.load(Ordering::Relaxed)
-}
 
 /// Latencies from 1 ms to about 10 s, a different mix per series.
 fn observations(series: usize) -> impl Iterator<Item = f64> {

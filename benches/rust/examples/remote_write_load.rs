@@ -5,57 +5,25 @@
 //! The receiver is a hyper server on another thread that reads each body and answers 204. CPU is
 //! the whole process's (the receiver's share included), read from `/proc/self/stat`. Memory is
 //! what the allocator holds with the queue full, less what it held before, per queued point.
-// A counting allocator is the one honest measure of what a queue holds.
-#![allow(unsafe_code, missing_docs)]
+#![allow(missing_docs)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use pyrometer_benches::counting::{Counting, held};
+use pyrometer_benches::workloads::http_requests;
 use pyrometer_core::{Buckets, Counter, Family, Histogram, Metadata, Registry};
 use pyrometer_export::remote_write::{Protocol, RemoteWriteOptions, RemoteWriter, SeriesPoints, encode_v1, encode_v2};
-
-struct Counting;
-
-static HELD: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded to the system allocator unchanged; only sizes are counted.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        HELD.fetch_add(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract is passed on.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        HELD.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: the caller's contract is passed on.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
 const SERIES: usize = 100_000;
 const ROUNDS: usize = 10;
-
-/// 100k counter series, as the encode benchmarks have them.
-fn counters() -> Registry {
-    let registry = Registry::new();
-    let family =
-        Family::<Counter>::new(Metadata::new("http_requests", "Requests.").label_names(["method", "path"])).unwrap();
-    for i in 0..SERIES {
-        let path = format!("/api/v1/resource/{}", i / 4);
-        family.labels(&[["GET", "POST", "PUT", "DELETE"][i % 4], &path]).unwrap().inc_by((i % 1000) as f64);
-    }
-    registry.register(family).unwrap();
-    registry
-}
 
 /// A service's usual mix: request counters by method, route and code, latency histograms of
 /// ten bounds by route.
@@ -141,7 +109,7 @@ fn cpu_seconds() -> f64 {
 }
 
 fn main() {
-    for (name, registry) in [("100k counters", counters()), ("service mix", service())] {
+    for (name, registry) in [("100k counters", http_requests(SERIES)), ("service mix", service())] {
         let [(v1_raw, v1), (v2_raw, v2)] = bytes_per_sample(&registry);
         println!(
             "bytes per sample, {name}: 1.0 {v1:.1} snappy ({v1_raw:.1} raw), 2.0 {v2:.1} snappy ({v2_raw:.1} raw); \
@@ -150,7 +118,7 @@ fn main() {
         );
     }
 
-    let registry = counters();
+    let registry = http_requests(SERIES);
     for protocol in [Protocol::V1, Protocol::V2] {
         let (url, received) = receiver();
         let options = RemoteWriteOptions { protocol, max_pending_samples: 2 * SERIES, ..RemoteWriteOptions::default() };
@@ -177,11 +145,11 @@ fn main() {
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let options = RemoteWriteOptions { max_pending_samples: SERIES, shards: 1, ..RemoteWriteOptions::default() };
     let writer = RemoteWriter::new(&format!("http://{dead}/api/v1/write"), registry.clone(), options).unwrap();
-    let before = HELD.load(Ordering::Relaxed);
+    let before = held();
     writer.flush(Duration::from_millis(200));
     writer.flush(Duration::from_millis(200));
     let stats = writer.stats();
-    let held = HELD.load(Ordering::Relaxed).saturating_sub(before);
+    let held = held().saturating_sub(before);
     println!(
         "full queue: {} points pending ({} dropped), {:.1} MiB held, {:.0} bytes per point (its own estimate {:.0})",
         stats.samples_pending,

@@ -42,13 +42,9 @@ fn certificates(test: &str) -> Option<PathBuf> {
     (ca && signed(&dir, "server") && signed(&dir, "client")).then_some(dir)
 }
 
-#[tokio::test]
-async fn a_push_over_https_presents_its_client_certificate() {
-    let Some(dir) = certificates("push") else {
-        eprintln!("skipped: no openssl command");
-        return;
-    };
-    let server_tls = TlsFiles {
+/// The server's TLS configuration: its certificate, and a client's required, signed by the CA.
+fn server_requiring_client_certificates(dir: &Path) -> Arc<rustls::ServerConfig> {
+    TlsFiles {
         cert_chain: dir.join("server.pem"),
         private_key: dir.join("server.key"),
         client_ca_files: vec![dir.join("ca.pem")],
@@ -56,7 +52,16 @@ async fn a_push_over_https_presents_its_client_certificate() {
         ..TlsFiles::default()
     }
     .server_config()
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_push_over_https_presents_its_client_certificate() {
+    let Some(dir) = certificates("push") else {
+        eprintln!("skipped: no openssl command");
+        return;
+    };
+    let server_tls = server_requiring_client_certificates(&dir);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let options = ServeOptions { tls: Some(server_tls), ..ServeOptions::default() };
@@ -90,15 +95,7 @@ fn a_remote_write_over_https_presents_its_client_certificate() {
         eprintln!("skipped: no openssl command");
         return;
     };
-    let server_tls = TlsFiles {
-        cert_chain: dir.join("server.pem"),
-        private_key: dir.join("server.key"),
-        client_ca_files: vec![dir.join("ca.pem")],
-        client_auth_required: true,
-        ..TlsFiles::default()
-    }
-    .server_config()
-    .unwrap();
+    let server_tls = server_requiring_client_certificates(&dir);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let url = format!("https://127.0.0.1:{}/api/v1/write", listener.local_addr().unwrap().port());

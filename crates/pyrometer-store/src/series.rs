@@ -128,28 +128,24 @@ impl Collector for DirectoryCollector {
                 reporter(text);
             }
         }
-        let unreadable = self.unreadable.load(Ordering::Relaxed);
-        if unreadable > 0 {
-            let mut family = MetricFamily::from_parts(
-                UNREADABLE_FILES_METRIC.into(),
-                "Multiprocess store files that could not be read, and were left out of the scrape.".into(),
-                MetricType::Counter,
-                "".into(),
-                Vec::new(),
-            );
-            family.samples.push(Sample::new("_total", pyrometer_core::LabelSet::EMPTY, unreadable as f64));
-            out.push(family);
-        }
-        let unstored = crate::unstored_series();
-        if unstored > 0 {
-            let mut family = MetricFamily::from_parts(
-                UNSTORED_SERIES_METRIC.into(),
-                "Series this process could not write to the multiprocess store (a full disk, say).".into(),
-                MetricType::Counter,
-                "".into(),
-                Vec::new(),
-            );
-            family.samples.push(Sample::new("_total", pyrometer_core::LabelSet::EMPTY, unstored as f64));
+        // Self-metrics, once there is something to count (so that a healthy directory's
+        // exposition is what `prometheus_client`'s would be).
+        let counts = [
+            (
+                UNREADABLE_FILES_METRIC,
+                "Multiprocess store files that could not be read, and were left out of the scrape.",
+                self.unreadable.load(Ordering::Relaxed),
+            ),
+            (
+                UNSTORED_SERIES_METRIC,
+                "Series this process could not write to the multiprocess store (a full disk, say).",
+                crate::unstored_series(),
+            ),
+        ];
+        for (name, help, count) in counts.into_iter().filter(|(_, _, count)| *count > 0) {
+            let mut family =
+                MetricFamily::from_parts(name.into(), help.into(), MetricType::Counter, "".into(), Vec::new());
+            family.samples.push(Sample::new("_total", pyrometer_core::LabelSet::EMPTY, count as f64));
             out.push(family);
         }
         Ok(())
