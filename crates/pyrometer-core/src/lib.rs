@@ -24,6 +24,7 @@
 mod collector;
 mod error;
 pub mod float_text;
+pub mod fork;
 pub mod name;
 mod registry;
 

@@ -255,6 +255,7 @@ impl Registry {
     /// Snapshots every collector, `target_info` first, then in registration order. Fails with
     /// the first collector that fails.
     pub fn collect(&self) -> Result<Vec<MetricFamily>, Error> {
+        let _gate = crate::fork::enter();
         let (target_info, collectors) = {
             let state = self.read();
             let collectors: Vec<Arc<dyn Collector>> = state.entries.iter().map(|e| e.collector.clone()).collect();
@@ -282,6 +283,7 @@ impl Registry {
     /// Snapshots only the samples with the given names: `restricted_registry` of
     /// `prometheus_client`, and the `name[]` filter of a scrape.
     pub fn collect_restricted(&self, names: &HashSet<String>) -> Result<Vec<MetricFamily>, Error> {
+        let _gate = crate::fork::enter();
         let (target_info, collectors) = {
             let state = self.read();
             let target_info = state.target_info.clone().filter(|_| names.contains("target_info"));

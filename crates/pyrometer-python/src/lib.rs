@@ -8,6 +8,7 @@ mod counter;
 mod errors;
 mod exposition;
 mod family_handle;
+mod fork;
 mod gauge;
 mod histogram;
 mod hot_path;
@@ -79,6 +80,7 @@ mod _native {
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
         super::clock::install();
         super::multiprocess::log_unstored_series();
+        super::fork::install(m)?;
         super::context_managers::init(m.py())?;
         let missing = super::hot_path::install_all(m.py());
         pyo3::types::PyModuleMethods::add(m, "_hot_path_missing", missing)

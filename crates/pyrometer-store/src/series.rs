@@ -102,6 +102,7 @@ impl DirectoryCollector {
 
 impl Collector for DirectoryCollector {
     fn collect(&self, options: &CollectOptions, out: &mut Vec<MetricFamily>) -> Result<(), Error> {
+        let _gate = pyrometer_core::fork::enter();
         let store = StoreDir::open(&self.dir).map_err(Error::collect)?;
         let reaped = store.reap().map_err(Error::collect)?;
         let paths = store.scrape_paths().map_err(Error::collect)?;
