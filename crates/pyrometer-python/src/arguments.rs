@@ -16,6 +16,15 @@ pub(crate) fn positive_seconds(name: &str, value: f64) -> PyResult<Duration> {
     })
 }
 
+/// A count setting (`shards`, `max_connections`...), at least 1: `ValueError` otherwise, a
+/// negative one included (not the `OverflowError` of an unsigned argument).
+pub(crate) fn at_least_one(name: &str, value: i64) -> PyResult<usize> {
+    usize::try_from(value)
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| crate::errors::setting_to_py(format!("{name} must be at least 1, got {value}")))
+}
+
 /// A dict of names to values (tags, resource attributes, headers) as pairs sorted by name, so
 /// that what is sent does not depend on the dict's order.
 pub(crate) fn sorted_pairs(map: Option<HashMap<String, String>>) -> Vec<(String, String)> {

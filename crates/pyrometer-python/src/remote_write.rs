@@ -12,7 +12,7 @@ use pyo3::types::PyDict;
 use pyrometer_core::Collector;
 use pyrometer_export::remote_write::{Auth, Protocol, RemoteWriteOptions, RemoteWriter, SelfMetrics};
 
-use crate::arguments::{positive_seconds, sorted_pairs};
+use crate::arguments::{at_least_one, positive_seconds, sorted_pairs};
 use crate::registry::PyCollectorRegistry;
 
 /// Writes `registry` to `url` every `interval` seconds once started, natively, off the GIL.
@@ -152,14 +152,6 @@ impl PyRemoteWriter {
         dict.set_item("last_error", stats.last_error)?;
         Ok(dict)
     }
-}
-
-/// A count setting, at least 1: `ValueError` otherwise (a negative one included).
-fn at_least_one(name: &str, value: i64) -> PyResult<usize> {
-    usize::try_from(value)
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| crate::errors::setting_to_py(format!("{name} must be at least 1, got {value}")))
 }
 
 /// The counts of the remote writers of one registry, as one collector of

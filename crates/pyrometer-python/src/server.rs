@@ -11,7 +11,7 @@ use pyrometer_core::{Error, MetricFamily, Registry};
 use pyrometer_export::http::{ServeOptions, Source, TlsFiles, TlsVersion, serve_with};
 use tokio::sync::oneshot;
 
-use crate::arguments::positive_seconds;
+use crate::arguments::{at_least_one, positive_seconds};
 use crate::registry::{PyCollectorRegistry, created_enabled};
 
 /// A registry as the server reads it: `disable_created_metrics()` applies to each scrape.
@@ -94,11 +94,8 @@ impl PyMetricsServer {
         header_timeout: f64,
         connection_timeout: f64,
     ) -> PyResult<Self> {
-        let max_connections = usize::try_from(max_connections).ok().filter(|n| *n >= 1).ok_or_else(|| {
-            crate::errors::setting_to_py(format!("max_connections must be at least 1, got {max_connections}"))
-        })?;
         let limits = ServeOptions {
-            max_connections,
+            max_connections: at_least_one("max_connections", max_connections)?,
             idle_timeout: positive_seconds("idle_timeout", idle_timeout)?,
             header_read_timeout: positive_seconds("header_timeout", header_timeout)?,
             connection_timeout: positive_seconds("connection_timeout", connection_timeout)?,

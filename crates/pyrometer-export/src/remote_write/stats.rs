@@ -114,7 +114,7 @@ impl SelfMetrics {
     pub fn remove(&self, writer: &RemoteWriter) -> bool {
         let mut writers = self.lock();
         writers.retain(|(_, counters)| {
-            counters.strong_count() > 0 && !Weak::ptr_eq(counters, &Arc::downgrade(writer.counters()))
+            counters.strong_count() > 0 && Weak::as_ptr(counters) != Arc::as_ptr(writer.counters())
         });
         !writers.is_empty()
     }

@@ -128,13 +128,7 @@ impl RemoteWriter {
     /// counted as failed. The collection, and one on the interval that is under way, come on top
     /// of the timeout. Later calls do nothing, and neither does a call in a forked child.
     pub fn close(&self) {
-        if std::process::id() != self.pid {
-            // Forgotten, not dropped: dropping detaches the thread id, which a thread this
-            // process starts may have reused.
-            std::mem::forget(self.thread.lock().unwrap_or_else(PoisonError::into_inner).take());
-            return;
-        }
-        if self.shared.closed.swap(true, Ordering::AcqRel) {
+        if !self.begin_closing() {
             return;
         }
         self.shared.collect(Collection::Last { stale: self.shared.options.stale_on_close });
@@ -150,11 +144,7 @@ impl RemoteWriter {
     /// is counted as failed). For a writer dropped where waiting could deadlock: by a thread
     /// that holds a lock a collector needs, say. Later calls, and `close()`, do nothing.
     pub fn stop_now(&self) {
-        if std::process::id() != self.pid {
-            std::mem::forget(self.thread.lock().unwrap_or_else(PoisonError::into_inner).take());
-            return;
-        }
-        if self.shared.closed.swap(true, Ordering::AcqRel) {
+        if !self.begin_closing() {
             return;
         }
         self.shared.closing.send_replace(Some(Instant::now()));
@@ -162,6 +152,18 @@ impl RemoteWriter {
         // Detached: the thread ends by itself, its senders seeing the deadline passed.
         drop(self.thread.lock().unwrap_or_else(PoisonError::into_inner).take());
         self.shared.queue.abandon();
+    }
+
+    /// Marks the writer closed; whether this call is the one to stop its thread (not a later
+    /// call, nor one in a forked child, whose copy has no thread).
+    fn begin_closing(&self) -> bool {
+        if std::process::id() != self.pid {
+            // Forgotten, not dropped: dropping detaches the thread id, which a thread this
+            // process starts may have reused.
+            std::mem::forget(self.thread.lock().unwrap_or_else(PoisonError::into_inner).take());
+            return false;
+        }
+        !self.shared.closed.swap(true, Ordering::AcqRel)
     }
 
     /// What the writer has done so far.
