@@ -383,14 +383,14 @@ impl SeriesMirror for StoredSeries {
         }
     }
 
-    /// The series of the new pairs holds 1, the one it replaces 0 (and is left out).
+    /// The series of the new pairs holds 1; the one it replaces is removed.
     fn set_info(&self, pairs: &LabelSet) {
         let Some(info) = &self.info else { return };
         let mut labels = info.labels.clone();
         labels.extend(pairs.iter().map(|l| (l.name.clone(), l.value.clone())));
         let mut current = info.current.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(old) = current.take() {
-            old.set(0.0);
+            old.remove();
         }
         // A slot that cannot be added (the file cannot grow) leaves the pairs in this process.
         if let Ok(slot) = self.file.slot(&series_key(&info.meta, "_info", &labels, None), Merge::LiveMax) {

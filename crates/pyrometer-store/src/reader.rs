@@ -9,8 +9,8 @@ use crate::error::Problem;
 use crate::exemplar::{PAYLOAD_WORDS, StoredExemplar};
 use crate::layout::entry_len as entry_len_for;
 use crate::layout::{
-    CREATED_OFFSET, ENTRY_HEADER_LEN, EXEMPLAR, HEADER_LEN, MAGIC, MERGED_FILE, MIN_ENTRY_LEN, PADDING, PID_OFFSET,
-    USED_OFFSET, VALUE_OFFSET, VERSION, read_u16, read_u32,
+    CREATED_OFFSET, ENTRY_HEADER_LEN, EXEMPLAR, HEADER_LEN, HeaderWord, MAGIC, MERGED_FILE, MIN_ENTRY_LEN,
+    OLDEST_VERSION, PADDING, PID_OFFSET, REUSED_OFFSET, USED_OFFSET, VALUE_OFFSET, VERSION, read_u32,
 };
 use crate::merge::{Merge, Value};
 use crate::shared_memory::Region;
@@ -60,6 +60,7 @@ pub fn read_file(path: &Path) -> Result<FileEntries, Problem> {
         exemplars: Vec::new(),
     };
     file.scan(HEADER_LEN, file.used()?, |entry| {
+        let Found::Entry(entry) = entry else { return Ok(()) };
         match entry.kind {
             Kind::MergedFile => out.merged_files.push(String::from_utf8(entry.key).map_err(|_| Problem::Torn {
                 offset: entry.at as u64,
@@ -100,10 +101,24 @@ pub(crate) enum Kind {
     },
 }
 
+/// What a scan meets at an entry's place.
+pub(crate) enum Found {
+    /// A chunk's padding.
+    Padding,
+    /// An entry a writer is giving a new key to now; its header word was this.
+    InRewrite {
+        at: usize,
+        header: HeaderWord,
+    },
+    Entry(RawEntry),
+}
+
 /// One published entry, as a scan meets it.
 pub(crate) struct RawEntry {
     /// Where it starts.
     pub(crate) at: usize,
+    /// Its header word when read: a different one later means the entry was reused.
+    pub(crate) header: HeaderWord,
     pub(crate) kind: Kind,
     pub(crate) key: Vec<u8>,
     /// Where its value word is, for [`OpenFile::value`].
@@ -136,7 +151,7 @@ impl OpenFile {
         }
         let head = region.read(0, HEADER_LEN);
         let version = read_u32(&head, 8);
-        if version != VERSION {
+        if !(OLDEST_VERSION..=VERSION).contains(&version) {
             return Err(Problem::Version(version));
         }
         let mut created = [0u8; 8];
@@ -164,6 +179,16 @@ impl OpenFile {
         self.region.atomic(USED_OFFSET).load(Ordering::Acquire) > self.len
     }
 
+    /// How many entries the writer has reused so far.
+    pub(crate) fn reused(&self) -> u64 {
+        self.region.atomic(REUSED_OFFSET).load(Ordering::Acquire)
+    }
+
+    /// The header word of the entry at `at`, now.
+    pub(crate) fn header(&self, at: usize) -> HeaderWord {
+        HeaderWord(self.region.atomic(at).load(Ordering::Acquire))
+    }
+
     /// The value word at `at`, now.
     pub(crate) fn value(&self, at: usize) -> f64 {
         f64::from_bits(self.region.atomic(at).load(Ordering::Relaxed))
@@ -189,47 +214,73 @@ impl OpenFile {
         &self,
         from: usize,
         used: usize,
-        mut found: impl FnMut(RawEntry) -> Result<(), Problem>,
+        mut found: impl FnMut(Found) -> Result<(), Problem>,
     ) -> Result<(), Problem> {
         let mut at = from;
         while at < used {
-            let torn = |reason: &'static str| Problem::Torn { offset: at as u64, reason };
-            if used - at < MIN_ENTRY_LEN {
-                return Err(torn("an entry shorter than its header"));
-            }
-            let mut fixed = [0u8; MIN_ENTRY_LEN];
-            self.region.read_into(at, &mut fixed);
-            let entry_len = read_u32(&fixed, 0) as usize;
-            let key_len = usize::from(read_u16(&fixed, 4));
-            let kind = fixed[6];
-            if entry_len < MIN_ENTRY_LEN || !entry_len.is_multiple_of(8) || entry_len > used - at {
-                return Err(torn("an entry length outside the file"));
-            }
-            if kind != PADDING {
-                if entry_len < ENTRY_HEADER_LEN + key_len {
-                    return Err(torn("a key longer than its entry"));
-                }
-                let kind = match kind {
-                    MERGED_FILE => Kind::MergedFile,
-                    EXEMPLAR => {
-                        let payload_at = at + entry_len_for(key_len, false);
-                        if entry_len < entry_len_for(key_len, false) + 8 * PAYLOAD_WORDS {
-                            return Err(torn("an exemplar entry shorter than its payload"));
-                        }
-                        Kind::Exemplar { payload_at }
-                    }
-                    other => Kind::Series(Merge::from_byte(other).ok_or_else(|| torn("an unknown merge rule"))?),
-                };
-                let timed = matches!(kind, Kind::Series(merge) if merge.is_timed());
-                if entry_len < entry_len_for(key_len, timed) {
-                    return Err(torn("a timed entry without its time"));
-                }
-                let key = self.region.read(at + ENTRY_HEADER_LEN, key_len);
-                let written_at = timed.then_some(at + entry_len - 8);
-                found(RawEntry { at, kind, key, value_at: at + VALUE_OFFSET, written_at })?;
-            }
-            at += entry_len;
+            let (len, entry) = self.entry(at, used)?;
+            found(entry)?;
+            at += len;
         }
         Ok(())
     }
+
+    /// The entry at `at` (an entry boundary below `used`), and its length.
+    pub(crate) fn entry(&self, at: usize, used: usize) -> Result<(usize, Found), Problem> {
+        let torn = |reason: &'static str| Problem::Torn { offset: at as u64, reason };
+        if used - at < MIN_ENTRY_LEN {
+            return Err(torn("an entry shorter than its header"));
+        }
+        let mut header = self.header(at);
+        for _ in 0..REWRITE_WAITS {
+            header = self.header(at);
+            let (entry_len, key_len, kind) = (header.len(), header.key_len(), header.kind());
+            if entry_len < MIN_ENTRY_LEN || !entry_len.is_multiple_of(8) || entry_len > used - at {
+                return Err(torn("an entry length outside the file"));
+            }
+            if kind == PADDING {
+                return Ok((entry_len, Found::Padding));
+            }
+            if header.in_rewrite() {
+                std::hint::spin_loop();
+                continue;
+            }
+            if entry_len < ENTRY_HEADER_LEN + key_len {
+                return Err(torn("a key longer than its entry"));
+            }
+            let kind = match kind {
+                MERGED_FILE => Kind::MergedFile,
+                EXEMPLAR => {
+                    let payload_at = at + entry_len_for(key_len, false);
+                    if entry_len < entry_len_for(key_len, false) + 8 * PAYLOAD_WORDS {
+                        return Err(torn("an exemplar entry shorter than its payload"));
+                    }
+                    Kind::Exemplar { payload_at }
+                }
+                other => Kind::Series(Merge::from_byte(other).ok_or_else(|| torn("an unknown merge rule"))?),
+            };
+            let timed = matches!(kind, Kind::Series(merge) if merge.is_timed());
+            if entry_len < entry_len_for(key_len, timed) {
+                return Err(torn("a timed entry without its time"));
+            }
+            let key = self.region.load_words(at + ENTRY_HEADER_LEN, key_len);
+            // Acquire: the key's loads happen before the header word is read again.
+            std::sync::atomic::fence(Ordering::Acquire);
+            if self.header(at) != header {
+                continue;
+            }
+            let written_at = timed.then_some(at + entry_len - 8);
+            return Ok((
+                entry_len,
+                Found::Entry(RawEntry { at, header, kind, key, value_at: at + VALUE_OFFSET, written_at }),
+            ));
+        }
+        // Rewritten all along (the length checked above never changes): read it when the writer
+        // is done, on a later pass.
+        Ok((header.len(), Found::InRewrite { at, header }))
+    }
 }
+
+/// How often a reader looks again at an entry a writer is rewriting before it leaves it for
+/// later: a rewrite is a few dozen stores.
+const REWRITE_WAITS: usize = 64;

@@ -14,24 +14,53 @@ use crate::directory::now_nanos;
 
 use crate::error::{FileProblem, Problem};
 use crate::exemplar::StoredExemplar;
-use crate::layout::HEADER_LEN;
+use crate::layout::{HEADER_LEN, HeaderWord};
 use crate::merge::{Merge, Value};
 use crate::native::Part as NativePart;
-use crate::reader::{Kind, OpenFile};
+use crate::reader::{Found, Kind, OpenFile};
 use crate::sketch::Part as SketchPart;
 
 type Fast = foldhash::fast::RandomState;
 
-/// One file as last seen: its mapping, how far it is parsed, and its series' value words.
+/// Keys decoded beyond twice the entries in the files before the decoded ones are dropped.
+const FORGET_AFTER: usize = 4096;
+
+/// One file as last seen: its mapping, how far it is parsed, and its entries.
 struct FileView {
     file: OpenFile,
     /// The inode, to notice a file replaced under the same name (the archive).
     inode: u64,
     parsed: usize,
-    /// Interned series, where their values are, and (timed rules) when they were written.
-    values: Vec<(usize, usize, Option<usize>)>,
-    /// Interned series with an exemplar, and where its sequence word and payload are.
-    exemplars: Vec<(usize, usize, usize)>,
+    /// The writer's reuse count when the entries were last checked.
+    reused: u64,
+    entries: Vec<Seen>,
+}
+
+/// An entry as parsed, with the header word it had: it is what was parsed while the word is the
+/// same.
+struct Seen {
+    at: usize,
+    header: HeaderWord,
+    what: What,
+}
+
+enum What {
+    /// An interned series, where its value is, and (timed rules) when it was written.
+    Value { id: usize, value_at: usize, written_at: Option<usize> },
+    /// An interned series' exemplar, where its sequence word and payload are.
+    Exemplar { id: usize, seq_at: usize, payload_at: usize },
+    /// Nothing a scrape shows: a merge record, a key of something else, an entry being reused.
+    Nothing,
+}
+
+impl FileView {
+    /// The value of the entry `seen` as it was parsed, or `None` if it is another series' now.
+    fn value(&self, seen: &Seen, value_at: usize, written_at: Option<usize>) -> Option<Value> {
+        let value = self.file.timed_value(value_at, written_at);
+        // Acquire: the value's loads happen before the header word is read again.
+        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+        (self.file.header(seen.at) == seen.header).then_some(value)
+    }
 }
 
 /// Where a series' value goes when families are built.
@@ -114,6 +143,12 @@ impl Views {
     pub(crate) fn refresh(&mut self, paths: &[PathBuf]) -> Vec<FileProblem> {
         let mut problems = Vec::new();
         self.files.retain(|path, _| paths.contains(path));
+        // Series come and go (removed, their entries reused, their processes merged): once most
+        // keys decoded are no longer in any file, decode afresh what is.
+        let entries: usize = self.files.values().map(|view| view.entries.len()).sum();
+        if self.interned.len() > 2 * entries + FORGET_AFTER {
+            *self = Self::default();
+        }
         for path in paths {
             if let Err(problem) = self.refresh_file(path) {
                 self.files.remove(path);
@@ -142,11 +177,11 @@ impl Views {
             if stale {
                 let file = OpenFile::open(path)?;
                 // A remapped file keeps what was parsed: entries never move.
-                let (parsed, values, exemplars) = match self.files.remove(path) {
-                    Some(old) if old.inode == inode => (old.parsed, old.values, old.exemplars),
-                    _ => (HEADER_LEN, Vec::new(), Vec::new()),
+                let (parsed, reused, entries) = match self.files.remove(path) {
+                    Some(old) if old.inode == inode => (old.parsed, old.reused, old.entries),
+                    _ => (HEADER_LEN, 0, Vec::new()),
                 };
-                self.files.insert(path.to_owned(), FileView { file, inode, parsed, values, exemplars });
+                self.files.insert(path.to_owned(), FileView { file, inode, parsed, reused, entries });
             }
             let Some(view) = self.files.get(path) else { return Ok(()) };
             match view.file.used() {
@@ -155,30 +190,46 @@ impl Views {
             }
         };
         let Some(view) = self.files.get_mut(path) else { return Ok(()) };
+        // Entries reused since the last look hold other series now: parse those again.
+        let reused = view.file.reused();
         let mut found = Vec::new();
-        let mut exemplars = Vec::new();
-        view.file.scan(view.parsed, used, |entry| {
-            match entry.kind {
-                Kind::Series(merge) => found.push((entry.key, merge, entry.value_at, entry.written_at)),
-                // An exemplar belongs to a counter's total or a bucket: keys under `Sum`.
-                Kind::Exemplar { payload_at } => exemplars.push((entry.key, entry.value_at, payload_at)),
-                Kind::MergedFile => {}
+        if reused != view.reused {
+            for (index, seen) in view.entries.iter().enumerate() {
+                if view.file.header(seen.at) != seen.header {
+                    found.push((Some(index), view.file.entry(seen.at, used)?.1));
+                }
             }
+            view.reused = reused;
+        }
+        view.file.scan(view.parsed, used, |entry| {
+            found.push((None, entry));
             Ok(())
         })?;
         view.parsed = used;
-        for (key, merge, value_at, written_at) in found {
-            if let Some(id) = self.intern(key, merge)
-                && let Some(view) = self.files.get_mut(path)
-            {
-                view.values.push((id, value_at, written_at));
-            }
-        }
-        for (key, seq_at, payload_at) in exemplars {
-            if let Some(id) = self.intern(key, Merge::Sum)
-                && let Some(view) = self.files.get_mut(path)
-            {
-                view.exemplars.push((id, seq_at, payload_at));
+        for (index, entry) in found {
+            let seen = match entry {
+                Found::Padding => continue,
+                Found::InRewrite { at, header } => Seen { at, header, what: What::Nothing },
+                Found::Entry(entry) => {
+                    let (at, header) = (entry.at, entry.header);
+                    let what =
+                        match entry.kind {
+                            Kind::Series(merge) => self.intern(entry.key, merge).map_or(What::Nothing, |id| {
+                                What::Value { id, value_at: entry.value_at, written_at: entry.written_at }
+                            }),
+                            // An exemplar belongs to a counter's total or a bucket: keys under `Sum`.
+                            Kind::Exemplar { payload_at } => self
+                                .intern(entry.key, Merge::Sum)
+                                .map_or(What::Nothing, |id| What::Exemplar { id, seq_at: entry.value_at, payload_at }),
+                            Kind::MergedFile => What::Nothing,
+                        };
+                    Seen { at, header, what }
+                }
+            };
+            let Some(view) = self.files.get_mut(path) else { return Ok(()) };
+            match index {
+                Some(index) => view.entries[index] = seen,
+                None => view.entries.push(seen),
             }
         }
         Ok(())
@@ -254,8 +305,9 @@ impl Views {
         // the window. Their values, by file.
         let mut sketch_values: HashMap<usize, Vec<(usize, f64)>, Fast> = HashMap::default();
         for (file, view) in paths.iter().filter_map(|p| self.files.get(p)).enumerate() {
-            for &(id, value_at, written_at) in &view.values {
-                let value = view.file.timed_value(value_at, written_at);
+            for seen in &view.entries {
+                let What::Value { id, value_at, written_at } = seen.what else { continue };
+                let Some(value) = view.value(seen, value_at, written_at) else { continue };
                 if value.is_removed() {
                     continue;
                 }
@@ -271,8 +323,10 @@ impl Views {
         // Each series' latest exemplar over every process.
         let mut exemplars: Vec<Option<StoredExemplar>> = vec![None; self.interned.len()];
         for view in paths.iter().filter_map(|p| self.files.get(p)) {
-            for &(id, seq_at, payload_at) in &view.exemplars {
+            for seen in &view.entries {
+                let What::Exemplar { id, seq_at, payload_at } = seen.what else { continue };
                 if let Some(found) = view.file.exemplar(seq_at, payload_at)
+                    && view.file.header(seen.at) == seen.header
                     && exemplars[id].as_ref().is_none_or(|kept| kept.written < found.written)
                 {
                     exemplars[id] = Some(found);

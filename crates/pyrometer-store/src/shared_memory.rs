@@ -1,9 +1,10 @@
 //! Memory shared with other processes through `mmap`: the crate's only unsafe code.
 //!
 //! Mapped bytes are never turned into Rust references to plain data, since another process (or
-//! thread) may change them at any time. The parts that change after an entry is published, its
-//! value words, are read and written only as `AtomicU64`; the parts that do not (headers, keys)
-//! are copied in before the entry is published and copied out after.
+//! thread) may change them at any time. The parts that change after an entry is published (value
+//! words, and header and key when the entry is reused) are read and written only as `AtomicU64`;
+//! the parts written once before anything reads them (a new entry, a file's header) are copied
+//! in plainly.
 #![allow(unsafe_code)]
 
 use std::fs::File;
@@ -78,6 +79,30 @@ impl Region {
         assert!(at.checked_add(out.len()).is_some_and(|end| end <= self.len()), "read past the mapping");
         // SAFETY: the range is inside the mapping (checked above) and `out` is ours alone.
         unsafe { std::ptr::copy_nonoverlapping(self.map.as_ptr().add(at), out.as_mut_ptr(), out.len()) }
+    }
+
+    /// Stores `bytes`, then zeros to `at + len`, as whole words at the 8-aligned `at`: a part
+    /// readers may be reading, which they check by a sequence word of their own.
+    pub(crate) fn store_words(&self, at: usize, len: usize, bytes: &[u8]) {
+        assert!(bytes.len() <= len && len.is_multiple_of(8), "words past their range");
+        for (i, offset) in (0..len).step_by(8).enumerate() {
+            let mut word = [0u8; 8];
+            let from = (8 * i).min(bytes.len());
+            let part = &bytes[from..(from + 8).min(bytes.len())];
+            word[..part.len()].copy_from_slice(part);
+            self.atomic(at + offset).store(u64::from_le_bytes(word), std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// `len` bytes from the 8-aligned `at`, loaded as whole words: a part a writer may be
+    /// changing (see [`store_words`](Self::store_words)).
+    pub(crate) fn load_words(&self, at: usize, len: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(len.next_multiple_of(8));
+        for offset in (0..len).step_by(8) {
+            out.extend_from_slice(&self.atomic(at + offset).load(std::sync::atomic::Ordering::Relaxed).to_le_bytes());
+        }
+        out.truncate(len);
+        out
     }
 
     /// The 8-aligned word at `at`, shared with every process that maps the file.

@@ -1,9 +1,9 @@
 //! A process's own file: created locked, grown in chunks, its entries published atomically.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{Ordering, fence};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use pyrometer_core::Exemplar;
@@ -11,8 +11,8 @@ use pyrometer_core::Exemplar;
 use crate::error::Error;
 use crate::exemplar::{PAYLOAD_WORDS, encode_labels};
 use crate::layout::{
-    EXEMPLAR, HEADER_LEN, MAX_KEY_LEN, MERGED_FILE, MIN_ENTRY_LEN, PADDING, USED_OFFSET, VALUE_OFFSET, entry_header,
-    entry_len, header,
+    ENTRY_HEADER_LEN, EXEMPLAR, HEADER_LEN, HeaderWord, MAX_KEY_LEN, MERGED_FILE, MIN_ENTRY_LEN, PADDING, REMOVED,
+    REUSED_OFFSET, USED_OFFSET, VALUE_OFFSET, entry_header, entry_len, header,
 };
 use crate::merge::Merge;
 use crate::shared_memory::Region;
@@ -21,13 +21,17 @@ use crate::shared_memory::Region;
 const FIRST_CHUNK: usize = 64 * 1024;
 
 /// One value in a process file: a counter's total, a bucket, a gauge. Cloning gives another
-/// handle to the same value; the mapping it lives in stays mapped while any handle does.
+/// handle to the same value; the mapping it lives in stays mapped while any handle does, and
+/// the file reuses its entry for another series only once it is removed and no handle but the
+/// file's own is left.
 #[derive(Clone)]
 pub struct Slot {
     region: Arc<Region>,
     at: usize,
     /// Under a timed rule, the word that says when the value was last written.
     written_at: Option<usize>,
+    /// Counts the handles (the file keeps one).
+    handles: Arc<()>,
 }
 
 impl Slot {
@@ -37,7 +41,7 @@ impl Slot {
     pub fn add(&self, amount: f64) {
         let cell = self.region.atomic(self.at);
         let added = cell.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
-            (bits != crate::layout::REMOVED).then(|| (f64::from_bits(bits) + amount).to_bits())
+            (bits != REMOVED).then(|| (f64::from_bits(bits) + amount).to_bits())
         });
         if added.is_ok() {
             self.stamp(None);
@@ -67,14 +71,20 @@ impl Slot {
 
     /// Marks the series removed: readers and the archive leave it out until it is set again.
     pub fn remove(&self) {
-        self.region.atomic(self.at).store(crate::layout::REMOVED, Ordering::Relaxed);
+        self.region.atomic(self.at).store(REMOVED, Ordering::Relaxed);
         self.stamp(None);
     }
 
     /// Whether the series is marked removed.
     #[must_use]
     pub fn is_removed(&self) -> bool {
-        self.region.atomic(self.at).load(Ordering::Relaxed) == crate::layout::REMOVED
+        self.region.atomic(self.at).load(Ordering::Relaxed) == REMOVED
+    }
+
+    /// The entry, for reuse once no other handle is left.
+    fn entry(&self) -> Option<FreeEntry> {
+        (Arc::strong_count(&self.handles) == 1 && self.is_removed())
+            .then(|| FreeEntry { region: Arc::clone(&self.region), at: self.at - VALUE_OFFSET })
     }
 
     /// The value.
@@ -117,6 +127,14 @@ impl ExemplarSlot {
     }
 }
 
+impl ExemplarSlot {
+    /// The entry, for reuse once no other handle is left (a write under way holds one).
+    fn entry(&self) -> Option<FreeEntry> {
+        (Arc::strong_count(&self.writing) == 1)
+            .then(|| FreeEntry { region: Arc::clone(&self.region), at: self.seq - VALUE_OFFSET })
+    }
+}
+
 impl std::fmt::Debug for ExemplarSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExemplarSlot").finish_non_exhaustive()
@@ -150,6 +168,17 @@ struct State {
     slots: HashMap<Vec<u8>, Vec<(Merge, Slot)>, foldhash::fast::RandomState>,
     /// Exemplar slots by the key of their series.
     exemplars: HashMap<Vec<u8>, ExemplarSlot, foldhash::fast::RandomState>,
+    /// Entries of removed series no handle holds, by length, oldest first: a reader meets the
+    /// same entry rewritten as rarely as can be.
+    free: BTreeMap<usize, VecDeque<FreeEntry>>,
+    /// Entries added or reused since the last look for free ones.
+    since_sweep: usize,
+}
+
+/// An entry that can be given a new key: where it starts in its chunk.
+struct FreeEntry {
+    region: Arc<Region>,
+    at: usize,
 }
 
 impl std::fmt::Debug for ProcessFile {
@@ -174,6 +203,8 @@ impl ProcessFile {
             used: HEADER_LEN,
             slots: HashMap::default(),
             exemplars: HashMap::default(),
+            free: BTreeMap::new(),
+            since_sweep: 0,
         };
         let path = Mutex::new(path.to_owned());
         Ok(Self { shared: Arc::new(Shared { path, file, head, state: Mutex::new(state) }) })
@@ -235,8 +266,8 @@ impl ProcessFile {
         Ok(slot)
     }
 
-    /// Writes an entry (with `payload_words` more words after its key) at the end and
-    /// publishes it.
+    /// Writes an entry (with `payload_words` more words after its key) and publishes it: in the
+    /// entry of a removed series if one fits, else at the end.
     fn append(
         &self,
         state: &mut State,
@@ -249,17 +280,70 @@ impl ProcessFile {
             return Err(Error::KeyTooLong { len: key.len() });
         }
         let len = entry_len(key.len(), timed) + 8 * payload_words;
+        state.since_sweep += 1;
+        if let Some(slot) = self.reuse(state, key, kind, timed, len) {
+            return Ok(slot);
+        }
         if state.used + len > state.chunk_start + state.chunk.len() {
+            // Looking costs a pass over every series: only once as many were added or reused
+            // since the last look as half the series there are.
+            if state.since_sweep * 2 >= state.slots.len() + state.exemplars.len() {
+                state.since_sweep = 0;
+                Self::sweep(state);
+                if let Some(slot) = self.reuse(state, key, kind, timed, len) {
+                    return Ok(slot);
+                }
+            }
             self.grow(state, len)?;
         }
         let at = state.used - state.chunk_start;
         state.chunk.write(at, &entry_header(len, key.len(), kind, 0.0));
-        state.chunk.write(at + crate::layout::ENTRY_HEADER_LEN, key);
+        state.chunk.write(at + ENTRY_HEADER_LEN, key);
         state.used += len;
         self.publish(state.used);
         // A timed entry's last word, zero until the first write, says when it was written.
         let written_at = timed.then_some(at + len - 8);
-        Ok(Slot { region: Arc::clone(&state.chunk), at: at + VALUE_OFFSET, written_at })
+        Ok(Slot { region: Arc::clone(&state.chunk), at: at + VALUE_OFFSET, written_at, handles: Arc::default() })
+    }
+
+    /// Moves the entries of removed series that nothing holds to the free lists.
+    fn sweep(state: &mut State) {
+        let State { slots, exemplars, free, .. } = state;
+        let mut freed = |entry: FreeEntry| {
+            let len = HeaderWord(entry.region.atomic(entry.at).load(Ordering::Relaxed)).len();
+            free.entry(len).or_default().push_back(entry);
+        };
+        slots.retain(|_, rules| {
+            rules.retain(|(_, slot)| slot.entry().map(&mut freed).is_none());
+            !rules.is_empty()
+        });
+        // An exemplar goes with the last of its series' slots.
+        exemplars.retain(|key, slot| slots.contains_key(key) || slot.entry().map(&mut freed).is_none());
+    }
+
+    /// Rewrites the oldest free entry of at least `len` bytes (and less than twice that) for
+    /// `key`, as a seqlock on its header word, and counts the reuse for readers.
+    fn reuse(&self, state: &mut State, key: &[u8], kind: u8, timed: bool, len: usize) -> Option<Slot> {
+        let (&size, _) = state.free.range(len..len * 2).next()?;
+        let queue = state.free.get_mut(&size)?;
+        let FreeEntry { region, at } = queue.pop_front()?;
+        if queue.is_empty() {
+            state.free.remove(&size);
+        }
+        let word = region.atomic(at);
+        let old = HeaderWord(word.load(Ordering::Relaxed));
+        word.store(
+            HeaderWord::new(size, old.key_len(), old.kind(), old.generation().wrapping_add(1)).0,
+            Ordering::Relaxed,
+        );
+        // Release: a reader that sees any word written below also sees the odd generation.
+        fence(Ordering::Release);
+        region.atomic(at + VALUE_OFFSET).store(0f64.to_bits(), Ordering::Relaxed);
+        region.store_words(at + ENTRY_HEADER_LEN, size - ENTRY_HEADER_LEN, key);
+        word.store(HeaderWord::new(size, key.len(), kind, old.generation().wrapping_add(2)).0, Ordering::Release);
+        self.shared.head.atomic(REUSED_OFFSET).fetch_add(1, Ordering::Release);
+        let written_at = timed.then_some(at + size - 8);
+        Some(Slot { region, at: at + VALUE_OFFSET, written_at, handles: Arc::default() })
     }
 
     /// Fills the rest of the current chunk with padding and maps a new chunk after it, at least
