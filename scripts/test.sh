@@ -35,8 +35,8 @@ rust() {
     echo "== benchmarks build"
     cargo bench --workspace --locked --no-run --exclude pyrometer-python
     if [ -d fuzz ]; then
-        echo "== fuzz targets build"
-        scripts/fuzz.sh build
+        echo "== fuzz targets, ${FUZZ_SECONDS:-20} s each"
+        scripts/fuzz.sh run "${FUZZ_SECONDS:-20}"
     fi
 }
 

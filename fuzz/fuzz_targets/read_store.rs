@@ -1,9 +1,11 @@
 //! A crafted or torn store file never crashes a reader or a scrape of its directory: the file is
 //! read entry by entry, and a scrape reports what it could not read and goes on.
 //!
-//! Inputs are edits of a real store file (series, a sketch, exemplars, a merged-file record):
-//! the first two bytes choose where the file is cut, each following three bytes overwrite one
-//! byte (a little-endian offset, then the value). So the fuzzer starts past the header checks.
+//! Inputs are edits of a real store file (series, exemplars, reused entries, a merged-file
+//! record): the first two bytes choose where the file is cut, each following three bytes
+//! overwrite one byte (a little-endian offset, then the value). So the fuzzer starts past the
+//! header checks. Each input is also read as the entries of a file: a real header, then the
+//! input's bytes.
 #![no_main]
 
 use std::path::PathBuf;
@@ -42,6 +44,11 @@ fn template() -> &'static [u8] {
             let exemplar = Exemplar::new(LabelSet::new([("trace", "t")]), 1.0, None).unwrap();
             file.exemplar_slot(&key).unwrap().write(&exemplar);
         }
+        // Entries of removed series, reused once the first chunk is full: generations past 0.
+        for i in 0..2_000 {
+            let key = pyrometer_store::series_key(&meta, &format!("_r{i}"), &labels, None);
+            file.slot(&key, Merge::Sum).unwrap().remove();
+        }
         let bytes = std::fs::read(file.path()).unwrap();
         drop(file);
         std::fs::remove_dir_all(&source).unwrap();
@@ -52,6 +59,9 @@ fn template() -> &'static [u8] {
 }
 
 fuzz_target!(|data: &[u8]| {
+    let mut raw: Vec<u8> = template()[..64].iter().chain(data).copied().collect();
+    let len = raw.len() as u64;
+    raw[24..32].copy_from_slice(&len.to_le_bytes()); // bytes in use: all of them
     let mut bytes = template().to_vec();
     if let Some((cut, edits)) = data.split_first_chunk::<2>() {
         let cut = usize::from(u16::from_le_bytes(*cut));
@@ -67,9 +77,11 @@ fuzz_target!(|data: &[u8]| {
     }
     let dir = dir();
     // Named as a process file and as the archive, the two kinds a scrape reads.
-    for name in ["proc-0000000000000001-1-1.pyrostore", "archive.pyrostore"] {
+    let cases =
+        [("proc-0000000000000001-1-1.pyrostore", &bytes), ("archive.pyrostore", &bytes), ("archive.pyrostore", &raw)];
+    for (name, bytes) in cases {
         let path = dir.join(name);
-        std::fs::write(&path, &bytes).unwrap();
+        std::fs::write(&path, bytes).unwrap();
         let _ = read_file(&path);
         let mut families = Vec::new();
         let _ = DirectoryCollector::new(dir.clone()).collect(&CollectOptions::default(), &mut families);
