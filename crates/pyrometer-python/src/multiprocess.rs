@@ -41,12 +41,12 @@ fn writer() -> PyResult<Option<Writer>> {
         let Ok(identify) = class.getattr("_process_identifier") else { return Ok(None) };
         let Some(dir) = directory() else { return Ok(None) };
         let identifier = identify.call0()?.str()?.to_string();
-        let file = if identifier == std::process::id().to_string() {
-            process_file(dir)?
-        } else {
-            stand_in_file(dir, &identifier)?
-        };
-        Ok(Some(Writer { file, identifier }))
+        if identifier == std::process::id().to_string() {
+            // The pid, unless another PID namespace's process of that pid came first.
+            let file = process_file(dir)?;
+            return Ok(Some(Writer { identifier: file.identifier(), file }));
+        }
+        Ok(Some(Writer { file: stand_in_file(dir, &identifier)?, identifier }))
     })
 }
 

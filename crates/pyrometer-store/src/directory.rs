@@ -86,8 +86,29 @@ impl StoreDir {
         let file = ProcessFile::create(&staging, pid, created)?;
         // Readers take files in name order, so series are first seen in the order their
         // processes started, whatever the pids.
-        file.rename(&self.path.join(format!("{PROCESS_PREFIX}{created:016x}-{pid}-{nonce:x}{SUFFIX}")))?;
+        let name = format!("{PROCESS_PREFIX}{created:016x}-{pid}-{nonce:x}{SUFFIX}");
+        file.rename(&self.path.join(&name))?;
+        ours().push(self.path.join(&name));
+        if self.pid_taken_before(pid, &name)? {
+            file.set_identifier(format!("{pid}-{nonce:x}"));
+        }
         Ok(file)
+    }
+
+    /// Whether a live process of another PID namespace (another container sharing the
+    /// directory) with the same pid made its file before the file `name`: the later of the
+    /// two is then identified by pid and its file's nonce, so that their per-process series do
+    /// not meet under one `pid` label. Files this process made (for processes it stands in
+    /// for) do not count.
+    fn pid_taken_before(&self, pid: u32, name: &str) -> Result<bool, Error> {
+        let ours = ours().clone();
+        Ok(self.process_files()?.iter().any(|path| {
+            let other = file_name(path);
+            other.as_str() < name
+                && other.split('-').nth(2).is_some_and(|p| p == pid.to_string())
+                && !ours.contains(path)
+                && File::open(path).is_ok_and(|f| f.try_lock_shared().is_err())
+        }))
     }
 
     /// Merges the files of dead processes into the archive and removes them. A process is dead
@@ -315,6 +336,12 @@ pub(crate) fn now_nanos() -> u64 {
 }
 
 /// A value no other file of this directory is named with: the time, this process, a counter.
+/// The process files this process made, held or retired.
+fn ours() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    static OURS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    OURS.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn nonce() -> u64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     now_nanos() ^ (u64::from(std::process::id()) << 32) ^ COUNTER.fetch_add(1, Ordering::Relaxed).rotate_left(17)

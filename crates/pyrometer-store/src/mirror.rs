@@ -134,8 +134,7 @@ impl MirrorSource for FamilySource {
         label_values: &[&str],
     ) -> Result<Option<Arc<dyn SeriesMirror>>, CoreError> {
         let file = self.store.file().map_err(mirror_error)?;
-        let identifier = std::process::id().to_string();
-        StoredSeries::mirror(&file, &identifier, self.rule, meta, shape, label_values)
+        StoredSeries::mirror(&file, &file.identifier(), self.rule, meta, shape, label_values)
     }
 }
 

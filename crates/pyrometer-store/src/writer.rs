@@ -151,6 +151,8 @@ pub struct ProcessFile {
 
 struct Shared {
     path: Mutex<PathBuf>,
+    /// What names the process in the `pid` label of per-process series.
+    identifier: Mutex<String>,
     /// Locked for the process's lifetime: the liveness signal.
     file: File,
     /// The chunk holding the header, whose `used` word publishes entries.
@@ -207,7 +209,8 @@ impl ProcessFile {
             since_sweep: 0,
         };
         let path = Mutex::new(path.to_owned());
-        Ok(Self { shared: Arc::new(Shared { path, file, head, state: Mutex::new(state) }) })
+        let identifier = Mutex::new(pid.to_string());
+        Ok(Self { shared: Arc::new(Shared { path, identifier, file, head, state: Mutex::new(state) }) })
     }
 
     /// Gives the file its name, replacing any file of that name.
@@ -227,6 +230,18 @@ impl ProcessFile {
     /// The system refusing to release the lock.
     pub fn retire(&self) -> Result<(), Error> {
         self.shared.file.unlock().map_err(|source| Error::Io { path: self.path(), source })
+    }
+
+    /// What names the writing process in the `pid` label of per-process series (gauges merged
+    /// by `all` or `liveall`): its pid, or the pid and the file's nonce when another live
+    /// process with the same pid (in another PID namespace) wrote to the directory first.
+    #[must_use]
+    pub fn identifier(&self) -> String {
+        self.shared.identifier.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    pub(crate) fn set_identifier(&self, identifier: String) {
+        *self.shared.identifier.lock().unwrap_or_else(PoisonError::into_inner) = identifier;
     }
 
     /// Where the file is.

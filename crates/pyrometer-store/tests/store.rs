@@ -548,3 +548,24 @@ fn a_merge_lock_held_for_ever_leaves_dead_processes_unmerged_but_read() {
     let snapshot = store.read().unwrap();
     assert_eq!(snapshot.files.len(), 1, "only the archive is left");
 }
+
+#[test]
+fn a_live_process_of_the_same_pid_in_another_namespace_makes_the_later_file_name_itself_apart() {
+    let _serial = serial();
+    let dir = scratch("namespaces");
+    let store = StoreDir::open(&dir).unwrap();
+    let pid = std::process::id();
+    assert_eq!(store.create_process_file().unwrap().identifier(), pid.to_string(), "alone: the pid");
+    // Another container's process, pid equal to ours, alive (its file locked), first to write.
+    let other = dir.join(format!("proc-0000000000000001-{pid}-abc.pyrostore"));
+    std::fs::copy(names(&dir).first().map(|n| dir.join(n)).unwrap(), &other).unwrap();
+    let held = std::fs::File::open(&other).unwrap();
+    held.lock().unwrap();
+    let file = store.create_process_file().unwrap();
+    let identifier = file.identifier();
+    assert!(identifier.starts_with(&format!("{pid}-")) && identifier.len() > pid.to_string().len() + 1, "{identifier}");
+    // Once that process is gone, a new file is named by the pid alone again.
+    drop(held);
+    assert_eq!(store.create_process_file().unwrap().identifier(), pid.to_string());
+    std::fs::remove_dir_all(dir).unwrap();
+}
