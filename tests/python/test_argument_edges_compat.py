@@ -1,7 +1,11 @@
 """Arguments at the edges of what upstream takes, run against both libraries: label values that
-are not strings (made strings with ``str()``, a list included) and ``copy.copy`` of a metric."""
+are not strings (made strings with ``str()``, a list included), ``copy.copy`` of a metric, and
+a counter's NaN increments."""
 
 import copy
+import decimal
+
+import pytest
 
 
 def test_a_list_given_as_a_label_value_becomes_its_str(lib):
@@ -24,3 +28,13 @@ def test_a_copied_metric_writes_to_the_original_values(lib):
     labelled = lib.Counter("l", "Help.", ["a"], registry=registry)
     copy.copy(labelled).labels("x").inc()
     assert registry.get_sample_value("l_total", {"a": "x"}) == 1
+
+
+def test_a_decimal_nan_increment_raises_as_upstream_and_leaves_the_total(lib):
+    registry = lib.CollectorRegistry()
+    counter = lib.Counter("c", "Help.", registry=registry)
+    counter.inc()
+    for nan in (decimal.Decimal("nan"), decimal.Decimal("snan")):
+        with pytest.raises(decimal.InvalidOperation):
+            counter.inc(nan)
+    assert registry.get_sample_value("c_total") == 1

@@ -43,6 +43,28 @@ pub(crate) fn float_of(value: &Bound<'_, PyAny>) -> PyResult<f64> {
     }
 }
 
+/// A counter's increment: a number as `float()` reads it, but a value that is no float and
+/// does not read as a number (a `Decimal('nan')`, a `Decimal('snan')`) first goes through
+/// upstream's `amount < 0`, which raises for it (`decimal.InvalidOperation`) rather than
+/// making the total NaN.
+pub(crate) struct Increment(pub(crate) f64);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Increment {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let amount = obj.extract::<f64>();
+        let unread = match &amount {
+            Ok(amount) => amount.is_nan() && !obj.is_exact_instance_of::<PyFloat>(),
+            Err(_) => true,
+        };
+        if unread {
+            obj.lt(0)?;
+        }
+        Ok(Self(amount?))
+    }
+}
+
 /// Any iterable of `T`, as upstream takes label names, buckets and states through `tuple()` or
 /// `list()`: a list, a tuple, a generator or `dict.keys()` alike (and a string, one item per
 /// character, as `tuple("ab")` reads it).

@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use pyrometer_core::Counter;
 
+use crate::arguments::Increment;
 use crate::context_managers::python_context;
 use crate::errors::to_py;
 use crate::metric_class::metric_class;
@@ -13,9 +14,9 @@ use crate::value::Value;
 
 metric_class!(PyCounter, "Counter", Counter, "counter", {
     /// Increments by `amount` (default 1); negative amounts raise `ValueError`.
-    #[pyo3(signature = (amount = 1.0, exemplar = None))]
-    fn inc(&self, amount: f64, exemplar: Option<Bound<'_, PyDict>>) -> PyResult<()> {
-        let series = self.0.series()?;
+    #[pyo3(signature = (amount = Increment(1.0), exemplar = None), text_signature = "($self, amount=1.0, exemplar=None)")]
+    fn inc(&self, amount: Increment, exemplar: Option<Bound<'_, PyDict>>) -> PyResult<()> {
+        let (series, Increment(amount)) = (self.0.series()?, amount);
         if amount < 0.0 {
             return Err(to_py(pyrometer_core::Error::NegativeIncrement));
         }
