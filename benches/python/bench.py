@@ -165,6 +165,29 @@ def import_ms(name):
     return min(runs)
 
 
+LABEL_MEMORY = """
+import ctypes, gc, sys
+lib = __import__(sys.argv[1])
+libc = ctypes.CDLL("libc.so.6")
+def rss():
+    gc.collect(); libc.malloc_trim(0)
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+c = lib.Counter("c", "C.", ["a"])
+c.labels("warm").inc()
+before = rss()
+for i in range(20):
+    c.labels(chr(65 + i) * (1 << 20)).inc()  # the caller keeps no value
+print((rss() - before) / 20 / (1 << 20))
+"""
+
+
+def label_memory_mib(name):
+    """MiB a process holds per 1 MiB label value that the caller did not keep (one process each)."""
+    out = subprocess.run([sys.executable, "-c", LABEL_MEMORY, name], capture_output=True, text=True, check=True)
+    return float(out.stdout)
+
+
 def main():
     libs = {name: importlib.import_module(name) for name in LIBS}
     rows = []
@@ -183,6 +206,9 @@ def main():
     print(f"{'operation':34} {'prometheus_client':>18} {'pyrometer':>14} {'ratio':>8}")
     for op, a, b in rows:
         print(f"{op:34} {fmt(a):>18} {fmt(b):>14} {a / b:>7.1f}x")
+    memory = {name: label_memory_mib(name) for name in LIBS}
+    print(f"{'MiB held per 1 MiB label value':34} {memory['prometheus_client']:>18.2f} {memory['pyrometer']:>14.2f}"
+          f" {memory['prometheus_client'] / memory['pyrometer']:>7.2f}x")
     scaling = {name: two_threads(lib) for name, lib in libs.items()}
     print(f"{'two threads, one counter (x one)':34} {scaling['prometheus_client']:>17.2f}x {scaling['pyrometer']:>13.2f}x")
 

@@ -38,3 +38,12 @@ def test_a_decimal_nan_increment_raises_as_upstream_and_leaves_the_total(lib):
         with pytest.raises(decimal.InvalidOperation):
             counter.inc(nan)
     assert registry.get_sample_value("c_total") == 1
+
+
+def test_a_child_keeps_its_label_values_as_given_in_a_tuple(lib):
+    counter = lib.Counter("c", "Help.", ["a", "b"], registry=lib.CollectorRegistry())
+    long = "x" * (1 << 20)
+    child = counter.labels(long, "y")
+    # The caller's string itself, not a copy: a long value is held once on the Python side.
+    assert child._labelvalues == (long, "y") and child._labelvalues[0] is long
+    assert counter._labelvalues == ()

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyString, PyTuple};
 use pyrometer_core::{Family, Metadata, Metric};
@@ -55,8 +56,8 @@ pub(crate) struct FamilyHandle<M: Metric> {
     pub(crate) family: Family<M>,
     /// The series this object updates: set for children and for metrics without labels.
     pub(crate) series: Option<M>,
-    /// The label values of a child.
-    pub(crate) labelvalues: Vec<String>,
+    /// A child's label values, as given (`_labelvalues`); `None` for a parent.
+    pub(crate) labelvalues: Option<Py<PyTuple>>,
     /// A parent's children, keyed by the tuple of their label values as strings: the Python
     /// objects `labels()` returned. A dict lookup by the caller's own argument tuple uses the
     /// strings' cached hashes, so a repeated `labels("GET", "200")` allocates nothing.
@@ -122,7 +123,7 @@ impl<M: Metric> FamilyHandle<M> {
         Ok(Self {
             family,
             series,
-            labelvalues: Vec::new(),
+            labelvalues: None,
             children,
             label_keys,
             idle_timer: PyOnceLock::new(),
@@ -131,15 +132,21 @@ impl<M: Metric> FamilyHandle<M> {
         })
     }
 
-    /// The child of `parent` for `labelvalues`.
-    pub(crate) fn child_of(parent: &Self, labelvalues: Vec<String>) -> PyResult<Self> {
-        let values: Vec<&str> = labelvalues.iter().map(String::as_str).collect();
+    /// The child of `parent` for `labelvalues`, strings read in place: a long value is held by
+    /// its Python string and copied once, into the series.
+    pub(crate) fn child_of(parent: &Self, labelvalues: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let labelvalues = match labelvalues.cast::<PyTuple>() {
+            Ok(tuple) => tuple.clone(),
+            Err(_) => PyTuple::new(labelvalues.py(), labelvalues.try_iter()?.collect::<PyResult<Vec<_>>>()?)?,
+        };
+        let strings: Vec<PyBackedStr> = labelvalues.extract()?;
+        let values: Vec<&str> = strings.iter().map(|v| &**v).collect();
         let series = parent.family.labels(&values).map_err(to_py)?;
         let family = parent.family.clone();
         Ok(Self {
             family,
             series: Some(series),
-            labelvalues,
+            labelvalues: Some(labelvalues.unbind()),
             children: None,
             label_keys: None,
             idle_timer: PyOnceLock::new(),
@@ -149,7 +156,7 @@ impl<M: Metric> FamilyHandle<M> {
     }
 
     /// Visits the Python objects this handle holds a reference of its own to, for the garbage
-    /// collector: children, label keys, the held object. (The construction arguments are shared
+    /// collector: children, label keys, a child's label values, the held object. (The construction arguments are shared
     /// with the children, so no one of them owns that reference; the idle timer can only be read
     /// with the interpreter attached, which a traversal may not assume.)
     pub(crate) fn traverse(&self, visit: &pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
@@ -158,6 +165,9 @@ impl<M: Metric> FamilyHandle<M> {
         }
         if let Some(keys) = &self.label_keys {
             visit.call(keys)?;
+        }
+        if let Some(values) = &self.labelvalues {
+            visit.call(values)?;
         }
         // Never wait in a traversal: a slot being written is visited at the next collection.
         if let Ok(held) = self.held.try_lock()
@@ -193,7 +203,7 @@ impl<M: Metric> FamilyHandle<M> {
     fn children<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyDict>> {
         match &self.children {
             Some(children) => Ok(children.bind(py)),
-            None if !self.labelvalues.is_empty() => {
+            None if self.labelvalues.is_some() => {
                 Err(to_py(pyrometer_core::Error::LabelsAlreadySet { metric: self.describe() }))
             }
             None => Err(self.no_label_names()),
@@ -385,7 +395,7 @@ impl<M: Metric> FamilyHandle<M> {
 
     /// `clear()`. A child refuses: clearing its family would drop its siblings.
     pub(crate) fn clear(&self, py: Python<'_>) -> PyResult<()> {
-        if !self.labelvalues.is_empty() {
+        if self.labelvalues.is_some() {
             return Err(self.no_label_names());
         }
         self.family.clear();

@@ -42,7 +42,7 @@ macro_rules! metric_class {
                 subsystem: String,
                 unit: String,
                 registry: crate::registry::RegistryArg<'_>,
-                _labelvalues: Option<Vec<String>>,
+                _labelvalues: Option<pyo3::Bound<'_, pyo3::PyAny>>,
                 _parent: Option<pyo3::Bound<'_, pyo3::PyAny>>,
                 $($opt: $opt_ty),*
             ) -> pyo3::PyResult<Self> {
@@ -52,7 +52,7 @@ macro_rules! metric_class {
                     if let Some(parent) = parent
                         && let Ok(parent) = parent.bind(py).cast::<$class>()
                     {
-                        return Ok(Self(FamilyHandle::child_of(&parent.get().0, values)?));
+                        return Ok(Self(FamilyHandle::child_of(&parent.get().0, &values)?));
                     }
                 }
                 let _ = registry;
@@ -85,7 +85,7 @@ macro_rules! metric_class {
                 _parent: Option<&pyo3::Bound<'_, pyo3::PyAny>>,
                 $($opt: Option<&pyo3::Bound<'_, pyo3::PyAny>>),*
             ) -> pyo3::PyResult<()> {
-                if slf.get().0.labelvalues.is_empty() {
+                if slf.get().0.labelvalues.is_none() {
                     let options = pyo3::types::PyDict::new(slf.py());
                     $(crate::metric_class::keep_option(slf.as_any(), &options, stringify!($opt), $opt)?;)*
                     let _ = slf.get().0.construction.options.set(slf.py(), options.unbind());
@@ -198,8 +198,8 @@ macro_rules! metric_class {
             }
 
             #[getter]
-            fn _labelvalues(&self) -> Vec<String> {
-                self.0.labelvalues.clone()
+            fn _labelvalues<'py>(&self, py: pyo3::Python<'py>) -> pyo3::Bound<'py, pyo3::types::PyTuple> {
+                self.0.labelvalues.as_ref().map_or_else(|| pyo3::types::PyTuple::empty(py), |v| v.bind(py).clone())
             }
 
             #[classattr]

@@ -69,25 +69,44 @@ struct Child<M> {
     metric: M,
 }
 
-/// Owned label values, the key of a child: each value's length (`u32`, little-endian) then its
-/// bytes, all in one allocation, so a lookup compares one buffer.
+/// Owned label values, the key of a child. Short ones are packed: each value's length (`u32`,
+/// little-endian) then its bytes, all in one allocation, so a lookup compares one buffer. Long
+/// ones (over [`PACKED_AT_MOST`] bytes in all) share the child's label values instead, so that a
+/// huge value is held once.
 #[derive(PartialEq, Eq)]
-struct LabelValues(Box<[u8]>);
+enum LabelValues {
+    Packed(Box<[u8]>),
+    Shared(Box<[Arc<str>]>),
+}
+
+/// The most bytes of label values a key packs; past it, the key shares the series' values.
+const PACKED_AT_MOST: usize = 1024;
 
 impl LabelValues {
-    fn new(values: &[&str]) -> Self {
-        let mut key = Vec::with_capacity(values.iter().map(|v| v.len() + 4).sum());
+    /// The key of `values`, which `shared` holds too (as the series' labels do).
+    fn new(values: &[&str], shared: &[Arc<str>]) -> Self {
+        let len = values.iter().map(|v| v.len() + 4).sum();
+        if len > PACKED_AT_MOST {
+            return Self::Shared(shared.into());
+        }
+        let mut key = Vec::with_capacity(len);
         for v in values {
             key.extend_from_slice(&(v.len() as u32).to_le_bytes());
             key.extend_from_slice(v.as_bytes());
         }
-        Self(key.into_boxed_slice())
+        Self::Packed(key.into_boxed_slice())
     }
 
     /// The values, decoded from the buffer.
     fn values(&self) -> impl Iterator<Item = &str> {
-        let mut rest = &*self.0;
+        let (mut rest, mut shared) = match self {
+            Self::Packed(packed) => (&**packed, [].iter()),
+            Self::Shared(values) => (&[][..], values.iter()),
+        };
         std::iter::from_fn(move || {
+            if let Some(value) = shared.next() {
+                return Some(&**value);
+            }
             let (len, tail) = rest.split_first_chunk::<4>()?;
             let (value, tail) = tail.split_at(u32::from_le_bytes(*len) as usize);
             rest = tail;
@@ -111,7 +130,12 @@ impl LabelValues {
     /// Whether this key holds exactly `values`.
     #[inline]
     fn matches(&self, values: &[&str]) -> bool {
-        let mut rest = &*self.0;
+        let mut rest = match self {
+            Self::Packed(packed) => &**packed,
+            Self::Shared(shared) => {
+                return shared.len() == values.len() && shared.iter().zip(values).all(|(a, b)| **a == **b);
+            }
+        };
         for v in values {
             let v = v.as_bytes();
             // Each value is its length (4 bytes, little-endian) then its bytes.
@@ -346,8 +370,8 @@ impl<M: Metric> Family<M> {
             }
             RawEntryMut::Vacant(entry) => {
                 let metric = M::build(&self.inner.options, &self.inner.meta, mirror);
-                let labels = series_labels(&self.inner.meta, values);
-                entry.insert_hashed_nocheck(hash, LabelValues::new(values), Child { labels, metric: metric.clone() });
+                let (key, labels) = series_labels(&self.inner.meta, values);
+                entry.insert_hashed_nocheck(hash, key, Child { labels, metric: metric.clone() });
                 Ok((metric, false))
             }
         }
@@ -381,8 +405,8 @@ impl<M: Metric> Family<M> {
             RawEntryMut::Occupied(entry) => entry.get().metric.clone(),
             RawEntryMut::Vacant(entry) => {
                 let metric = M::build(&self.inner.options, &self.inner.meta, mirror);
-                let labels = series_labels(&self.inner.meta, &values);
-                entry.insert_hashed_nocheck(hash, LabelValues::new(&values), Child { labels, metric: metric.clone() });
+                let (key, labels) = series_labels(&self.inner.meta, &values);
+                entry.insert_hashed_nocheck(hash, key, Child { labels, metric: metric.clone() });
                 metric
             }
         }
@@ -535,11 +559,13 @@ impl<M: Metric> Family<M> {
     }
 }
 
-/// The labels of a new series: per-child values and constant labels, sorted.
-fn series_labels(meta: &FamilyMeta, values: &[&str]) -> LabelSet {
-    let variable = meta.label_names.iter().zip(values).map(|(n, v)| (n.clone(), Arc::from(*v)));
+/// The key and labels of a new series: per-child values and constant labels, sorted. Each
+/// value is copied once, which long keys share.
+fn series_labels(meta: &FamilyMeta, values: &[&str]) -> (LabelValues, LabelSet) {
+    let owned: Vec<Arc<str>> = values.iter().map(|v| Arc::from(*v)).collect();
+    let variable = meta.label_names.iter().cloned().zip(owned.iter().cloned());
     let constant = meta.const_labels.iter().map(|l: &Label| (l.name.clone(), l.value.clone()));
-    LabelSet::new(variable.chain(constant))
+    (LabelValues::new(values, &owned), LabelSet::new(variable.chain(constant)))
 }
 
 #[cfg(test)]
@@ -554,6 +580,27 @@ mod tests {
 
     fn requests() -> Family<Counter> {
         Family::new(Metadata::new("requests", "h").label_names(["method", "code"])).unwrap()
+    }
+
+    #[test]
+    fn a_long_label_value_is_held_once_and_still_looked_up_by_value() {
+        let family = requests();
+        let long = "x".repeat(1 << 20);
+        family.labels(&["GET", &long]).unwrap().inc();
+        family.labels(&["GET", &long.clone()]).unwrap().inc();
+        family.labels(&["GET", "x"]).unwrap().inc();
+        let children = family.read();
+        let (key, child) = children.iter().next().unwrap();
+        let LabelValues::Shared(values) = key else { panic!("a 1 MiB key is not packed") };
+        // One copy: the key's values are the series' labels'.
+        let value = child.labels.get("code").unwrap();
+        assert!(std::ptr::eq(value.as_ptr(), values[1].as_ptr()));
+        assert_eq!(key.values().collect::<Vec<_>>(), ["GET", long.as_str()]);
+        assert!(!key.matches(&["GET", &long[1..]]) && key.matches(&["GET", &long]));
+        assert!(matches!(children.get_index(1).unwrap().0, LabelValues::Packed(_)));
+        drop(children);
+        assert_eq!(family.labels(&["GET", &long]).unwrap().get(), 2.0);
+        assert!(family.remove(&["GET", &long]).unwrap());
     }
 
     #[test]
