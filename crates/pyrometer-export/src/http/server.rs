@@ -9,11 +9,11 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
-use hyper::Response;
-use hyper::body::{Body, Frame, SizeHint};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
+use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use pyrometer_core::Registry;
 use tokio::net::{TcpListener, TcpStream};
@@ -21,6 +21,9 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use super::respond::respond;
+
+/// The most bytes of a request body the server reads (and drops) to keep the connection.
+const MAX_REQUEST_BODY: usize = 64 * 1024;
 use super::source::Source;
 
 /// How the server treats its clients. Build it from `ServeOptions::default()`.
@@ -272,11 +275,24 @@ async fn serve_connection<IO>(
 {
     let gzip = options.gzip;
     let busy = Arc::clone(&slot.busy);
-    let service = service_fn(move |request| {
-        busy.store(true, Ordering::Release);
-        let (parts, body) = respond(&*source, &request, gzip).into_parts();
-        let response = Response::from_parts(parts, Answer { body, busy: Arc::clone(&busy) });
-        async move { Ok::<_, Infallible>(response) }
+    let body_wait = options.idle_timeout;
+    let service = service_fn(move |request: Request<Incoming>| {
+        let (source, busy) = (Arc::clone(&source), Arc::clone(&busy));
+        async move {
+            // A body (which no request here needs) is read and dropped, so that a request
+            // pipelined after it is answered on the same connection; one too long or too slow
+            // is left, and the connection closes after this answer. Until the body is read the
+            // connection counts as idle: at the cap, it is shed first.
+            let (head, body) = request.into_parts();
+            let drained = tokio::time::timeout(body_wait, Limited::new(body, MAX_REQUEST_BODY).collect()).await;
+            busy.store(true, Ordering::Release);
+            let request = Request::from_parts(head, ());
+            let (mut parts, body) = respond(&*source, &request, gzip).into_parts();
+            if !matches!(drained, Ok(Ok(_))) {
+                parts.headers.insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+            }
+            Ok::<_, Infallible>(Response::from_parts(parts, Answer { body, busy }))
+        }
     });
     let mut builder = http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
@@ -406,5 +422,40 @@ mod tests {
         // The server keeps serving others.
         let mut other = tokio::net::TcpStream::connect(addr).await.unwrap();
         assert!(scrape(&mut other).await.starts_with("HTTP/1.1 200 OK"));
+    }
+
+    /// What a connection answers to `requests` before it closes (at most five seconds).
+    async fn answers(addr: std::net::SocketAddr, requests: &[u8]) -> String {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(requests).await.unwrap();
+        let mut response = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut response)).await;
+        String::from_utf8_lossy(&response).into_owned()
+    }
+
+    #[tokio::test]
+    async fn a_request_pipelined_after_one_with_a_body_is_answered() {
+        let (addr, _stop) = spawn_server(ServeOptions::default()).await;
+        let last = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        for first in [
+            "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+        ] {
+            let response = answers(addr, format!("{first}{last}").as_bytes()).await;
+            assert_eq!(response.matches("HTTP/1.1 200 OK").count(), 2, "{first:?}: {response}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_too_long_to_read_closes_the_connection_after_its_answer() {
+        let (addr, _stop) = spawn_server(ServeOptions::default()).await;
+        let body = "x".repeat(MAX_REQUEST_BODY + 1);
+        let request = format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            body.len()
+        );
+        let response = answers(addr, request.as_bytes()).await;
+        assert_eq!(response.matches("HTTP/1.1 200 OK").count(), 1, "{response}");
+        assert!(response.to_ascii_lowercase().contains("connection: close"), "{response}");
     }
 }
