@@ -95,6 +95,9 @@ struct Inner {
     limited: Mutex<HashMap<Vec<u8>, Limited>>,
     dropped: AtomicU64,
     packets: AtomicU64,
+    /// Lines of the last datagram sent, until the system reports it refused (a closed port
+    /// answers a datagram with an error that the next send, or a look, reports).
+    last_lines: AtomicU64,
     /// Set at close; the flushing thread waits on it between flushes.
     stop: Arc<(Mutex<bool>, Condvar)>,
     flusher: Mutex<Option<JoinHandle<()>>>,
@@ -130,6 +133,7 @@ impl StatsdClient {
             limited: Mutex::default(),
             dropped: AtomicU64::new(0),
             packets: AtomicU64::new(0),
+            last_lines: AtomicU64::new(0),
             stop: Arc::new((Mutex::new(false), Condvar::new())),
             flusher: Mutex::new(None),
             pid: std::process::id(),
@@ -223,14 +227,19 @@ impl StatsdClient {
         self.inner.close();
     }
 
-    /// Lines that could not be sent: a full socket buffer, an unreachable server, a value that
-    /// is not finite, an empty name or a line longer than a datagram.
+    /// Lines that could not be sent: a full socket buffer, an unreachable server, a closed port
+    /// (whose refusal the system reports), a value that is not finite, an empty name or a line
+    /// longer than a datagram. (A server that never reads loses lines in its own socket buffer,
+    /// which the sender cannot see.)
     #[must_use]
     pub fn dropped(&self) -> u64 {
+        if let Ok(Some(error)) = self.inner.socket.take_error() {
+            self.inner.refused(&error);
+        }
         self.inner.dropped.load(Ordering::Relaxed)
     }
 
-    /// Datagrams sent.
+    /// Datagrams sent (and not refused).
     #[must_use]
     pub fn packets(&self) -> u64 {
         self.inner.packets.load(Ordering::Relaxed)
@@ -299,13 +308,35 @@ impl Inner {
         if buffer.is_empty() {
             return;
         }
-        if self.socket.send(buffer).is_ok() {
+        let lines = buffer.split(|&b| b == b'\n').count() as u64;
+        let mut sent = self.socket.send(buffer);
+        if let Err(error) = &sent
+            && self.refused(error)
+        {
+            // The error was an earlier datagram's: this one was not sent yet.
+            sent = self.socket.send(buffer);
+        }
+        if sent.is_ok() {
             self.packets.fetch_add(1, Ordering::Relaxed);
+            self.last_lines.store(lines, Ordering::Relaxed);
         } else {
-            let lines = buffer.split(|&b| b == b'\n').count() as u64;
             self.dropped.fetch_add(lines, Ordering::Relaxed);
         }
         buffer.clear();
+    }
+
+    /// Counts the last datagram as dropped if `error` is the system's report that the server's
+    /// port refused it; whether it was.
+    fn refused(&self, error: &io::Error) -> bool {
+        if error.kind() != io::ErrorKind::ConnectionRefused {
+            return false;
+        }
+        let lines = self.last_lines.swap(0, Ordering::Relaxed);
+        if lines > 0 {
+            self.dropped.fetch_add(lines, Ordering::Relaxed);
+            self.packets.fetch_sub(1, Ordering::Relaxed);
+        }
+        true
     }
 
     /// Sends the due rate-limited gauges (all pending ones at close) and the buffer.

@@ -156,3 +156,22 @@ fn what_cannot_be_sent_is_counted() {
     assert_eq!(client.dropped(), 3);
     assert!(StatsdClient::connect("no-such-host.invalid:8125", quiet()).is_err());
 }
+
+#[test]
+fn lines_sent_to_a_closed_port_are_counted_dropped() {
+    // A port nothing listens on: bound, then closed.
+    let address = {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.local_addr().unwrap().to_string()
+    };
+    let client = StatsdClient::connect(&address, quiet()).unwrap();
+    for i in 0..5 {
+        client.count("jobs", f64::from(i), &[]);
+        client.flush();
+        // The refusal comes back as the datagram is delivered, on loopback at once.
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    client.close();
+    assert_eq!(client.dropped(), 5, "every line sent to the closed port");
+    assert_eq!(client.packets(), 0);
+}
