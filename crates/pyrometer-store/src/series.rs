@@ -103,7 +103,23 @@ impl DirectoryCollector {
 impl Collector for DirectoryCollector {
     fn collect(&self, options: &CollectOptions, out: &mut Vec<MetricFamily>) -> Result<(), Error> {
         let _gate = pyrometer_core::fork::enter();
-        let store = StoreDir::open(&self.dir).map_err(Error::collect)?;
+        let store = match StoreDir::open(&self.dir) {
+            Ok(store) => store,
+            // Deleted under the processes writing to it: their files are gone with it, and what
+            // they write now reaches no other process. Told once; the scrape shows nothing.
+            Err(_) if !self.dir.exists() => {
+                let first = self.reported.lock().unwrap_or_else(PoisonError::into_inner).insert(self.dir.clone());
+                if first && let Some(reporter) = &self.reporter {
+                    reporter(&format!(
+                        "{}: the multiprocess directory is gone (deleted while processes wrote to it); \
+                         what they write is no longer shared until they start again with it in place",
+                        self.dir.display()
+                    ));
+                }
+                return Ok(());
+            }
+            Err(err) => return Err(Error::collect(err)),
+        };
         let reaped = store.reap().map_err(Error::collect)?;
         let paths = store.scrape_paths().map_err(Error::collect)?;
         let mut views = self.views.lock().unwrap_or_else(PoisonError::into_inner);
