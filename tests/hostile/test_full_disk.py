@@ -50,3 +50,49 @@ def test_a_full_disk_costs_the_store_series_not_the_process(tmp_path):
     warnings = [line for line in result.stderr.splitlines() if "kept out of the multiprocess store" in line]
     assert len(warnings) == 1, result.stderr[-2000:]
     assert "No space left on device" in warnings[0]
+
+
+FULL_FROM_THE_START = """
+import logging, os, sys
+logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+# The disk is full before this process makes its file.
+with open(os.path.join(sys.argv[1], "filler"), "wb", buffering=0) as f:
+    try:
+        while True:
+            f.write(b"x" * 4096)
+    except OSError:
+        pass
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = sys.argv[1]
+import pyrometer
+from pyrometer.multiprocess import MultiProcessCollector
+
+jobs = pyrometer.Counter("jobs", "Jobs.")
+jobs.inc(2)
+print("value", pyrometer.REGISTRY.get_sample_value("jobs_total"))
+merged = pyrometer.CollectorRegistry()
+MultiProcessCollector(merged, sys.argv[1])
+print("unstored", merged.get_sample_value("pyrometer_multiprocess_unstored_series_total"))
+print("left", ",".join(sorted(n for n in os.listdir(sys.argv[1]) if n != "filler")))
+"""
+
+
+def test_a_disk_full_before_the_first_file_costs_the_store_series_not_the_process(tmp_path):
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("mounting a small tmpfs needs root and unshare")
+    script = tmp_path / "full.py"
+    script.write_text(textwrap.dedent(FULL_FROM_THE_START))
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    command = 'mount -t tmpfs -o size=256k tmpfs "$1" && exec "$2" "$3" "$1"'
+    result = subprocess.run(
+        ["unshare", "-m", "sh", "-c", command, "sh", str(disk), sys.executable, str(script)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stderr[-2000:]}"
+    lines = dict(line.split(" ", 1) if " " in line else (line, "") for line in result.stdout.splitlines())
+    assert float(lines["value"]) == 2.0
+    assert float(lines["unstored"]) >= 1
+    # No file was left half made (a staging file, a process file without its space).
+    assert all(not name.startswith(".new-") for name in lines["left"].split(",")), lines["left"]
+    warnings = [line for line in result.stderr.splitlines() if "kept out of the multiprocess store" in line]
+    assert len(warnings) == 1, result.stderr[-2000:]

@@ -25,7 +25,8 @@ pub(crate) fn directory() -> Option<PathBuf> {
 /// Where a new series is written in multiprocess mode: a process's file, and the identifier
 /// of that process (the `pid` label of per-process gauges).
 struct Writer {
-    file: ProcessFile,
+    /// The file, or why it could not be made in a directory that is there (a full disk).
+    file: Result<ProcessFile, pyrometer_store::Error>,
     identifier: String,
 }
 
@@ -42,17 +43,19 @@ fn writer() -> PyResult<Option<Writer>> {
         let Some(dir) = directory() else { return Ok(None) };
         let identifier = identify.call0()?.str()?.to_string();
         if identifier == std::process::id().to_string() {
-            // The pid, unless another PID namespace's process of that pid came first.
             let file = process_file(dir)?;
-            return Ok(Some(Writer { identifier: file.identifier(), file }));
+            // The pid, unless another PID namespace's process of that pid came first.
+            let identifier = file.as_ref().map_or(identifier, ProcessFile::identifier);
+            return Ok(Some(Writer { file, identifier }));
         }
         Ok(Some(Writer { file: stand_in_file(dir, &identifier)?, identifier }))
     })
 }
 
 /// This process's file: made on first use, and again in a child after a fork (its pid differs),
-/// so that each process writes, and is found dead, on its own.
-fn process_file(dir: PathBuf) -> PyResult<ProcessFile> {
+/// so that each process writes, and is found dead, on its own. A directory that is not there
+/// raises; a file that cannot be made in it is the inner error.
+fn process_file(dir: PathBuf) -> PyResult<Result<ProcessFile, pyrometer_store::Error>> {
     static CURRENT: Mutex<Option<(u32, PathBuf, ProcessFile)>> = Mutex::new(None);
     let mut current = CURRENT.lock().unwrap_or_else(PoisonError::into_inner);
     let pid = std::process::id();
@@ -60,27 +63,33 @@ fn process_file(dir: PathBuf) -> PyResult<ProcessFile> {
         && *p == pid
         && *d == dir
     {
-        return Ok(file.clone());
+        return Ok(Ok(file.clone()));
     }
-    let file = StoreDir::open(&dir).and_then(|store| store.create_process_file()).map_err(store_error)?;
+    let file = match StoreDir::open(&dir).map_err(store_error)?.create_process_file() {
+        Ok(file) => file,
+        Err(err) => return Ok(Err(err)),
+    };
     *current = Some((pid, dir, file.clone()));
-    Ok(file)
+    Ok(Ok(file))
 }
 
 /// The files of the processes this one stands in for, by directory and identifier.
 static STAND_INS: Mutex<Vec<(PathBuf, String, ProcessFile)>> = Mutex::new(Vec::new());
 
 /// The file of the process `identifier` stands for, made on first use.
-fn stand_in_file(dir: PathBuf, identifier: &str) -> PyResult<ProcessFile> {
+fn stand_in_file(dir: PathBuf, identifier: &str) -> PyResult<Result<ProcessFile, pyrometer_store::Error>> {
     let mut stand_ins = STAND_INS.lock().unwrap_or_else(PoisonError::into_inner);
     // Directories a test removed take their files with them.
     stand_ins.retain(|(d, _, _)| d.is_dir());
     if let Some((_, _, file)) = stand_ins.iter().find(|(d, i, _)| *d == dir && i == identifier) {
-        return Ok(file.clone());
+        return Ok(Ok(file.clone()));
     }
-    let file = StoreDir::open(&dir).and_then(|store| store.create_process_file()).map_err(store_error)?;
+    let file = match StoreDir::open(&dir).map_err(store_error)?.create_process_file() {
+        Ok(file) => file,
+        Err(err) => return Ok(Err(err)),
+    };
     stand_ins.push((dir, identifier.to_owned(), file.clone()));
-    Ok(file)
+    Ok(Ok(file))
 }
 
 /// `mark_process_dead(pid, path)` for a process this one stands in for: its file is retired, so
@@ -133,7 +142,10 @@ impl MirrorSource for ValueClassStore {
     ) -> Result<Option<Arc<dyn SeriesMirror>>, CoreError> {
         // A Python error (from a process identifier that raises, say) comes back as itself.
         let Some(Writer { file, identifier }) = writer().map_err(CoreError::collect)? else { return Ok(None) };
-        StoredSeries::mirror(&file, &identifier, self.rule, meta, shape, label_values)
+        match file {
+            Ok(file) => StoredSeries::mirror(&file, &identifier, self.rule, meta, shape, label_values),
+            Err(err) => pyrometer_store::unstored(err),
+        }
     }
 }
 

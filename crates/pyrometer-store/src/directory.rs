@@ -83,11 +83,16 @@ impl StoreDir {
         let nonce = nonce();
         let created = now_nanos();
         let staging = self.path.join(format!("{STAGING_PREFIX}{pid}-{nonce:x}"));
-        let file = ProcessFile::create(&staging, pid, created)?;
+        // A file that cannot be made whole (a full disk) leaves nothing behind.
+        let file = ProcessFile::create(&staging, pid, created).inspect_err(|_| {
+            let _ = std::fs::remove_file(&staging);
+        })?;
         // Readers take files in name order, so series are first seen in the order their
         // processes started, whatever the pids.
         let name = format!("{PROCESS_PREFIX}{created:016x}-{pid}-{nonce:x}{SUFFIX}");
-        file.rename(&self.path.join(&name))?;
+        file.rename(&self.path.join(&name)).inspect_err(|_| {
+            let _ = std::fs::remove_file(&staging);
+        })?;
         ours().push(self.path.join(&name));
         if self.pid_taken_before(pid, &name)? {
             file.set_identifier(format!("{pid}-{nonce:x}"));

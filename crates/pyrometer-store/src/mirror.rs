@@ -133,8 +133,10 @@ impl MirrorSource for FamilySource {
         shape: SeriesShape<'_>,
         label_values: &[&str],
     ) -> Result<Option<Arc<dyn SeriesMirror>>, CoreError> {
-        let file = self.store.file().map_err(mirror_error)?;
-        StoredSeries::mirror(&file, &file.identifier(), self.rule, meta, shape, label_values)
+        match self.store.file() {
+            Ok(file) => StoredSeries::mirror(&file, &file.identifier(), self.rule, meta, shape, label_values),
+            Err(err) => unstored(err),
+        }
     }
 }
 
@@ -155,6 +157,26 @@ pub fn report_unstored_series_with(reporter: crate::ProblemReporter) {
 #[must_use]
 pub fn unstored_series() -> u64 {
     UNSTORED_SERIES.load(Ordering::Relaxed)
+}
+
+/// The answer of a `MirrorSource` whose series could not be stored: a disk that is full (or
+/// fails) costs the store this series, not the application its write, so the series lives in
+/// the process alone, counted ([`unstored_series`]) and told once; any other error is the
+/// core's `Error::Mirror`.
+///
+/// # Errors
+/// `err` when it is no I/O failure.
+pub fn unstored(err: Error) -> Result<Option<Arc<dyn SeriesMirror>>, CoreError> {
+    if !matches!(err, Error::Io { .. }) {
+        return Err(mirror_error(err));
+    }
+    if UNSTORED_SERIES.fetch_add(1, Ordering::Relaxed) == 0 {
+        let reporter = UNSTORED_REPORTER.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Some(reporter) = reporter {
+            reporter(&format!("a series was kept out of the multiprocess store: {err}"));
+        }
+    }
+    Ok(None)
 }
 
 /// A store error as the core reports a mirror that could not be made.
@@ -306,21 +328,8 @@ impl StoredSeries {
         shape: SeriesShape<'_>,
         label_values: &[&str],
     ) -> Result<Option<Arc<dyn SeriesMirror>>, CoreError> {
-        match Self::open(file, identifier, rule, meta, shape, label_values) {
-            Ok(series) => Ok(Some(Arc::new(series))),
-            // A disk that is full (or fails) costs the store this series, not the application
-            // its write: the series lives in the process alone, counted and told once.
-            Err(err @ Error::Io { .. }) => {
-                if UNSTORED_SERIES.fetch_add(1, Ordering::Relaxed) == 0 {
-                    let reporter = UNSTORED_REPORTER.lock().unwrap_or_else(PoisonError::into_inner).clone();
-                    if let Some(reporter) = reporter {
-                        reporter(&format!("a series was kept out of the multiprocess store: {err}"));
-                    }
-                }
-                Ok(None)
-            }
-            Err(err) => Err(mirror_error(err)),
-        }
+        Self::open(file, identifier, rule, meta, shape, label_values)
+            .map_or_else(unstored, |series| Ok(Some(Arc::new(series))))
     }
 
     /// The slot index of the bucket `value` falls in, for a histogram.
