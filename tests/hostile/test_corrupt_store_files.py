@@ -40,3 +40,29 @@ def test_a_healthy_directory_shows_no_such_metric(tmp_path):
     registry = pyrometer.CollectorRegistry()
     MultiProcessCollector(registry, path=str(tmp_path))
     assert "unreadable" not in pyrometer.generate_latest(registry).decode()
+
+
+def test_what_can_be_read_of_a_torn_file_is_kept(tmp_path, caplog):
+    worker = "import pyrometer; pyrometer.Counter('first', 'F.').inc(3); pyrometer.Counter('second', 'S.').inc(4)"
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", worker], env=env, check=True, timeout=60)
+    (path,) = [p for p in tmp_path.iterdir() if p.name.startswith("proc-")]
+    data = bytearray(path.read_bytes())
+    # The entry of `second` (the first whose key holds the name) gets a merge rule no writer
+    # uses. Entries follow the 64-byte header, each starting with its length (u32).
+    at, name = 64, data.index(b"second")
+    while at + int.from_bytes(data[at:at + 4], "little") <= name:
+        at += int.from_bytes(data[at:at + 4], "little")
+    data[at + 6] = 0x77
+    path.write_bytes(bytes(data))
+    registry = pyrometer.CollectorRegistry()
+    MultiProcessCollector(registry, path=str(tmp_path))
+    with caplog.at_level(logging.WARNING, logger="pyrometer.multiprocess"):
+        text = pyrometer.generate_latest(registry).decode()
+    assert "first_total 3.0" in text, text
+    assert "second_total" not in text
+    assert "pyrometer_multiprocess_unreadable_files_total 1.0" in text
+    assert len([r for r in caplog.records if r.name == "pyrometer.multiprocess"]) == 1
+    # Merged into the archive, and set aside for inspection.
+    assert sorted(p.suffix for p in tmp_path.iterdir() if not p.name.startswith(".")) == [".corrupt", ".pyrostore"]
+    assert "first_total 3.0" in pyrometer.generate_latest(registry).decode()

@@ -17,7 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::error::{Error, FileProblem};
 use crate::exemplar::StoredExemplar;
 use crate::merge::{Merge, Value};
-use crate::reader::{Entry, FileEntries, read_file};
+use crate::reader::{Entry, FileEntries, read_file, read_readable};
 use crate::writer::ProcessFile;
 
 const PROCESS_PREFIX: &str = "proc-";
@@ -147,6 +147,7 @@ impl StoreDir {
         let already: HashSet<String> = archive.iter().flat_map(|a| a.merged_files.iter().cloned()).collect();
         let mut merged_names = Vec::new();
         let mut read = Vec::new();
+        let mut torn = Vec::new();
         for (path, _) in &dead {
             let name = file_name(path);
             if already.contains(&name) {
@@ -154,14 +155,21 @@ impl StoreDir {
                 merged_names.push(name);
                 continue;
             }
-            match read_file(path) {
-                Ok(entries) => {
+            match read_readable(path) {
+                Ok((entries, None)) => {
                     read.push(entries);
                     merged_names.push(name);
                 }
+                // What can be read of a torn file is merged (its counters do not go back), and
+                // the file then set aside for inspection.
+                Ok((entries, Some(problem))) => {
+                    read.push(entries);
+                    merged_names.push(name);
+                    torn.push(path.clone());
+                    reaped.problems.push(FileProblem { path: path.clone(), problem });
+                }
                 Err(problem) => {
-                    let aside = path.with_extension("corrupt");
-                    let _ = std::fs::rename(path, &aside);
+                    set_aside(path);
                     reaped.problems.push(FileProblem { path: path.clone(), problem });
                 }
             }
@@ -177,7 +185,9 @@ impl StoreDir {
         }
         self.write_archive(&totals, &merged_names)?;
         for (path, _) in &dead {
-            if merged_names.contains(&file_name(path)) && std::fs::remove_file(path).is_ok() {
+            if torn.contains(path) {
+                set_aside(path);
+            } else if merged_names.contains(&file_name(path)) && std::fs::remove_file(path).is_ok() {
                 reaped.merged += 1;
             }
         }
@@ -341,6 +351,11 @@ pub(crate) fn now_nanos() -> u64 {
 }
 
 /// A value no other file of this directory is named with: the time, this process, a counter.
+/// Renames an unreadable file of a dead process to `*.corrupt`, out of every later read.
+fn set_aside(path: &Path) {
+    let _ = std::fs::rename(path, path.with_extension("corrupt"));
+}
+
 /// The process files this process made, held or retired.
 fn ours() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     static OURS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());

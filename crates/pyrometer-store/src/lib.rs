@@ -41,7 +41,7 @@ pub use exemplar::StoredExemplar;
 pub use layout::{MAX_KEY_LEN, REMOVED};
 pub use merge::{Merge, Value};
 pub use mirror::{StoreMirror, StoredSeries, mirror_error, report_unstored_series_with, unstored, unstored_series};
-pub use reader::{Entry, FileEntries, read_file};
+pub use reader::{Entry, FileEntries, read_file, read_readable};
 pub use series::{DirectoryCollector, ProblemReporter, UNREADABLE_FILES_METRIC, UNSTORED_SERIES_METRIC, series_key};
 pub use sketch::StoredSketch;
 pub use writer::{ExemplarSlot, ProcessFile, Slot};

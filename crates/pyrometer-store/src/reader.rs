@@ -50,6 +50,19 @@ pub struct FileEntries {
 /// # Errors
 /// What is wrong with the file, if anything is.
 pub fn read_file(path: &Path) -> Result<FileEntries, Problem> {
+    match read_readable(path)? {
+        (entries, None) => Ok(entries),
+        (_, Some(problem)) => Err(problem),
+    }
+}
+
+/// Reads what can be read of the file at `path`: its entries up to the first that is torn, and
+/// the problem there, if any. Entries are written in order and never move, so those before a
+/// torn one are whole.
+///
+/// # Errors
+/// A file that cannot be opened, or whose header is wrong: nothing of it can be read.
+pub fn read_readable(path: &Path) -> Result<(FileEntries, Option<Problem>), Problem> {
     let file = OpenFile::open(path)?;
     let mut out = FileEntries {
         path: path.to_owned(),
@@ -59,7 +72,7 @@ pub fn read_file(path: &Path) -> Result<FileEntries, Problem> {
         merged_files: Vec::new(),
         exemplars: Vec::new(),
     };
-    file.scan(HEADER_LEN, file.used()?, |entry| {
+    let scanned = file.scan(HEADER_LEN, file.used()?, |entry| {
         let Found::Entry(entry) = entry else { return Ok(()) };
         match entry.kind {
             Kind::MergedFile => out.merged_files.push(String::from_utf8(entry.key).map_err(|_| Problem::Torn {
@@ -79,8 +92,8 @@ pub fn read_file(path: &Path) -> Result<FileEntries, Problem> {
             }
         }
         Ok(())
-    })?;
-    Ok(out)
+    });
+    Ok((out, scanned.err()))
 }
 
 /// A store file mapped for reading, its header checked.

@@ -151,7 +151,10 @@ impl Views {
         }
         for path in paths {
             if let Err(problem) = self.refresh_file(path) {
-                self.files.remove(path);
+                // A torn file keeps what was read before the tear; any other is left out.
+                if !matches!(problem, Problem::Torn { .. }) {
+                    self.files.remove(path);
+                }
                 if !matches!(&problem, Problem::Io(e) if e.kind() == std::io::ErrorKind::NotFound) {
                     problems.push(FileProblem { path: path.clone(), problem });
                 }
@@ -201,11 +204,17 @@ impl Views {
             }
             view.reused = reused;
         }
-        view.file.scan(view.parsed, used, |entry| {
+        let scanned = view.file.scan(view.parsed, used, |entry| {
             found.push((None, entry));
             Ok(())
-        })?;
-        view.parsed = used;
+        });
+        // The entries before a torn one are whole: they are kept, and the rest read again at
+        // the next scrape.
+        view.parsed = match &scanned {
+            Ok(()) => used,
+            Err(Problem::Torn { offset, .. }) => usize::try_from(*offset).unwrap_or(used),
+            Err(_) => view.parsed,
+        };
         for (index, entry) in found {
             let seen = match entry {
                 Found::Padding => continue,
@@ -232,7 +241,7 @@ impl Views {
                 None => view.entries.push(seen),
             }
         }
-        Ok(())
+        scanned
     }
 
     /// The id of a key, decoding it into its family and series the first time. Keys that do

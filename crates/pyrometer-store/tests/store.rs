@@ -569,3 +569,36 @@ fn a_live_process_of_the_same_pid_in_another_namespace_makes_the_later_file_name
     assert_eq!(store.create_process_file().unwrap().identifier(), pid.to_string());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_live_file_torn_after_some_entries_keeps_those_in_the_scrape() {
+    use std::os::unix::fs::FileExt;
+    let _serial = serial();
+    let dir = scratch("torn-live");
+    let store = StoreDir::open(&dir).unwrap();
+    let family = Family::<Counter>::new(Metadata::new("jobs", "Jobs.").label_names(["n"])).unwrap();
+    let key = |n: &str| series_key(family.meta(), "_total", &[(Arc::from("n"), Arc::from(n))], None);
+    let live = store.create_process_file().unwrap();
+    live.slot(&key("a"), Merge::Sum).unwrap().add(2.0);
+    live.slot(&key("b"), Merge::Sum).unwrap().add(5.0);
+    let path = live.path();
+    // The second entry (after the 64-byte header and the first) gets a merge rule no writer uses.
+    let file = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
+    let mut first_len = [0u8; 4];
+    file.read_exact_at(&mut first_len, 64).unwrap();
+    file.write_all_at(&[0x77], 64 + u64::from(u32::from_le_bytes(first_len)) + 6).unwrap();
+    let collector = DirectoryCollector::new(dir.clone());
+    for _ in 0..2 {
+        let mut out = Vec::new();
+        collector.collect(&CollectOptions::default(), &mut out).unwrap();
+        let jobs: Vec<(String, f64)> = out
+            .iter()
+            .filter(|f| &*f.name == "jobs")
+            .flat_map(|f| f.samples.iter().map(|s| (s.labels.get("n").unwrap().to_owned(), s.value)))
+            .collect();
+        assert_eq!(jobs, [("a".to_owned(), 2.0)]);
+        assert!(collector.problems().iter().any(|p| p.contains("unknown merge rule")), "{:?}", collector.problems());
+    }
+    drop(live);
+    std::fs::remove_dir_all(dir).unwrap();
+}
