@@ -43,6 +43,8 @@ mod metric {
     pub(crate) mod native_histogram;
     pub(crate) mod rate_limited_gauge;
     pub(crate) mod sampled_counter;
+    pub(crate) mod series_key;
+    pub(crate) mod series_map;
     pub(crate) mod sketch;
     pub(crate) mod sparse_counts;
     pub(crate) mod state_set;

@@ -1,18 +1,15 @@
 //! Family: the series of one metric, one per set of label values.
 
 use std::fmt;
-use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
-
-use foldhash::fast::RandomState;
-use indexmap::IndexMap;
-use indexmap::map::raw_entry_v1::{RawEntryApiV1, RawEntryMut};
 
 use super::counter::Counter;
 use super::kind::{Metric, SeriesContext};
 use super::metadata::{FamilyMeta, Metadata};
 use super::mirror::{MirrorSource, SeriesMirror};
+use super::series_key::{KeyHasher, Query, SeriesKey};
+use super::series_map::SeriesMap;
 use crate::error::Error;
 use crate::registry::RegistryLink;
 use crate::snapshot::family::MetricFamily;
@@ -41,7 +38,10 @@ pub struct Family<M: Metric> {
 struct FamilyInner<M: Metric> {
     meta: Arc<FamilyMeta>,
     options: M::Options,
-    children: RwLock<IndexMap<LabelValues, Child<M>, RandomState>>,
+    /// Hashes every lookup's label values, with the family's own seed.
+    keys: KeyHasher,
+    /// The series, by their label values, in creation order.
+    children: RwLock<SeriesMap<Child<M>>>,
     /// Most series before new label sets fold into the overflow series; 0 when unlimited.
     series_limit: AtomicUsize,
     /// Counts label sets folded into the overflow series: the registry's self-metric when the
@@ -67,112 +67,6 @@ pub const OVERFLOW_LABEL_VALUE: &str = "__overflow__";
 struct Child<M> {
     labels: LabelSet,
     metric: M,
-}
-
-/// Owned label values, the key of a child. Short ones are packed: each value's length (`u32`,
-/// little-endian) then its bytes, all in one allocation, so a lookup compares one buffer. Long
-/// ones (over [`PACKED_AT_MOST`] bytes in all) share the child's label values instead, so that a
-/// huge value is held once.
-#[derive(PartialEq, Eq)]
-enum LabelValues {
-    Packed(Box<[u8]>),
-    Shared(Box<[Arc<str>]>),
-}
-
-/// The most bytes of label values a key packs; past it, the key shares the series' values.
-const PACKED_AT_MOST: usize = 1024;
-
-impl LabelValues {
-    /// The key of `values`, which `shared` holds too (as the series' labels do).
-    fn new(values: &[&str], shared: &[Arc<str>]) -> Self {
-        let len = values.iter().map(|v| v.len() + 4).sum();
-        if len > PACKED_AT_MOST {
-            return Self::Shared(shared.into());
-        }
-        let mut key = Vec::with_capacity(len);
-        for v in values {
-            key.extend_from_slice(&(v.len() as u32).to_le_bytes());
-            key.extend_from_slice(v.as_bytes());
-        }
-        Self::Packed(key.into_boxed_slice())
-    }
-
-    /// The values, decoded from the buffer.
-    fn values(&self) -> impl Iterator<Item = &str> {
-        let (mut rest, mut shared) = match self {
-            Self::Packed(packed) => (&**packed, [].iter()),
-            Self::Shared(values) => (&[][..], values.iter()),
-        };
-        std::iter::from_fn(move || {
-            if let Some(value) = shared.next() {
-                return Some(&**value);
-            }
-            let (len, tail) = rest.split_first_chunk::<4>()?;
-            let (value, tail) = tail.split_at(u32::from_le_bytes(*len) as usize);
-            rest = tail;
-            // Built from `&str` values in `new`, so each run is UTF-8.
-            std::str::from_utf8(value).ok()
-        })
-    }
-}
-
-impl Hash for LabelValues {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // Never used by lookups, which hash with `hash_values`; kept consistent with it anyway.
-        for v in self.values() {
-            state.write(v.as_bytes());
-            state.write_u8(VALUE_END);
-        }
-    }
-}
-
-impl LabelValues {
-    /// Whether this key holds exactly `values`.
-    #[inline]
-    fn matches(&self, values: &[&str]) -> bool {
-        let mut rest = match self {
-            Self::Packed(packed) => &**packed,
-            Self::Shared(shared) => {
-                return shared.len() == values.len() && shared.iter().zip(values).all(|(a, b)| **a == **b);
-            }
-        };
-        for v in values {
-            let v = v.as_bytes();
-            // Each value is its length (4 bytes, little-endian) then its bytes.
-            let Some(len) = rest.get(..4) else { return false };
-            if len != (v.len() as u32).to_le_bytes() {
-                return false;
-            }
-            let Some(bytes) = rest.get(4..4 + v.len()) else { return false };
-            if !bytes_equal(bytes, v) {
-                return false;
-            }
-            rest = &rest[4 + v.len()..];
-        }
-        rest.is_empty()
-    }
-}
-
-/// Slice equality that stays inline for the short values labels usually hold, where a call to
-/// `memcmp` costs more than the comparison.
-#[inline]
-fn bytes_equal(a: &[u8], b: &[u8]) -> bool {
-    if a.len() <= 16 { a.iter().zip(b).all(|(x, y)| x == y) } else { a == b }
-}
-
-/// Ends each value in a hash: a byte UTF-8 never contains, so that `["ab", ""]` and `["a", "b"]`
-/// hash apart without hashing each length.
-const VALUE_END: u8 = 0xff;
-
-/// The hash a child's key is stored under: each value's bytes, then [`VALUE_END`].
-#[inline]
-fn hash_values(state: &RandomState, values: &[&str]) -> u64 {
-    let mut hasher = state.build_hasher();
-    for v in values {
-        hasher.write(v.as_bytes());
-        hasher.write_u8(VALUE_END);
-    }
-    hasher.finish()
 }
 
 impl<M: Metric> Clone for Family<M> {
@@ -252,7 +146,8 @@ impl<M: Metric> Family<M> {
             inner: Arc::new(FamilyInner {
                 meta: Arc::new(meta),
                 options,
-                children: RwLock::new(IndexMap::default()),
+                keys: KeyHasher::default(),
+                children: RwLock::new(SeriesMap::default()),
                 series_limit: AtomicUsize::new(0),
                 folded: OnceLock::new(),
                 registry: OnceLock::new(),
@@ -333,18 +228,17 @@ impl<M: Metric> Family<M> {
         if values.len() != expected {
             return Err(Error::LabelCount { expected, got: values.len() });
         }
+        let query = self.inner.keys.query(values);
         {
             let children = self.read();
-            let hash = hash_values(children.hasher(), values);
-            if let Some((_, child)) = children.raw_entry_v1().from_hash(hash, |k| k.matches(values)) {
+            if let Some(child) = children.get(&query) {
                 return Ok((child.metric.clone(), false));
             }
             // A full family answers new label sets from its overflow series under the read lock.
             let limit = self.inner.series_limit.load(Ordering::Relaxed);
             if limit != 0 && children.len() >= limit {
                 let overflow = vec![OVERFLOW_LABEL_VALUE; values.len()];
-                let hash = hash_values(children.hasher(), &overflow);
-                if let Some((_, child)) = children.raw_entry_v1().from_hash(hash, |k| k.matches(&overflow)) {
+                if let Some(child) = children.get(&self.inner.keys.query(&overflow)) {
                     self.count_fold();
                     return Ok((child.metric.clone(), true));
                 }
@@ -353,28 +247,22 @@ impl<M: Metric> Family<M> {
         // The mirror is made under no lock: its source may do I/O or call an embedding runtime.
         let mut mirror = self.open_mirror(values)?;
         let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
-        let hash = hash_values(children.hasher(), values);
         // Another thread may have created it between the two locks.
         let limit = self.inner.series_limit.load(Ordering::Relaxed);
         let full = limit != 0 && children.len() >= limit;
-        match children.raw_entry_mut_v1().from_hash(hash, |k| k.matches(values)) {
+        if let Some(child) = children.get(&query) {
             // The other thread's series has a mirror of its own over the same copy.
-            RawEntryMut::Occupied(entry) => Ok((entry.get().metric.clone(), false)),
-            RawEntryMut::Vacant(_) if full => {
-                // Filled up meanwhile: this label set has no series, and no copy either.
-                if let Some(unused) = mirror.take() {
-                    unused.remove();
-                }
-                drop(children);
-                Ok((self.overflow_series(), true))
-            }
-            RawEntryMut::Vacant(entry) => {
-                let metric = M::build(&self.inner.options, &self.inner.meta, mirror);
-                let (key, labels) = series_labels(&self.inner.meta, values);
-                entry.insert_hashed_nocheck(hash, key, Child { labels, metric: metric.clone() });
-                Ok((metric, false))
-            }
+            return Ok((child.metric.clone(), false));
         }
+        if full {
+            // Filled up meanwhile: this label set has no series, and no copy either.
+            if let Some(unused) = mirror.take() {
+                unused.remove();
+            }
+            drop(children);
+            return Ok((self.overflow_series(), true));
+        }
+        Ok((self.insert(&mut children, &query, mirror), false))
     }
 
     /// The mirror of a new series with these label values, from the family's source.
@@ -390,26 +278,30 @@ impl<M: Metric> Family<M> {
     fn overflow_series(&self) -> M {
         self.count_fold();
         let values = vec![OVERFLOW_LABEL_VALUE; self.inner.meta.label_names.len()];
-        {
-            let children = self.read();
-            let hash = hash_values(children.hasher(), &values);
-            if let Some((_, child)) = children.raw_entry_v1().from_hash(hash, |k| k.matches(&values)) {
-                return child.metric.clone();
-            }
+        let query = self.inner.keys.query(&values);
+        if let Some(child) = self.read().get(&query) {
+            return child.metric.clone();
         }
         // A copy that cannot be made leaves the overflow series in this process only.
         let mirror = self.open_mirror(&values).unwrap_or_default();
         let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
-        let hash = hash_values(children.hasher(), &values);
-        match children.raw_entry_mut_v1().from_hash(hash, |k| k.matches(&values)) {
-            RawEntryMut::Occupied(entry) => entry.get().metric.clone(),
-            RawEntryMut::Vacant(entry) => {
-                let metric = M::build(&self.inner.options, &self.inner.meta, mirror);
-                let (key, labels) = series_labels(&self.inner.meta, &values);
-                entry.insert_hashed_nocheck(hash, key, Child { labels, metric: metric.clone() });
-                metric
-            }
+        if let Some(child) = children.get(&query) {
+            return child.metric.clone();
         }
+        self.insert(&mut children, &query, mirror)
+    }
+
+    /// Builds the series `query` names, which `children` lacks, and adds it.
+    fn insert(
+        &self,
+        children: &mut SeriesMap<Child<M>>,
+        query: &Query<'_>,
+        mirror: Option<Arc<dyn SeriesMirror>>,
+    ) -> M {
+        let metric = M::build(&self.inner.options, &self.inner.meta, mirror);
+        let (key, labels) = series_labels(&self.inner.meta, query);
+        children.insert(query, key, Child { labels, metric: metric.clone() });
+        metric
     }
 
     /// Runs `update` on the child for these label values (created on first use) without taking a
@@ -427,13 +319,12 @@ impl<M: Metric> Family<M> {
     /// ```
     #[inline]
     pub fn with_labels<R>(&self, values: &[&str], update: impl FnOnce(&M) -> R) -> Result<R, Error> {
+        let query = self.inner.keys.query(values);
         {
             let children = self.read();
-            let hash = hash_values(children.hasher(), values);
-            if let Some((_, child)) = children.raw_entry_v1().from_hash(hash, |k| k.matches(values)) {
-                if values.len() == self.inner.meta.label_names.len() {
-                    return Ok(update(&child.metric));
-                }
+            // A key holds as many values as the family has label names: a match has the count.
+            if let Some(child) = children.get(&query) {
+                return Ok(update(&child.metric));
             }
         }
         // A new label set, the overflow series or a wrong count: the full lookup tells.
@@ -457,14 +348,14 @@ impl<M: Metric> Family<M> {
         if values.len() != expected {
             return Err(Error::LabelCount { expected, got: values.len() });
         }
+        let query = self.inner.keys.query(values);
         let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
-        let hash = hash_values(children.hasher(), values);
-        match children.raw_entry_mut_v1().from_hash(hash, |k| k.matches(values)) {
-            RawEntryMut::Occupied(entry) => {
-                removed(&entry.shift_remove().metric);
+        match children.remove(&query) {
+            Some(child) => {
+                removed(&child.metric);
                 Ok(true)
             }
-            RawEntryMut::Vacant(_) => Ok(false),
+            None => Ok(false),
         }
     }
 
@@ -477,13 +368,10 @@ impl<M: Metric> Family<M> {
             let expected = names.iter().map(ToString::to_string).collect();
             return Err(Error::UnknownLabelNames { names: unknown, expected });
         }
-        let filter: Vec<(usize, &str)> =
-            partial.iter().map(|(n, v)| (names.iter().position(|l| &**l == *n).unwrap_or_default(), *v)).collect();
         let mut children = self.inner.children.write().unwrap_or_else(PoisonError::into_inner);
         let before = children.len();
-        children.retain(|key, child| {
-            let values: Vec<&str> = key.values().collect();
-            let keep = !filter.iter().all(|(i, v)| values.get(*i) == Some(v));
+        children.retain(|child| {
+            let keep = !partial.iter().all(|(name, value)| child.labels.get(name) == Some(*value));
             if !keep {
                 removed(&child.metric);
             }
@@ -543,7 +431,7 @@ impl<M: Metric> Family<M> {
         Ok(MetricFamily::from_parts(meta.name.clone(), meta.help.clone(), meta.metric_type, meta.unit.clone(), samples))
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, IndexMap<LabelValues, Child<M>, RandomState>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, SeriesMap<Child<M>>> {
         self.inner.children.read().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -561,11 +449,11 @@ impl<M: Metric> Family<M> {
 
 /// The key and labels of a new series: per-child values and constant labels, sorted. Each
 /// value is copied once, which long keys share.
-fn series_labels(meta: &FamilyMeta, values: &[&str]) -> (LabelValues, LabelSet) {
-    let owned: Vec<Arc<str>> = values.iter().map(|v| Arc::from(*v)).collect();
+fn series_labels(meta: &FamilyMeta, query: &Query<'_>) -> (SeriesKey, LabelSet) {
+    let owned: Vec<Arc<str>> = query.values().iter().map(|v| Arc::from(*v)).collect();
     let variable = meta.label_names.iter().cloned().zip(owned.iter().cloned());
     let constant = meta.const_labels.iter().map(|l: &Label| (l.name.clone(), l.value.clone()));
-    (LabelValues::new(values, &owned), LabelSet::new(variable.chain(constant)))
+    (SeriesKey::new(query, &owned), LabelSet::new(variable.chain(constant)))
 }
 
 #[cfg(test)]
@@ -591,13 +479,14 @@ mod tests {
         family.labels(&["GET", "x"]).unwrap().inc();
         let children = family.read();
         let (key, child) = children.iter().next().unwrap();
-        let LabelValues::Shared(values) = key else { panic!("a 1 MiB key is not packed") };
+        let SeriesKey::Shared(values) = key else { panic!("a 1 MiB key is not packed") };
         // One copy: the key's values are the series' labels'.
         let value = child.labels.get("code").unwrap();
         assert!(std::ptr::eq(value.as_ptr(), values[1].as_ptr()));
-        assert_eq!(key.values().collect::<Vec<_>>(), ["GET", long.as_str()]);
-        assert!(!key.matches(&["GET", &long[1..]]) && key.matches(&["GET", &long]));
-        assert!(matches!(children.get_index(1).unwrap().0, LabelValues::Packed(_)));
+        assert_eq!(key.values(), ["GET", long.as_str()]);
+        let keys = &family.inner.keys;
+        assert!(!key.matches(&keys.query(&["GET", &long[1..]])) && key.matches(&keys.query(&["GET", &long])));
+        assert!(matches!(children.iter().nth(1).unwrap().0, SeriesKey::Inline(_)));
         drop(children);
         assert_eq!(family.labels(&["GET", &long]).unwrap().get(), 2.0);
         assert!(family.remove(&["GET", &long]).unwrap());
@@ -627,6 +516,51 @@ mod tests {
     fn wrong_label_count_is_an_error() {
         let f = requests();
         assert_eq!(f.labels(&["GET"]).unwrap_err(), Error::LabelCount { expected: 2, got: 1 });
+    }
+
+    #[test]
+    fn a_wrong_count_of_values_is_refused_even_where_the_bytes_look_alike() {
+        let none = Family::<Counter>::new(Metadata::new("none", "h")).unwrap();
+        let one = Family::<Counter>::new(Metadata::new("one", "h").label_names(["a"])).unwrap();
+        let two = requests();
+        one.labels(&[""]).unwrap().inc();
+        two.labels(&["GET", ""]).unwrap().inc();
+        two.labels(&["a", "b"]).unwrap().inc();
+        let wrong: [(&Family<Counter>, &[&str]); 6] = [
+            (&none, &[""]),
+            (&one, &[]),
+            (&one, &["", ""]),
+            (&two, &["GET"]),
+            (&two, &["ab"]),
+            (&two, &["a", "b", ""]),
+        ];
+        for (family, values) in wrong {
+            assert!(matches!(family.with_labels(values, Counter::inc), Err(Error::LabelCount { .. })), "{values:?}");
+            assert!(matches!(family.labels(values), Err(Error::LabelCount { .. })), "{values:?}");
+        }
+        assert_eq!(one.labels(&[""]).unwrap().get(), 1.0);
+        assert_eq!(two.len(), 2);
+    }
+
+    #[test]
+    fn many_series_and_removals_keep_every_lookup_and_the_creation_order() {
+        let family = requests();
+        let codes: Vec<String> = (0..3000).map(|i| format!("{i:0>w$}", w = i % 40)).collect();
+        for (i, code) in codes.iter().enumerate() {
+            family.labels(&["GET", code]).unwrap().inc_by(i as f64);
+        }
+        for code in codes.iter().step_by(3) {
+            assert!(family.remove(&["GET", code]).unwrap());
+        }
+        let left: Vec<usize> = (0..codes.len()).filter(|i| i % 3 != 0).collect();
+        assert_eq!(family.len(), left.len());
+        for (i, code) in codes.iter().enumerate() {
+            let found = family.with_labels(&["GET", code], Counter::get).unwrap();
+            assert_eq!(found, if i % 3 == 0 { 0.0 } else { i as f64 }, "{code}");
+        }
+        let order: Vec<f64> = family.collect(false).unwrap().samples.iter().map(|s| s.value).collect();
+        let expected: Vec<f64> = left.iter().map(|&i| i as f64).chain(codes.iter().step_by(3).map(|_| 0.0)).collect();
+        assert_eq!(order, expected);
     }
 
     #[test]
