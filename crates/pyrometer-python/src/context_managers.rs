@@ -9,10 +9,6 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType, PyWeakrefReference};
 
-use crate::gauge::PyGauge;
-use crate::histogram::PyHistogram;
-use crate::summary::PySummary;
-
 /// The Python module holding the decorator logic and the non-timing context managers.
 static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
@@ -29,11 +25,14 @@ pub(crate) fn python_context<'py>(
     module(py)?.getattr(class)?.cast_into::<PyType>()?.call1(args)
 }
 
-/// Where a timer reports the duration.
+/// Where a timer reports the duration: each timed class says how.
 #[derive(Clone, Copy)]
-pub(crate) enum Sink {
-    Observe,
-    Set,
+pub(crate) struct Sink {
+    /// The method the duration goes through: `observe` or `set`.
+    pub(crate) method: &'static str,
+    /// Reports to a metric of the class itself, natively; `None` for any other object,
+    /// including a subclass, which may override the method.
+    pub(crate) native: fn(&Bound<'_, PyAny>, f64) -> Option<PyResult<()>>,
 }
 
 /// How a timer holds its metric.
@@ -98,19 +97,24 @@ pub(crate) fn init(py: Python<'_>) -> PyResult<()> {
     Ok(())
 }
 
-/// What `time()` returns: the metric's reusable timer (kept in `idle`) when nothing else holds
-/// it, a new timer otherwise. A `with h.time():` block then allocates nothing.
+/// Tells whether nobody but the metric holds its idle timer (the hot path can tell).
+pub(crate) type HeldOnce = fn(&Bound<'_, PyAny>) -> bool;
+
+/// What `time()` returns: the metric's reusable timer (kept in `idle`) when `held_once` tells
+/// that nothing else holds it, a new timer otherwise. A `with h.time():` block then allocates
+/// nothing. Without `held_once`, every call makes a new timer, as upstream's does.
 pub(crate) fn timer<'py>(
     metric: &Bound<'py, PyAny>,
     idle: &PyOnceLock<Py<Timer>>,
     sink: Sink,
+    held_once: Option<HeldOnce>,
 ) -> PyResult<Bound<'py, Timer>> {
     let py = metric.py();
-    if REUSE.get().copied().unwrap_or(false) {
+    if let Some(held_once) = held_once.filter(|_| REUSE.get().copied().unwrap_or(false)) {
         match idle.get(py) {
             Some(timer) => {
                 let timer = timer.bind(py);
-                if crate::hot_path::held_once(timer.as_any()) && timer.get().reset(py) {
+                if held_once(timer.as_any()) && timer.get().reset(py) {
                     return Ok(timer.clone());
                 }
             }
@@ -208,13 +212,7 @@ impl Timer {
     /// including a subclass, which may override `observe` or `set`.
     #[inline]
     fn report_natively(&self, metric: &Bound<'_, PyAny>, seconds: f64) -> Option<PyResult<()>> {
-        match self.sink {
-            Sink::Observe => match metric.cast_exact::<PyHistogram>() {
-                Ok(h) => Some(h.get().observe_value(seconds)),
-                Err(_) => metric.cast_exact::<PySummary>().ok().map(|s| s.get().observe_value(seconds)),
-            },
-            Sink::Set => metric.cast_exact::<PyGauge>().ok().map(|g| g.get().set_value(seconds)),
-        }
+        (self.sink.native)(metric, seconds)
     }
 
     /// Reports `seconds`: natively when the metric is of one of our classes itself, through its
@@ -225,11 +223,7 @@ impl Timer {
         if let Some(reported) = self.report_natively(&metric, seconds) {
             return reported;
         }
-        let method = match self.sink {
-            Sink::Observe => "observe",
-            Sink::Set => "set",
-        };
-        metric.call_method1(method, (seconds,)).map(drop)
+        metric.call_method1(self.sink.method, (seconds,)).map(drop)
     }
 }
 

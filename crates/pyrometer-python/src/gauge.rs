@@ -47,7 +47,7 @@ metric_class!(PyGauge, "Gauge", Gauge, "gauge", options(multiprocess_mode: Strin
     /// the timer's `labels()` picks the child (a parent left unpicked fails when the block ends,
     /// as upstream's).
     fn time<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Timer>> {
-        timer(slf.as_any(), &slf.get().0.idle_timer, Sink::Set)
+        timer(slf.as_any(), &slf.get().0.idle_timer, PyGauge::TIMED, None)
     }
 
     /// Raises the gauge while a block or function runs.
@@ -122,4 +122,10 @@ impl PyGauge {
         self.0.series()?.set(value);
         Ok(())
     }
+
+    /// How `time()` reports: the duration is set.
+    pub(crate) const TIMED: Sink = Sink {
+        method: "set",
+        native: |metric, seconds| metric.cast_exact::<Self>().ok().map(|gauge| gauge.get().set_value(seconds)),
+    };
 }

@@ -174,7 +174,7 @@ metric_class!(
 
         /// Observes the duration of a block or function, in seconds.
         fn time<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Timer>> {
-            timer(slf.as_any(), &slf.get().0.idle_timer, Sink::Observe)
+            timer(slf.as_any(), &slf.get().0.idle_timer, PyHistogram::TIMED, None)
         }
 
         /// The default upper bounds, `+Inf` last.
@@ -199,6 +199,12 @@ metric_class!(
 );
 
 impl PyHistogram {
+    /// How `time()` reports: the duration is observed.
+    pub(crate) const TIMED: Sink = Sink {
+        method: "observe",
+        native: |metric, seconds| metric.cast_exact::<Self>().ok().map(|h| h.get().observe_value(seconds)),
+    };
+
     /// `observe(value)` for the hot path: `false` leaves the call (and its error) to `observe`.
     #[inline]
     pub(crate) fn try_observe(&self, value: f64) -> bool {

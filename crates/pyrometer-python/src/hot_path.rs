@@ -253,7 +253,7 @@ unsafe fn call_full(
 
 /// Whether `object` has a single reference (the caller's own): what lets a metric hand out its
 /// idle timer again. Exact only where the GIL serialises the interpreter.
-pub(crate) fn held_once(object: &Bound<'_, PyAny>) -> bool {
+fn held_once(object: &Bound<'_, PyAny>) -> bool {
     // SAFETY: `object` is a live object; reading its count has no effect.
     unsafe { ffi::Py_REFCNT(object.as_ptr()) == 1 }
 }
@@ -370,12 +370,28 @@ fn layer_write<'py>(writer: &Bound<'py, LayerWrite>, args: &Args<'_, 'py>) -> Op
     writer.get().try_write(py, value, labels).then(|| none(py))
 }
 
-/// `time()` of a histogram or summary.
-fn observing_timer<'py, C: LabelledMetric>(metric: &Bound<'py, C>, args: &Args<'_, 'py>) -> Option<Bound<'py, PyAny>> {
+/// `time()`, handing out the metric's idle timer again where nobody else holds it.
+fn timer<'py, C: LabelledMetric>(
+    metric: &Bound<'py, C>,
+    args: &Args<'_, 'py>,
+    sink: Sink,
+) -> Option<Bound<'py, PyAny>> {
     if args.len() > 0 {
         return None;
     }
-    context_managers::timer(metric.as_any(), metric.get().idle_timer(), Sink::Observe).ok().map(Bound::into_any)
+    context_managers::timer(metric.as_any(), metric.get().idle_timer(), sink, Some(held_once)).ok().map(Bound::into_any)
+}
+
+fn histogram_timer<'py>(histogram: &Bound<'py, PyHistogram>, args: &Args<'_, 'py>) -> Option<Bound<'py, PyAny>> {
+    timer(histogram, args, PyHistogram::TIMED)
+}
+
+fn summary_timer<'py>(summary: &Bound<'py, PySummary>, args: &Args<'_, 'py>) -> Option<Bound<'py, PyAny>> {
+    timer(summary, args, PySummary::TIMED)
+}
+
+fn gauge_timer<'py>(gauge: &Bound<'py, PyGauge>, args: &Args<'_, 'py>) -> Option<Bound<'py, PyAny>> {
+    timer(gauge, args, PyGauge::TIMED)
 }
 
 fn timer_enter<'py>(timer: &Bound<'py, Timer>, args: &Args<'_, 'py>) -> Option<Bound<'py, PyAny>> {
@@ -436,18 +452,16 @@ pub(crate) fn install_all(py: Python<'_>) -> Vec<&'static str> {
         ("Gauge.dec", install::<PyGauge>(py, hot_method!(PyGauge, "dec", gauge_dec))),
         ("Gauge.set", install::<PyGauge>(py, hot_method!(PyGauge, "set", gauge_set))),
         ("Gauge.labels", install::<PyGauge>(py, hot_method!(PyGauge, "labels", labels::<PyGauge>, keywords))),
+        ("Gauge.time", install::<PyGauge>(py, hot_method!(PyGauge, "time", gauge_timer))),
         ("Histogram.observe", install::<PyHistogram>(py, hot_method!(PyHistogram, "observe", histogram_observe))),
         (
             "Histogram.labels",
             install::<PyHistogram>(py, hot_method!(PyHistogram, "labels", labels::<PyHistogram>, keywords)),
         ),
-        (
-            "Histogram.time",
-            install::<PyHistogram>(py, hot_method!(PyHistogram, "time", observing_timer::<PyHistogram>)),
-        ),
+        ("Histogram.time", install::<PyHistogram>(py, hot_method!(PyHistogram, "time", histogram_timer))),
         ("Summary.observe", install::<PySummary>(py, hot_method!(PySummary, "observe", summary_observe))),
         ("Summary.labels", install::<PySummary>(py, hot_method!(PySummary, "labels", labels::<PySummary>, keywords))),
-        ("Summary.time", install::<PySummary>(py, hot_method!(PySummary, "time", observing_timer::<PySummary>))),
+        ("Summary.time", install::<PySummary>(py, hot_method!(PySummary, "time", summary_timer))),
         ("Timer.__enter__", install::<Timer>(py, hot_method!(Timer, "__enter__", timer_enter))),
         ("Timer.__exit__", install::<Timer>(py, hot_method!(Timer, "__exit__", timer_exit))),
         ("LayerWrite.write", install::<LayerWrite>(py, hot_method!(LayerWrite, "write", layer_write, keywords))),

@@ -17,6 +17,7 @@ mod layer_write;
 mod metric_class;
 mod metric_objects;
 mod multiprocess;
+mod native_metric;
 mod otlp;
 mod parser;
 mod python_collector;
@@ -79,10 +80,27 @@ mod _native {
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
         super::clock::install();
+        super::native_metric::install(super::native_classes());
         super::multiprocess::log_unstored_series();
         super::fork::install(m)?;
         super::context_managers::init(m.py())?;
         let missing = super::hot_path::install_all(m.py());
         pyo3::types::PyModuleMethods::add(m, "_hot_path_missing", missing)
     }
+}
+
+/// Every native class the registry holds as a collector rather than through `collect()`.
+fn native_classes() -> Vec<native_metric::CollectorOf> {
+    use native_metric::of;
+    vec![
+        of::<counter::PyCounter>,
+        of::<gauge::PyGauge>,
+        of::<histogram::PyHistogram>,
+        of::<summary::PySummary>,
+        of::<sampled_counter::PySampledCounter>,
+        of::<info::PyInfo>,
+        of::<state_set::PyEnum>,
+        of::<multiprocess::PyMultiProcessCollector>,
+        of::<remote_write::PyRemoteWriteMetrics>,
+    ]
 }

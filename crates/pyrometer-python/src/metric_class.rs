@@ -222,7 +222,7 @@ macro_rules! metric_class {
             }
         }
 
-        impl crate::metric_class::NativeMetric for $class {
+        impl crate::native_metric::NativeMetric for $class {
             fn collector(&self) -> std::sync::Arc<dyn pyrometer_core::Collector> {
                 std::sync::Arc::new(self.0.family.clone())
             }
@@ -249,12 +249,6 @@ pub(crate) fn keep_option(
     }
 }
 
-/// What the registry needs of a native metric object.
-pub(crate) trait NativeMetric {
-    /// The family, as a collector the registry can hold and collect without the GIL.
-    fn collector(&self) -> std::sync::Arc<dyn pyrometer_core::Collector>;
-}
-
 /// What the hot path's `labels()` and `time()`, and the registry layer's writes, need of a
 /// metric class.
 pub(crate) trait LabelledMetric: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sync {
@@ -266,26 +260,6 @@ pub(crate) trait LabelledMetric: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_s
 
     /// Where `time()` keeps the timer it hands out again.
     fn idle_timer(&self) -> &pyo3::sync::PyOnceLock<pyo3::Py<crate::context_managers::Timer>>;
-}
-
-/// The family behind `object` when it is one of the native metric classes.
-pub(crate) fn native_collector(
-    object: &pyo3::Bound<'_, pyo3::PyAny>,
-) -> Option<std::sync::Arc<dyn pyrometer_core::Collector>> {
-    fn of<T: NativeMetric + pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sync>(
-        object: &pyo3::Bound<'_, pyo3::PyAny>,
-    ) -> Option<std::sync::Arc<dyn pyrometer_core::Collector>> {
-        object.cast::<T>().ok().map(|o| o.get().collector())
-    }
-    of::<crate::counter::PyCounter>(object)
-        .or_else(|| of::<crate::gauge::PyGauge>(object))
-        .or_else(|| of::<crate::histogram::PyHistogram>(object))
-        .or_else(|| of::<crate::summary::PySummary>(object))
-        .or_else(|| of::<crate::sampled_counter::PySampledCounter>(object))
-        .or_else(|| of::<crate::info::PyInfo>(object))
-        .or_else(|| of::<crate::state_set::PyEnum>(object))
-        .or_else(|| of::<crate::multiprocess::PyMultiProcessCollector>(object))
-        .or_else(|| object.cast::<crate::remote_write::PyRemoteWriteMetrics>().ok().map(|m| m.get().collector()))
 }
 
 /// The options of a type that has none.

@@ -223,7 +223,7 @@ impl PyMultiProcessCollector {
     }
 }
 
-impl crate::metric_class::NativeMetric for PyMultiProcessCollector {
+impl crate::native_metric::NativeMetric for PyMultiProcessCollector {
     fn collector(&self) -> Arc<dyn Collector> {
         Arc::clone(&self.0) as Arc<dyn Collector>
     }

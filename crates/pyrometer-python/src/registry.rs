@@ -13,8 +13,8 @@ use pyrometer_expo::{OpenMetricsVersion, encode_graphite, encode_openmetrics_ver
 
 use crate::errors::to_py;
 use crate::exposition::{escaping, graphite_labels};
-use crate::metric_class::native_collector;
 use crate::metric_objects::{family_to_py, target_info_to_py, value_to_py};
+use crate::native_metric::native_collector;
 use crate::python_collector::PythonCollector;
 
 /// The registry metrics join when none is named: the package's `REGISTRY`.

@@ -159,9 +159,8 @@ impl PyRemoteWriter {
 #[pyclass(name = "RemoteWriteMetrics", module = "pyrometer._native", frozen)]
 pub(crate) struct PyRemoteWriteMetrics(Arc<SelfMetrics>);
 
-impl PyRemoteWriteMetrics {
-    /// The collector, for the registry to register.
-    pub(crate) fn collector(&self) -> Arc<dyn Collector> {
+impl crate::native_metric::NativeMetric for PyRemoteWriteMetrics {
+    fn collector(&self) -> Arc<dyn Collector> {
         Arc::clone(&self.0) as Arc<dyn Collector>
     }
 }

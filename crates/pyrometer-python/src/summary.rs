@@ -44,7 +44,7 @@ metric_class!(
 
     /// Observes the duration of a block or function, in seconds.
     fn time<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Timer>> {
-        timer(slf.as_any(), &slf.get().0.idle_timer, Sink::Observe)
+        timer(slf.as_any(), &slf.get().0.idle_timer, PySummary::TIMED, None)
     }
 
     /// The `q` quantile of the observations in the window, within the stated relative error;
@@ -58,6 +58,12 @@ metric_class!(
 });
 
 impl PySummary {
+    /// How `time()` reports: the duration is observed.
+    pub(crate) const TIMED: Sink = Sink {
+        method: "observe",
+        native: |metric, seconds| metric.cast_exact::<Self>().ok().map(|s| s.get().observe_value(seconds)),
+    };
+
     /// `observe(value)` for the hot path: `false` leaves the call (and its error) to `observe`.
     #[inline]
     pub(crate) fn try_observe(&self, value: f64) -> bool {

@@ -12,8 +12,8 @@ use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::clock::now_nanos;
 use crate::error::{Error, FileProblem};
 use crate::exemplar::StoredExemplar;
 use crate::merge::{Merge, Value};
@@ -344,10 +344,6 @@ impl Snapshot {
 
 fn file_name(path: &Path) -> String {
     path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
-pub(crate) fn now_nanos() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// A value no other file of this directory is named with: the time, this process, a counter.

@@ -21,6 +21,8 @@
 //! # Ok::<(), pyrometer_store::Error>(())
 //! ```
 
+mod clock;
+mod collector;
 mod directory;
 mod error;
 mod exemplar;
@@ -35,6 +37,7 @@ mod shared_memory;
 mod sketch;
 mod writer;
 
+pub use collector::{DirectoryCollector, ProblemReporter, UNREADABLE_FILES_METRIC, UNSTORED_SERIES_METRIC};
 pub use directory::{Reaped, Snapshot, StoreDir};
 pub use error::{Error, FileProblem, Problem};
 pub use exemplar::StoredExemplar;
@@ -42,6 +45,6 @@ pub use layout::{MAX_KEY_LEN, REMOVED};
 pub use merge::{Merge, Value};
 pub use mirror::{StoreMirror, StoredSeries, mirror_error, report_unstored_series_with, unstored, unstored_series};
 pub use reader::{Entry, FileEntries, read_file, read_readable};
-pub use series::{DirectoryCollector, ProblemReporter, UNREADABLE_FILES_METRIC, UNSTORED_SERIES_METRIC, series_key};
+pub use series::series_key;
 pub use sketch::StoredSketch;
 pub use writer::{ExemplarSlot, ProcessFile, Slot};

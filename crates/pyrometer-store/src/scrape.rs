@@ -10,7 +10,7 @@ use std::sync::Arc;
 use pyrometer_core::float_text::go_float;
 use pyrometer_core::{Label, LabelSet, MetricFamily, MetricType, Sample};
 
-use crate::directory::now_nanos;
+use crate::clock::now_nanos;
 
 use crate::error::{FileProblem, Problem};
 use crate::exemplar::StoredExemplar;

@@ -165,7 +165,7 @@ impl StoredSketch {
     /// A failure to add a new bin to the file.
     pub fn observe(&self, value: f64) -> Result<(), Error> {
         let Some(bin) = self.mapping.bin_of(value) else { return Ok(()) };
-        let step = epoch(crate::directory::now_nanos(), self.step_nanos);
+        let step = epoch(crate::clock::now_nanos(), self.step_nanos);
         let bucket = (step % self.age_buckets as u64) as usize;
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.epochs[bucket].0 != step {

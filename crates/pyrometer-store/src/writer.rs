@@ -65,7 +65,7 @@ impl Slot {
     #[inline]
     fn stamp(&self, written: Option<u64>) {
         if let Some(at) = self.written_at {
-            self.region.atomic(at).store(written.unwrap_or_else(crate::directory::now_nanos), Ordering::Relaxed);
+            self.region.atomic(at).store(written.unwrap_or_else(crate::clock::now_nanos), Ordering::Relaxed);
         }
     }
 
@@ -115,7 +115,7 @@ impl ExemplarSlot {
     /// Replaces the exemplar; false (and nothing written) when its labels do not fit an entry.
     #[allow(clippy::must_use_candidate)] // Python's exemplars are checked before; the answer is for others.
     pub fn write(&self, exemplar: &Exemplar) -> bool {
-        self.write_at(exemplar, crate::directory::now_nanos())
+        self.write_at(exemplar, crate::clock::now_nanos())
     }
 
     /// Replaces the exemplar as written at `written` (Unix nanoseconds).
