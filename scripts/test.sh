@@ -26,8 +26,9 @@ rust() {
     python3 scripts/module_cycles.py pyrometer-python pyrometer-export pyrometer-cli pyrometer-expo pyrometer-store
     echo "== clippy"
     cargo clippy --workspace --all-targets --locked -- -D warnings
-    echo "== each transport alone (no code left unused or unbuilt by a feature set)"
-    for feature in http pushgateway otlp remote-write tls; do
+    echo "== each transport alone, and none (no code left unused or unbuilt by a feature set)"
+    cargo clippy --quiet -p pyrometer-export --no-default-features --locked -- -D warnings
+    for feature in http pushgateway otlp remote-write tls textfile graphite statsd; do
         cargo clippy --quiet -p pyrometer-export --no-default-features --features "$feature" --locked -- -D warnings
     done
     echo "== cargo test"

@@ -15,6 +15,7 @@ __all__ = [
     "generate_graphite",
     "generate_openmetrics",
     "generate_text",
+    "negotiate",
     "Gauge",
     "Histogram",
     "Info",
@@ -38,6 +39,7 @@ __all__ = [
     "Timer",
     "Value",
     "set_default_registry",
+    "write_textfile",
 ]
 
 class DuplicateTimeseries(ValueError): ...
@@ -466,5 +468,7 @@ def generate_text(metrics: Iterable[Metric], escaping_name: str = "underscores")
 def generate_openmetrics(
     metrics: Iterable[Metric], escaping_name: str = "underscores", version: str = "1.0.0"
 ) -> bytes: ...
+def negotiate(accept: Optional[str]) -> Tuple[str, Optional[str], str, str]: ...
 def parse_text(text: str) -> List[Metric]: ...
+def write_textfile(path: Any, staged: Any, data: bytes) -> None: ...
 def parse_openmetrics(text: str) -> List[Metric]: ...

@@ -122,6 +122,7 @@ def generate_latest(registry: Any = REGISTRY, escaping: str = "underscores") -> 
 
 # --- Content negotiation ---------------------------------------------------------------------
 
+
 _ESCAPING_SCHEMES = (openmetrics.ALLOWUTF8, openmetrics.UNDERSCORES, openmetrics.DOTS, openmetrics.VALUES)
 
 
@@ -134,6 +135,7 @@ def _parameter(tokens: Sequence[str], name: str) -> Optional[str]:
     return None
 
 
+# Upstream's helpers, for code that imports them; `choose_encoder` decides natively.
 def _get_version(tokens: Sequence[str]) -> str:
     """The ``version`` parameter of a media range split on ';', or '' without one."""
     return _parameter(tokens, "version") or ""
@@ -150,30 +152,15 @@ def choose_encoder(accept_header: Optional[str]) -> Tuple[Callable[[Collector], 
 
     OpenMetrics is chosen when it is accepted (version 1.0.0 unless a later one is asked for),
     the 1.0.0 text format when ``text/plain`` with version 1.0.0 or later is, and the 0.0.4
-    text format otherwise. Media ranges are looked at in the order they are listed.
+    text format otherwise. Media ranges are looked at in the order they are listed. The choice is
+    the native server's (``pyrometer_expo::negotiate_text``), without protobuf.
     """
-    for media_range in (accept_header or "").split(","):
-        tokens = media_range.split(";")
-        media_type = tokens[0].strip()
-        if media_type == "application/openmetrics-text":
-            version = _get_version(tokens)
-            if not version:
-                return (
-                    partial(openmetrics.generate_latest, escaping=openmetrics.UNDERSCORES, version="1.0.0"),
-                    openmetrics.CONTENT_TYPE_LATEST,
-                )
-            if parse_version(version) >= (1, 0, 0):
-                escaping = _get_escaping(tokens)
-                return (
-                    partial(openmetrics.generate_latest, escaping=escaping, version=version),
-                    f"application/openmetrics-text; version={version}; charset=utf-8; escaping={escaping}",
-                )
-        elif media_type == "text/plain":
-            version = _get_version(tokens)
-            if version and parse_version(version) >= (1, 0, 0):
-                escaping = _get_escaping(tokens)
-                return partial(generate_latest, escaping=escaping), f"{CONTENT_TYPE_LATEST}; escaping={escaping}"
-    return generate_latest, CONTENT_TYPE_PLAIN_0_0_4
+    syntax, version, escaping, content_type = _native.negotiate(accept_header)
+    if syntax == "openmetrics" and version is not None:
+        return partial(openmetrics.generate_latest, escaping=escaping, version=version), content_type
+    if content_type == CONTENT_TYPE_PLAIN_0_0_4:
+        return generate_latest, content_type
+    return partial(generate_latest, escaping=escaping), content_type
 
 
 def gzip_accepted(accept_encoding_header: Optional[str]) -> bool:
@@ -215,19 +202,13 @@ def write_to_textfile(
     """Write the metrics of ``registry`` to ``path``, atomically, for the node exporter's textfile collector.
 
     The text goes to a temporary file first (next to ``path``, or in ``tmpdir``, which must be on
-    the same filesystem) that is then renamed over ``path``; on failure it is removed.
+    the same filesystem), flushed to disk and then renamed over ``path``; on failure it is
+    removed.
     """
     suffix = f".{os.getpid()}.{threading.current_thread().ident}"
     if tmpdir is None:
-        tmppath = path + suffix
+        tmppath = f"{path}{suffix}"
     else:
-        tmppath = os.path.join(tmpdir, os.path.basename(path)) + suffix
-    try:
-        with open(tmppath, "wb") as f:
-            f.write(generate_latest(registry, escaping))
-        # Atomic on POSIX, and unlike os.rename it also replaces an existing file on Windows.
-        os.replace(tmppath, path)
-    except Exception:
-        if os.path.exists(tmppath):
-            os.remove(tmppath)
-        raise
+        tmppath = f"{os.path.join(tmpdir, os.path.basename(path))}{suffix}"
+    # Collectors run first, under the GIL; the file is the Rust transport's to write.
+    _native.write_textfile(os.fspath(path), tmppath, generate_latest(registry, escaping))

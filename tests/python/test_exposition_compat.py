@@ -457,6 +457,41 @@ def test_start_http_server_fails_the_same_for_missing_tls_files(both, tmp_path, 
     assert "missing.pem" in raised[0][1]
 
 
+# Versions as Python's int() and tuple comparison read them: signs, spaces, underscores,
+# fewer or more parts, huge numbers, text where a number is compared and where it is not.
+_VERSIONS = [
+    "1.0.0", "1.0", "1", "2", "0.9.9", "1.0.0.1", "01.000.0", "+1.0.0", " 1 .0.0", "1_0.0.0", "1__0.0.0",
+    "_1.0.0", "-1.0.0", "99999999999999999999999.0", "1.x", "x", "2.x", "1.0.0rc1", "1.0.x", "0.x", "",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("media_type", ["text/plain", "application/openmetrics-text"])
+def test_choose_encoder_reads_versions_as_upstream(both, media_type):
+    """Every version, alone and before a media range that would be chosen: the same content type,
+    the same output, or the same exception."""
+    for version in _VERSIONS:
+        for accept in [f"{media_type}; version={version}", f"{media_type};version={version}, text/plain;version=1.0.0"]:
+            results = []
+            for lib in both:
+                try:
+                    encoder, content_type = lib.exposition.choose_encoder(accept)
+                    results.append((content_type, _without_created(encoder(_scenario(lib)))))
+                except Exception as e:  # noqa: BLE001  (the exception is what is compared)
+                    results.append((type(e), str(e)))
+            assert results[0] == results[1], accept
+
+
+def test_a_version_in_other_digits_is_text():
+    """The documented difference: upstream's int() reads Arabic-Indic digits, ours does not."""
+    import prometheus_client.exposition
+    import pyrometer.exposition
+
+    accept = "text/plain; version=\u0661.0.0"
+    assert prometheus_client.exposition.choose_encoder(accept)[1].startswith("text/plain; version=1.0.0")
+    with pytest.raises(TypeError, match="not supported between instances of 'str' and 'int'"):
+        pyrometer.exposition.choose_encoder(accept)
+
+
 # --- Text files ------------------------------------------------------------------------------
 
 
@@ -497,6 +532,26 @@ def test_write_to_textfile_fails_the_same_for_a_missing_directory(both, tmp_path
     assert raised[0] == raised[1]
     assert raised[0][0] is FileNotFoundError
     assert os.listdir(tmp_path) == []
+
+
+def test_write_to_textfile_takes_a_path_object_and_fails_a_rename_the_same(both, tmp_path):
+    contents, raised = [], []
+    for lib in both:
+        path = tmp_path / f"{lib.__name__}.prom"
+        lib.write_to_textfile(path, _scenario(lib))
+        contents.append(_without_created(path.read_bytes()))
+        # A non-empty directory where the file goes: the rename fails, naming both files.
+        taken = tmp_path / f"{lib.__name__}-taken"
+        (taken / "inside").mkdir(parents=True)
+        with pytest.raises(OSError) as info:
+            lib.write_to_textfile(taken, _scenario(lib))
+        message = str(info.value).replace(lib.__name__, "LIB")
+        raised.append((type(info.value), info.value.errno, message, info.value.filename2 == str(taken)))
+    assert contents[0] == contents[1]
+    assert raised[0] == raised[1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "prometheus_client-taken", "prometheus_client.prom", "pyrometer-taken", "pyrometer.prom"
+    ]  # fmt: skip
 
 
 def test_write_to_textfile_removes_its_temporary_file_on_failure(both, tmp_path):

@@ -20,6 +20,13 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// An Accept header's version that cannot be compared with 1.0.0 (a part that is text where
+    /// the other is a number), which `prometheus_client`'s negotiation fails on.
+    #[error("version {version:?} cannot be compared with 1.0.0")]
+    IncomparableVersion {
+        /// The version as given.
+        version: String,
+    },
     /// An exemplar is attached to a sample that cannot carry one.
     #[error("Metric {family} has exemplars, but is not a histogram bucket or counter")]
     MisplacedExemplar {

@@ -41,6 +41,7 @@ pub use encode::text::{encode_text, text_to_bytes};
 pub use error::Error;
 pub use negotiate::{
     CONTENT_TYPE_OPENMETRICS, CONTENT_TYPE_TEXT_0_0_4, CONTENT_TYPE_TEXT_1_0_0, Format, Syntax, name_filter, negotiate,
+    negotiate_text,
 };
 pub use parse::openmetrics::parse_openmetrics;
 #[cfg(feature = "protobuf")]

@@ -35,13 +35,20 @@ pub struct Format {
     syntax: Syntax,
     escaping: Escaping,
     content_type: String,
+    /// The OpenMetrics version as the Accept header gave it.
+    version: Option<String>,
 }
 
 impl Format {
     /// The Prometheus text format 0.0.4, the answer when nothing better is asked for.
     #[must_use]
     pub fn text() -> Self {
-        Self { syntax: Syntax::Text, escaping: Escaping::Underscores, content_type: CONTENT_TYPE_TEXT_0_0_4.into() }
+        Self {
+            syntax: Syntax::Text,
+            escaping: Escaping::Underscores,
+            content_type: CONTENT_TYPE_TEXT_0_0_4.into(),
+            version: None,
+        }
     }
 
     /// OpenMetrics 1.0 with default escaping.
@@ -51,6 +58,7 @@ impl Format {
             syntax: Syntax::OpenMetrics(OpenMetricsVersion::V1),
             escaping: Escaping::Underscores,
             content_type: CONTENT_TYPE_OPENMETRICS.into(),
+            version: Some("1.0.0".into()),
         }
     }
 
@@ -63,6 +71,7 @@ impl Format {
             syntax: Syntax::Protobuf,
             escaping: Escaping::AllowUtf8,
             content_type: crate::protobuf::CONTENT_TYPE_PROTOBUF.into(),
+            version: None,
         }
     }
 
@@ -84,6 +93,13 @@ impl Format {
         &self.content_type
     }
 
+    /// The OpenMetrics version as the Accept header gave it (`1.0.0` where it gave none); `None`
+    /// for the other syntaxes.
+    #[must_use]
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+
     /// Encodes families in this format.
     pub fn encode(&self, families: &[MetricFamily]) -> Result<Vec<u8>, Error> {
         match self.syntax {
@@ -100,47 +116,80 @@ impl Format {
 /// `text/plain` with version 1.0.0 or later wins; anything else gets text 0.0.4. Beside those,
 /// `application/vnd.google.protobuf` with `proto=io.prometheus.client.MetricFamily` and
 /// `encoding=delimited` (which Prometheus lists first when it scrapes native histograms) gets the
-/// protobuf format, when it comes first.
+/// protobuf format, when it comes first. A version that cannot be compared with 1.0.0 (`one`)
+/// rules its media range out.
 #[must_use]
 pub fn negotiate(accept: Option<&str>) -> Format {
+    choose(accept, Offer { protobuf: true, strict: false }).unwrap_or_else(|_| Format::text())
+}
+
+/// Picks the format exactly as `prometheus_client.exposition.choose_encoder` does, for code that
+/// must behave as it does: no protobuf, and a version that cannot be compared with 1.0.0 is an
+/// error ([`Error::IncomparableVersion`]), where upstream's comparison raises.
+///
+/// # Errors
+/// [`Error::IncomparableVersion`] for a version such as `one` or `1.x`.
+pub fn negotiate_text(accept: Option<&str>) -> Result<Format, Error> {
+    choose(accept, Offer { protobuf: false, strict: true })
+}
+
+/// What a negotiation may answer with, and how it treats a version it cannot compare.
+#[derive(Clone, Copy)]
+struct Offer {
+    protobuf: bool,
+    strict: bool,
+}
+
+fn choose(accept: Option<&str>, offer: Offer) -> Result<Format, Error> {
     for accepted in accept.unwrap_or_default().split(',') {
         let params: Vec<&str> = accepted.split(';').collect();
         let media_type = params[0].trim();
         let version = param(&params, "version");
         let escaping = param(&params, "escaping").and_then(|e| e.parse().ok()).unwrap_or_default();
+        let at_least_1 = |v: &str| match at_least_1_0_0(v) {
+            Some(answer) => Ok(answer),
+            None if offer.strict => Err(Error::IncomparableVersion { version: v.to_owned() }),
+            None => Ok(false),
+        };
         match media_type {
             "application/openmetrics-text" => match version {
-                None | Some("") => return Format::openmetrics(),
-                Some(v) if at_least_1_0_0(v) => {
-                    return Format {
+                None | Some("") => return Ok(Format::openmetrics()),
+                Some(v) if at_least_1(v)? => {
+                    return Ok(Format {
                         syntax: Syntax::OpenMetrics(OpenMetricsVersion::from_version(v)),
                         escaping,
                         content_type: format!(
                             "application/openmetrics-text; version={v}; charset=utf-8; escaping={}",
                             escaping.as_str()
                         ),
-                    };
+                        version: Some(v.to_owned()),
+                    });
                 }
                 Some(_) => {}
             },
             #[cfg(feature = "protobuf")]
             "application/vnd.google.protobuf"
-                if param(&params, "proto") == Some("io.prometheus.client.MetricFamily")
+                if offer.protobuf
+                    && param(&params, "proto") == Some("io.prometheus.client.MetricFamily")
                     && param(&params, "encoding") == Some("delimited") =>
             {
-                return Format::protobuf();
+                return Ok(Format::protobuf());
             }
-            "text/plain" if version.is_some_and(at_least_1_0_0) => {
-                return Format {
-                    syntax: Syntax::Text,
-                    escaping,
-                    content_type: format!("{CONTENT_TYPE_TEXT_1_0_0}; escaping={}", escaping.as_str()),
-                };
-            }
+            "text/plain" => match version {
+                Some(v) if !v.is_empty() && at_least_1(v)? => {
+                    return Ok(Format {
+                        syntax: Syntax::Text,
+                        escaping,
+                        content_type: format!("{CONTENT_TYPE_TEXT_1_0_0}; escaping={}", escaping.as_str()),
+                        version: None,
+                    });
+                }
+                _ => {}
+            },
             _ => {}
         }
     }
-    Format::text()
+    Ok(Format::text())
 }
 
 /// The value of the first `key=value` parameter named `key`.
@@ -151,11 +200,45 @@ fn param<'a>(params: &[&'a str], key: &str) -> Option<&'a str> {
     })
 }
 
-/// Whether a dotted version is at least 1.0.0, comparing numeric parts as Python compares tuples.
-/// A part that is not a number makes the comparison fail, as it raises upstream.
-fn at_least_1_0_0(version: &str) -> bool {
-    let parts: Option<Vec<u64>> = version.split('.').map(|p| p.parse().ok()).collect();
-    parts.is_some_and(|p| p.as_slice() >= [1, 0, 0].as_slice())
+/// Whether a dotted version is at least 1.0.0, compared as Python compares the tuple of its parts
+/// (each an `int` where `int()` reads it, text otherwise) with `(1, 0, 0)`: part by part, the
+/// first unequal pair decides, and a shorter tuple that agrees is smaller. `None` where that pair
+/// is text against a number, which Python cannot order.
+fn at_least_1_0_0(version: &str) -> Option<bool> {
+    let mut parts = version.split('.');
+    for floor in [1, 0, 0] {
+        let Some(part) = parts.next() else { return Some(false) };
+        match python_int(part)? {
+            n if n == floor => {}
+            n => return Some(n > floor),
+        }
+    }
+    Some(true)
+}
+
+/// A version part as Python's `int()` reads it (surrounding whitespace, a sign, ASCII digits with
+/// single underscores between them), clamped to `i128`; `None` for text. Non-ASCII digits, which
+/// `int()` also reads, count as text here (docs/compat.md).
+fn python_int(part: &str) -> Option<i128> {
+    let part = part.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c));
+    let (negative, digits) = match part.as_bytes().first()? {
+        b'-' => (true, &part[1..]),
+        b'+' => (false, &part[1..]),
+        _ => (false, part),
+    };
+    let well_formed = !digits.is_empty()
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__")
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_');
+    if !well_formed {
+        return None;
+    }
+    let value = digits
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .fold(0i128, |n, d| n.saturating_mul(10).saturating_add(i128::from(d - b'0')));
+    Some(if negative { -value } else { value })
 }
 
 /// The metric names a scrape's query string asks for with `name[]=...`, or `None` when it
@@ -175,6 +258,40 @@ mod tests {
 
     fn ct(accept: &str) -> String {
         negotiate(Some(accept)).content_type().to_owned()
+    }
+
+    #[test]
+    fn versions_compare_as_python_tuples_of_ints_and_text() {
+        for (version, expected) in [
+            ("1.0.0", Some(true)),
+            ("1", Some(false)),
+            ("2", Some(true)),
+            ("+1.0.0", Some(true)),
+            (" 1 .0.0", Some(true)),
+            ("1_0", Some(true)),
+            ("1__0", None),
+            ("-1.x", Some(false)),
+            ("2.x", Some(true)),
+            ("1.x", None),
+            ("1.0.0rc1", None),
+            ("1.0.0.x", Some(true)),
+            ("99999999999999999999999999999999999999999999", Some(true)),
+        ] {
+            assert_eq!(at_least_1_0_0(version), expected, "{version}");
+        }
+    }
+
+    #[test]
+    fn an_incomparable_version_fails_the_strict_choice_and_is_passed_over_by_the_server() {
+        let accept = Some("text/plain; version=1.x, application/openmetrics-text");
+        assert!(matches!(negotiate_text(accept), Err(Error::IncomparableVersion { version }) if version == "1.x"));
+        assert_eq!(negotiate(accept).content_type(), CONTENT_TYPE_OPENMETRICS);
+        let protobuf = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited";
+        assert_eq!(negotiate_text(Some(protobuf)).unwrap().content_type(), CONTENT_TYPE_TEXT_0_0_4);
+        assert_eq!(
+            negotiate_text(Some("application/openmetrics-text; version=2.0.0")).unwrap().version(),
+            Some("2.0.0")
+        );
     }
 
     #[test]

@@ -5,12 +5,15 @@
 //! - [`pushgateway`] (feature `pushgateway`): push, push-add and delete groups on a Pushgateway.
 //! - [`otlp`] (feature `otlp`): exports to an OpenTelemetry collector over OTLP/HTTP.
 //! - [`remote_write`] (feature `remote-write`): writes to a Prometheus remote-write receiver.
-//! - [`textfile`]: an atomic file for the node exporter's textfile collector.
-//! - [`graphite`]: pushes to Graphite's plaintext listener, once or on an interval.
-//! - [`statsd`]: counters, gauges and observations as `StatsD`/`DogStatsD` lines over UDP.
+//! - [`textfile`] (feature `textfile`): an atomic file for the node exporter's textfile collector.
+//! - [`graphite`] (feature `graphite`): pushes to Graphite's plaintext listener, once or on an
+//!   interval.
+//! - [`statsd`] (feature `statsd`): counters, gauges and observations as `StatsD`/`DogStatsD`
+//!   lines over UDP.
 
 #[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "graphite")]
 pub mod graphite;
 #[cfg(feature = "http")]
 pub mod http;
@@ -22,5 +25,7 @@ pub mod pushgateway;
 pub mod remote_write;
 #[cfg(any(feature = "otlp", feature = "remote-write"))]
 mod retry;
+#[cfg(feature = "statsd")]
 pub mod statsd;
+#[cfg(feature = "textfile")]
 pub mod textfile;

@@ -23,9 +23,20 @@ pub enum TextfileError {
     /// Collecting the registry failed.
     #[error("collecting the registry failed: {0}")]
     Collect(#[from] pyrometer_core::Error),
-    /// Writing or renaming failed.
-    #[error("cannot write {}: {source}", path.display())]
-    Io {
+    /// The temporary file could not be created or written.
+    #[error("cannot write {}: {source}", staged.display())]
+    Stage {
+        /// The temporary file.
+        staged: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The temporary file could not be renamed over the target.
+    #[error("cannot rename {} to {}: {source}", staged.display(), path.display())]
+    Replace {
+        /// The temporary file.
+        staged: PathBuf,
         /// The file asked for.
         path: PathBuf,
         /// The cause.
@@ -51,19 +62,28 @@ pub fn write_to_textfile(path: &Path, registry: &Registry) -> Result<(), Textfil
     let text = text_to_bytes(&registry.collect()?, Escaping::Underscores);
     let mut staged = path.as_os_str().to_owned();
     staged.push(format!(".{}.{:?}.tmp", std::process::id(), std::thread::current().id()));
-    let staged = PathBuf::from(staged);
-    let io = |source| TextfileError::Io { path: path.to_owned(), source };
-    let written = std::fs::File::create(&staged)
-        .and_then(|mut file| {
-            file.write_all(&text)?;
-            file.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&staged, path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&staged);
-        return Err(io(e));
+    write_atomically(path, Path::new(&staged), &text)
+}
+
+/// Writes `bytes` to `path` atomically: to `staged` first (which must be on the same
+/// filesystem), flushed to disk, then renamed over `path`. `staged` is removed if anything fails.
+///
+/// # Errors
+/// [`TextfileError::Stage`] when `staged` cannot be created or written, [`TextfileError::Replace`]
+/// when it cannot be renamed over `path`.
+pub fn write_atomically(path: &Path, staged: &Path, bytes: &[u8]) -> Result<(), TextfileError> {
+    let written = std::fs::File::create(staged).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
+    if let Err(source) = written {
+        let _ = std::fs::remove_file(staged);
+        return Err(TextfileError::Stage { staged: staged.to_owned(), source });
     }
-    Ok(())
+    std::fs::rename(staged, path).map_err(|source| {
+        let _ = std::fs::remove_file(staged);
+        TextfileError::Replace { staged: staged.to_owned(), path: path.to_owned(), source }
+    })
 }
 
 #[cfg(test)]
@@ -114,8 +134,18 @@ mod tests {
         let target = dir.join("taken");
         std::fs::create_dir(target.join("")).unwrap();
         std::fs::write(target.join("inside"), "x").unwrap(); // a non-empty directory cannot be replaced
-        assert!(matches!(write_to_textfile(&target, &registry()), Err(TextfileError::Io { .. })));
+        assert!(matches!(write_to_textfile(&target, &registry()), Err(TextfileError::Replace { .. })));
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_staging_file_that_cannot_be_made_is_named() {
+        let dir = scratch("stage");
+        let staged = dir.join("missing").join("app.prom.tmp");
+        let err = write_atomically(&dir.join("app.prom"), &staged, b"x").unwrap_err();
+        assert!(matches!(&err, TextfileError::Stage { staged: named, .. } if *named == staged), "{err}");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -1,4 +1,5 @@
 //! The `StatsD` client against a UDP socket on loopback: what arrives, in what packets.
+#![cfg(feature = "statsd")]
 #![allow(missing_docs)]
 
 use std::net::UdpSocket;

@@ -49,7 +49,14 @@ pub(crate) fn to_py(err: Error) -> PyErr {
 
 /// A format's error (a text that does not parse, an exemplar where none may be): `ValueError`.
 pub(crate) fn expo_to_py(err: pyrometer_expo::Error) -> PyErr {
-    PyValueError::new_err(err.to_string())
+    match err {
+        // Upstream compares the version's parts with `(1, 0, 0)`, and Python refuses to order
+        // text against a number.
+        pyrometer_expo::Error::IncomparableVersion { .. } => {
+            PyTypeError::new_err("'>=' not supported between instances of 'str' and 'int'")
+        }
+        err => PyValueError::new_err(err.to_string()),
+    }
 }
 
 /// A store's error (a directory or file that cannot be made, read or grown): `OSError`.
@@ -68,10 +75,42 @@ pub(crate) fn setting_to_py(err: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(err.to_string())
 }
 
+/// A textfile write's error as Python's `open` (the temporary file) or `os.replace` raises it:
+/// `OSError(errno, strerror, filename[, None, filename2])`, the subclass chosen by the errno,
+/// the files named by the objects the caller gave.
+pub(crate) fn textfile_to_py(
+    err: pyrometer_export::textfile::TextfileError,
+    staged: &Bound<'_, PyAny>,
+    path: &Bound<'_, PyAny>,
+) -> PyErr {
+    use pyrometer_export::textfile::TextfileError;
+    let (source, replacing) = match err {
+        TextfileError::Stage { source, .. } => (source, false),
+        TextfileError::Replace { source, .. } => (source, true),
+        other => return PyOSError::new_err(other.to_string()),
+    };
+    let Some(code) = source.raw_os_error() else { return PyOSError::new_err(source.to_string()) };
+    let (staged, path) = (staged.clone().unbind(), path.clone().unbind());
+    if replacing {
+        PyOSError::new_err((code, strerror(code), staged, Option::<i32>::None, path))
+    } else {
+        PyOSError::new_err((code, strerror(code), staged))
+    }
+}
+
+/// The text Python gives an errno (`strerror`): the C library's, without Rust's ` (os error N)`.
+fn strerror(code: i32) -> String {
+    let text = std::io::Error::from_raw_os_error(code).to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
 /// An I/O error as Python raises it: `OSError(errno, strerror)` where there is an errno.
 pub(crate) fn io_to_py(err: &std::io::Error) -> PyErr {
     match err.raw_os_error() {
-        Some(code) => PyOSError::new_err((code, std::io::Error::from_raw_os_error(code).to_string())),
+        Some(code) => PyOSError::new_err((code, strerror(code))),
         None => PyOSError::new_err(err.to_string()),
     }
 }

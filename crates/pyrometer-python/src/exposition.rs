@@ -5,7 +5,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyrometer_core::MetricFamily;
 use pyrometer_expo::{
-    Escaping, GraphiteLabels, OpenMetricsVersion, encode_graphite, openmetrics_version_to_bytes, text_to_bytes,
+    Escaping, GraphiteLabels, OpenMetricsVersion, Syntax, encode_graphite, negotiate_text,
+    openmetrics_version_to_bytes, text_to_bytes,
 };
 
 use crate::metric_objects::family_from_py;
@@ -68,4 +69,16 @@ pub(crate) fn generate_graphite<'py>(
         out
     });
     Ok(PyBytes::new(py, text.as_bytes()))
+}
+
+/// What `choose_encoder` answers an Accept header with: the syntax (`"text"` or
+/// `"openmetrics"`), the OpenMetrics version asked for, the name escaping and the Content-Type.
+#[pyfunction]
+pub(crate) fn negotiate(accept: Option<&str>) -> PyResult<(&'static str, Option<String>, &'static str, String)> {
+    let format = negotiate_text(accept).map_err(crate::errors::expo_to_py)?;
+    let syntax = match format.syntax() {
+        Syntax::OpenMetrics(_) => "openmetrics",
+        _ => "text",
+    };
+    Ok((syntax, format.version().map(str::to_owned), format.escaping().as_str(), format.content_type().to_owned()))
 }

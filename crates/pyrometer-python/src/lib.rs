@@ -28,6 +28,7 @@ mod server;
 mod state_set;
 mod statsd;
 mod summary;
+mod textfile;
 mod value;
 
 use pyo3::prelude::*;
@@ -42,7 +43,7 @@ mod _native {
     #[pymodule_export]
     use super::errors::DuplicateTimeseries;
     #[pymodule_export]
-    use super::exposition::{generate_graphite, generate_openmetrics, generate_text};
+    use super::exposition::{generate_graphite, generate_openmetrics, generate_text, negotiate};
     #[pymodule_export]
     use super::gauge::PyGauge;
     #[pymodule_export]
@@ -74,6 +75,8 @@ mod _native {
     use super::statsd::PyStatsdClient;
     #[pymodule_export]
     use super::summary::PySummary;
+    #[pymodule_export]
+    use super::textfile::write_textfile;
     #[pymodule_export]
     use super::value::Value;
 
