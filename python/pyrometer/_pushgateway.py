@@ -2,16 +2,15 @@
 grouping keys, compression, and the request handlers (default, basic auth, TLS, redirects)."""
 
 import base64
-import gzip
 import importlib
 import socket
 import ssl
 import sys
 from typing import IO, Any, Callable, Dict, List, Literal, Optional, Sequence, Tuple, Union
 from urllib.error import HTTPError
-from urllib.parse import quote_plus, urlparse
 from urllib.request import BaseHandler, HTTPHandler, HTTPRedirectHandler, HTTPSHandler, Request, build_opener
 
+from . import _native
 from .exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from .registry import REGISTRY, Collector
 
@@ -215,12 +214,10 @@ def _use_gateway(
     handler: PushHandler,
     compression: CompressionType = None,
 ) -> None:
-    if urlparse(gateway).scheme not in ("http", "https"):
-        gateway = f"http://{gateway}"
-    parts = [gateway.rstrip("/"), "metrics", *_escape_grouping_key("job", job)]
-    for key, value in sorted((grouping_key or {}).items()):
-        parts.extend(_escape_grouping_key(str(key), str(value)))
-    url = "/".join(parts)
+    # The URL's rules are the Rust client's (`pyrometer_export::pushgateway`); sending it is the
+    # handler's.
+    pairs = [(str(key), str(value)) for key, value in sorted((grouping_key or {}).items())]
+    url = _native.pushgateway_url(gateway, job, pairs)
 
     if method == "DELETE":
         if compression is not None:
@@ -239,7 +236,7 @@ def _compress_payload(data: bytes, compression: CompressionType) -> Tuple[bytes,
     encoding = compression.lower()
     if encoding == "gzip":
         headers.append(("Content-Encoding", "gzip"))
-        return gzip.compress(data), headers
+        return _native.gzip_body(data), headers
     if encoding == "snappy":
         if not SNAPPY_AVAILABLE:
             raise RuntimeError("Snappy compression requires the python-snappy package to be installed.")
@@ -254,16 +251,12 @@ def _compress_payload(data: bytes, compression: CompressionType) -> Tuple[bytes,
 
 
 def _escape_grouping_key(key: str, value: str) -> Tuple[str, str]:
-    """A grouping key label as two URL path segments.
+    """A grouping key label as two URL path segments, by the Rust client's rules.
 
     An empty value, or one with '/' or ' ', is sent base64-encoded under ``key@base64`` (the
-    Pushgateway encodes the empty value as '='); others are URL-quoted.
+    Pushgateway encodes the empty value as '='); others are quoted as ``quote_plus`` does.
     """
-    if value == "":
-        return f"{key}@base64", "="
-    if "/" in value or " " in value:
-        return f"{key}@base64", base64.urlsafe_b64encode(value.encode("utf-8")).decode("utf-8")
-    return key, quote_plus(value)
+    return _native.pushgateway_segments(key, value)
 
 
 def instance_ip_grouping_key() -> Dict[str, Any]:

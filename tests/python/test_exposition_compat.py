@@ -769,6 +769,29 @@ def test_a_custom_handler_gets_the_same_arguments(both):
     assert calls[0] == calls[1]
 
 
+_GATEWAYS = ["example.invalid:9091", "HTTPS://gw//", " http://gw/", "ht\ttp://gw", "h\ttp://gw", "1http://gw",
+             "ftp://gw", "gw/prefix/", "http://u:p@gw:1/a?b=c"]  # fmt: skip
+_GROUPING_KEYS = [{}, {"instance": "a~b*c"}, {"zone": "\u00fc", "b": "x+y&z=%"}, {"e": "", "s": "a b", "p": "a/b"},
+                  {3: 4.5}, {"k": None}]  # fmt: skip
+
+
+def test_group_urls_are_upstream_s_for_odd_gateways_and_values(both):
+    """The URL every handler gets: scheme detection as urllib's, quoting as quote_plus's."""
+    urls = []
+    for lib in both:
+        seen = []
+
+        def handler(**kwargs):
+            seen.append(kwargs["url"])
+            return lambda: None
+
+        for gateway in _GATEWAYS:
+            for key in _GROUPING_KEYS:
+                lib.delete_from_gateway(gateway, "my/job", key, handler=handler)
+        urls.append(seen)
+    assert urls[0] == urls[1]
+
+
 def test_pushadd_without_a_registry_pushes_the_default_registry(lib):
     seen = []
 

@@ -181,9 +181,7 @@ impl Pushgateway {
             request = request.header(AUTHORIZATION, authorization);
         }
         if self.gzip && registry.is_some() {
-            let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-            encoder.write_all(&body)?;
-            body = encoder.finish()?;
+            body = gzip(&body)?;
             request = request.header(CONTENT_ENCODING, "gzip");
         }
         let request = request
@@ -208,14 +206,80 @@ impl Pushgateway {
     }
 }
 
-fn escape_grouping_key(key: &str, value: &str) -> (String, String) {
+/// A grouping key label as two URL path segments: an empty value, or one holding `/` or a space,
+/// base64-encoded under `key@base64` (the Pushgateway reads the empty value as `=`); any other
+/// value quoted as Python's `quote_plus` quotes it.
+#[must_use]
+pub fn escape_grouping_key(key: &str, value: &str) -> (String, String) {
     if value.is_empty() {
         return (format!("{key}@base64"), "=".to_owned());
     }
     if value.contains('/') || value.contains(' ') {
         return (format!("{key}@base64"), URL_SAFE.encode(value));
     }
-    (key.to_owned(), form_urlencoded::byte_serialize(value.as_bytes()).collect())
+    (key.to_owned(), quote_plus(value))
+}
+
+/// `value` as Python's `urllib.parse.quote_plus` writes it: letters, digits and `_.-~` as they
+/// are, a space as `+`, every other byte of its UTF-8 as `%XX`.
+fn quote_plus(value: &str) -> String {
+    let mut quoted = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => quoted.push(char::from(byte)),
+            b' ' => quoted.push('+'),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                quoted.extend(['%', char::from(HEX[usize::from(byte >> 4)]), char::from(HEX[usize::from(byte & 15)])]);
+            }
+        }
+    }
+    quoted
+}
+
+/// The URL of a group exactly as `prometheus_client` builds it from the gateway as given:
+/// `http://` in front unless the gateway's scheme (as `urllib.parse` reads it) is http or https,
+/// trailing slashes dropped, then `/metrics` and the segments of the job and of the grouping key
+/// in the order given. What [`Pushgateway`] sends to, and what Python's push functions hand to
+/// their request handler.
+#[must_use]
+pub fn group_url_as_given(gateway: &str, job: &str, grouping_key: &[(&str, &str)]) -> String {
+    let mut url = match url_scheme(gateway).as_deref() {
+        Some("http" | "https") => gateway.to_owned(),
+        _ => format!("http://{gateway}"),
+    };
+    url.truncate(url.trim_end_matches('/').len());
+    url.push_str("/metrics");
+    for (key, value) in std::iter::once(&("job", job)).chain(grouping_key) {
+        let (key, value) = escape_grouping_key(key, value);
+        url.push('/');
+        url.push_str(&key);
+        url.push('/');
+        url.push_str(&value);
+    }
+    url
+}
+
+/// The scheme `urllib.parse.urlsplit` reads off `url`, lowercased: it first drops leading
+/// control characters and spaces and every tab and line break, then takes what comes before the
+/// first `:` if that starts with a letter and holds only letters, digits and `+-.`.
+fn url_scheme(url: &str) -> Option<String> {
+    let url: String =
+        url.trim_start_matches(|c: char| c <= ' ').chars().filter(|c| !matches!(c, '\t' | '\r' | '\n')).collect();
+    let (scheme, _) = url.split_once(':')?;
+    let well_formed = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    well_formed.then(|| scheme.to_ascii_lowercase())
+}
+
+/// A push body gzipped, as the `Content-Encoding: gzip` pushes carry it.
+///
+/// # Errors
+/// None in practice: the writer is memory.
+pub fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    encoder.write_all(body)?;
+    encoder.finish()
 }
 
 #[cfg(test)]
@@ -229,6 +293,22 @@ mod tests {
             gateway.group_url("my job", &[("instance", "host/1"), ("empty", ""), ("zone", "eu&1")]),
             "http://127.0.0.1:9091/prefix/metrics/job@base64/bXkgam9i/instance@base64/aG9zdC8x/empty@base64/=/zone/eu%261"
         );
+    }
+
+    #[test]
+    fn urls_as_given_are_upstream_s() {
+        let key = [("instance", "a~b*c"), ("zone", "ü")];
+        for (gateway, expected) in [
+            ("localhost:9091", "http://localhost:9091/metrics/job/j/instance/a~b%2Ac/zone/%C3%BC"),
+            ("HTTPS://gw//", "HTTPS://gw/metrics/job/j/instance/a~b%2Ac/zone/%C3%BC"),
+            (" http://gw/", " http://gw/metrics/job/j/instance/a~b%2Ac/zone/%C3%BC"),
+            ("ht\ttp://gw", "ht\ttp://gw/metrics/job/j/instance/a~b%2Ac/zone/%C3%BC"),
+            ("h\ttp://gw", "http://h\ttp://gw/metrics/job/j/instance/a~b%2Ac/zone/%C3%BC"),
+            ("1http://gw", "http://1http://gw/metrics/job/j/instance/a~b%2Ac/zone/%C3%BC"),
+            ("ftp://gw", "http://ftp://gw/metrics/job/j/instance/a~b%2Ac/zone/%C3%BC"),
+        ] {
+            assert_eq!(group_url_as_given(gateway, "j", &key), expected, "{gateway:?}");
+        }
     }
 
     #[test]

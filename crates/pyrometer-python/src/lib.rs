@@ -20,6 +20,7 @@ mod multiprocess;
 mod native_metric;
 mod otlp;
 mod parser;
+mod pushgateway;
 mod python_collector;
 mod registry;
 mod remote_write;
@@ -58,6 +59,8 @@ mod _native {
     use super::otlp::PyOtlpExporter;
     #[pymodule_export]
     use super::parser::{parse_openmetrics, parse_text};
+    #[pymodule_export]
+    use super::pushgateway::{gzip_body, pushgateway_segments, pushgateway_url};
     #[pymodule_export]
     use super::registry::{
         PyCollectorRegistry, created_enabled, disable_created_metrics, enable_created_metrics, set_default_registry,
