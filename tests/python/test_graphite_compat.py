@@ -114,8 +114,50 @@ def test_an_unreachable_graphite_raises_the_same_error(both):
             bridge = _bridge_module(lib).GraphiteBridge(("127.0.0.1", port), registry=lib.CollectorRegistry())
             with pytest.raises(OSError) as info:
                 bridge.push()
-            raised.append(type(info.value))
-    assert raised[0] == raised[1] == ConnectionRefusedError
+            raised.append((type(info.value), info.value.errno, str(info.value)))
+    assert raised[0] == raised[1]
+    assert raised[0][0] is ConnectionRefusedError
+
+
+def test_a_name_that_does_not_resolve_raises_the_same_error(both):
+    raised = []
+    for lib in both:
+        bridge = _bridge_module(lib).GraphiteBridge(("name.invalid", 2003), registry=lib.CollectorRegistry())
+        with pytest.raises(OSError) as info:
+            bridge.push()
+        raised.append((type(info.value), info.value.errno, str(info.value)))
+    assert raised[0] == raised[1]
+    assert raised[0][0] is socket.gaierror
+
+
+def test_a_listener_that_never_accepts_times_out_as_upstream(both):
+    """A full backlog on a listener that never accepts: connecting outlasts the timeout."""
+    raised = []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        fillers = []
+        try:
+            for _ in range(64):  # fill the accept queue so that later connections hang
+                filler = socket.socket()
+                filler.setblocking(False)
+                filler.connect_ex(listener.getsockname())
+                fillers.append(filler)
+            for lib in both:
+                bridge = _bridge_module(lib).GraphiteBridge(
+                    listener.getsockname(), registry=lib.CollectorRegistry(), timeout_seconds=0.2
+                )
+                started = time.monotonic()
+                try:
+                    bridge.push()
+                    raised.append(None)
+                except OSError as e:
+                    raised.append((type(e), str(e)))
+                assert time.monotonic() - started < 5
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert raised[0] == raised[1] == (TimeoutError, "timed out")
 
 
 @pytest.mark.parametrize("text", ["plain", "a.b c/d", "ünï-code_1", "", "x:y{z}"])

@@ -2,9 +2,8 @@
 //! `prometheus_client`'s `GraphiteBridge` does.
 
 use std::io::Write;
-use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -61,20 +60,13 @@ impl GraphiteBridge {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let mut lines = String::new();
         encode_graphite(&mut lines, &self.registry.collect()?, prefix, self.labels, i64::try_from(now).unwrap_or(0));
-        let address = self
-            .address
-            .to_socket_addrs()?
-            .next()
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))?;
-        let mut stream = TcpStream::connect_timeout(&address, self.timeout)?;
-        stream.set_write_timeout(Some(self.timeout))?;
-        stream.write_all(lines.as_bytes())?;
+        let addresses: Vec<SocketAddr> = self.address.to_socket_addrs()?.collect();
+        send(&addresses, Some(self.timeout), lines.as_bytes())?;
         Ok(())
     }
 
-    /// Pushes every `interval` from a thread of its own, on a fixed schedule (a slow push skips
-    /// the slots it overran); failures go to `on_error`. The pushes stop when the returned
-    /// handle is dropped.
+    /// Pushes every `interval` from a thread of its own, on a [`Schedule`]; failures go to
+    /// `on_error`. The pushes stop when the returned handle is dropped.
     pub fn start(
         self,
         interval: Duration,
@@ -82,40 +74,107 @@ impl GraphiteBridge {
         on_error: impl Fn(GraphiteError) + Send + 'static,
     ) -> PushLoop {
         let prefix = prefix.into();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopping = Arc::clone(&stop);
+        let schedule = Arc::new(Schedule::new(interval));
+        let slots = Arc::clone(&schedule);
         let thread = std::thread::spawn(move || {
-            let mut due = Instant::now();
-            while !stopping.load(Ordering::Relaxed) {
-                let now = Instant::now();
-                if now < due {
-                    std::thread::park_timeout(due - now);
-                    continue;
-                }
-                while due <= now {
-                    due += interval;
-                }
+            while slots.wait() {
                 if let Err(e) = self.push(&prefix) {
                     on_error(e);
                 }
             }
         });
-        PushLoop { stop, thread: Some(thread) }
+        PushLoop { schedule, thread: Some(thread) }
+    }
+}
+
+/// Sends `lines` over a new connection to the first of `addresses` that accepts one, tried in
+/// order as Python's `socket.create_connection` tries them; `timeout` bounds connecting and each
+/// write (`None`: no bound).
+///
+/// # Errors
+/// The first address's connection error when none accepts, or a failed write.
+pub fn send(addresses: &[SocketAddr], timeout: Option<Duration>, lines: &[u8]) -> std::io::Result<()> {
+    let mut first_error = None;
+    for address in addresses {
+        let connected = match timeout {
+            Some(timeout) => TcpStream::connect_timeout(address, timeout),
+            None => TcpStream::connect(address),
+        };
+        match connected {
+            Ok(mut stream) => {
+                stream.set_write_timeout(timeout)?;
+                return stream.write_all(lines);
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address to send to")))
+}
+
+/// Pushes on a fixed schedule: a slot every `interval` from the first wait, which returns at
+/// once; a push that overruns skips the slots it missed instead of catching up. Another thread
+/// may [`stop`](Schedule::stop) it at any time.
+#[derive(Debug)]
+pub struct Schedule {
+    interval: Duration,
+    state: Mutex<ScheduleState>,
+    wake: Condvar,
+}
+
+#[derive(Debug)]
+struct ScheduleState {
+    due: Option<Instant>,
+    stopped: bool,
+}
+
+impl Schedule {
+    /// A schedule of a slot every `interval`.
+    #[must_use]
+    pub fn new(interval: Duration) -> Self {
+        Self { interval, state: Mutex::new(ScheduleState { due: None, stopped: false }), wake: Condvar::new() }
+    }
+
+    /// Waits for the next slot; `false` once the schedule is stopped.
+    pub fn wait(&self) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let due = *state.due.get_or_insert_with(Instant::now);
+        loop {
+            if state.stopped {
+                return false;
+            }
+            let now = Instant::now();
+            if now >= due {
+                let mut next = due;
+                while next <= now {
+                    next += self.interval.max(Duration::from_millis(1));
+                }
+                state.due = Some(next);
+                return true;
+            }
+            state = self.wake.wait_timeout(state, due - now).unwrap_or_else(PoisonError::into_inner).0;
+        }
+    }
+
+    /// Ends the schedule: a wait under way returns `false` at once, and so does every later one.
+    pub fn stop(&self) {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).stopped = true;
+        self.wake.notify_all();
     }
 }
 
 /// The running pushes of [`GraphiteBridge::start`]; dropping it stops them.
 #[derive(Debug)]
 pub struct PushLoop {
-    stop: Arc<AtomicBool>,
+    schedule: Arc<Schedule>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Drop for PushLoop {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.schedule.stop();
         if let Some(thread) = self.thread.take() {
-            thread.thread().unpark();
             let _ = thread.join();
         }
     }
@@ -146,6 +205,41 @@ mod tests {
             assert!(rest.starts_with("1.5 ") && rest.ends_with('\n'), "{rest}");
         }
         drop(pushes);
+    }
+
+    #[test]
+    fn a_schedule_skips_overrun_slots_and_stops_a_wait_under_way() {
+        let schedule = Arc::new(Schedule::new(Duration::from_millis(40)));
+        let start = Instant::now();
+        assert!(schedule.wait(), "the first slot is now");
+        std::thread::sleep(Duration::from_millis(100)); // overruns two slots
+        assert!(schedule.wait());
+        let waited = start.elapsed();
+        assert!(waited >= Duration::from_millis(100) && waited < Duration::from_millis(200), "{waited:?}");
+        let hourly = Arc::new(Schedule::new(Duration::from_secs(3600)));
+        assert!(hourly.wait());
+        let stopper = Arc::clone(&hourly);
+        let stopping = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(10));
+            stopper.stop();
+        });
+        let before = Instant::now();
+        assert!(!hourly.wait(), "a wait under way ends when the schedule stops");
+        assert!(before.elapsed() < Duration::from_secs(60), "{:?}", before.elapsed());
+        stopping.join().unwrap();
+        assert!(!hourly.wait());
+    }
+
+    #[test]
+    fn send_tries_each_address_and_reports_the_first_failure() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        send(&[closed, listener.local_addr().unwrap()], Some(Duration::from_secs(5)), b"a 1 2\n").unwrap();
+        let mut text = String::new();
+        listener.accept().unwrap().0.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "a 1 2\n");
+        let refused = send(&[closed], None, b"x").unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! the wrong type, an object gone).
 
 use pyo3::exceptions::{
-    PyAttributeError, PyKeyError, PyOSError, PyReferenceError, PyRuntimeError, PyTypeError, PyValueError,
+    PyAttributeError, PyKeyError, PyOSError, PyReferenceError, PyRuntimeError, PyTimeoutError, PyTypeError,
+    PyValueError,
 };
 use pyo3::types::{PyAnyMethods, PyString};
 use pyo3::{Bound, PyAny, PyErr, Python};
@@ -104,6 +105,15 @@ fn strerror(code: i32) -> String {
     match text.rfind(" (os error ") {
         Some(at) => text[..at].to_owned(),
         None => text,
+    }
+}
+
+/// A socket's error as Python's sockets raise it: `TimeoutError('timed out')` when a timeout
+/// ran out, `OSError(errno, strerror)` (`ConnectionRefusedError`, ...) otherwise.
+pub(crate) fn socket_to_py(err: &std::io::Error) -> PyErr {
+    match err.kind() {
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => PyTimeoutError::new_err("timed out"),
+        _ => io_to_py(err),
     }
 }
 

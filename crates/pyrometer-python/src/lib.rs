@@ -10,6 +10,7 @@ mod exposition;
 mod family_handle;
 mod fork;
 mod gauge;
+mod graphite;
 mod histogram;
 mod hot_path;
 mod info;
@@ -47,6 +48,8 @@ mod _native {
     use super::exposition::{generate_graphite, generate_openmetrics, generate_text, negotiate};
     #[pymodule_export]
     use super::gauge::PyGauge;
+    #[pymodule_export]
+    use super::graphite::{PyPushSchedule, graphite_send};
     #[pymodule_export]
     use super::histogram::PyHistogram;
     #[pymodule_export]

@@ -10,7 +10,6 @@ import re
 import socket
 import threading
 import time
-from timeit import default_timer
 from typing import Callable, Optional, Tuple
 
 from .. import _native
@@ -28,32 +27,23 @@ def _sanitize(s: str) -> str:
 
 
 class _RegularPush(threading.Thread):
-    """Pushes every ``interval`` seconds on a fixed schedule; a push that overruns skips the slots it missed."""
+    """Pushes on the native schedule: every ``interval`` seconds, a push that overruns skipping the slots it missed."""
 
     def __init__(self, pusher: "GraphiteBridge", interval: float, prefix: str) -> None:
         super().__init__(daemon=True)
         self._pusher = pusher
-        self._interval = interval
         self._prefix = prefix
-        self._stopped = threading.Event()
+        self._schedule = _native.PushSchedule(interval)
 
     def run(self) -> None:
-        due = default_timer()
-        while True:
-            now = default_timer()
-            if now < due:
-                if self._stopped.wait(due - now):
-                    return
-                continue
-            while due <= now:
-                due += self._interval
+        while self._schedule.wait():
             try:
                 self._pusher.push(prefix=self._prefix)
             except OSError:
                 logging.exception("Push failed")
 
     def stop(self) -> None:
-        self._stopped.set()
+        self._schedule.stop()
 
 
 class GraphiteBridge:
@@ -82,8 +72,11 @@ class GraphiteBridge:
             data: bytes = native(prefix, self._tags, now)
         else:
             data = _native.generate_graphite(self._registry.collect(), prefix, self._tags, now)
-        with socket.create_connection(self._address, self._timeout) as conn:
-            conn.sendall(data)
+        # Resolved here, so that a name fails as `socket.create_connection` fails; connecting
+        # and sending are the Rust transport's (`pyrometer_export::graphite::send`).
+        host, port = self._address
+        addresses = [info[4] for info in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)]
+        _native.graphite_send(addresses, self._timeout, data)
 
     def start(self, interval: float = 60.0, prefix: str = "") -> None:
         """Pushes every ``interval`` seconds from a daemon thread; failures are logged and retried."""
