@@ -30,18 +30,23 @@ print("first", merged.get_sample_value("requests_total", {"path": "/a/path/long/
 """
 
 
-def test_a_full_disk_costs_the_store_series_not_the_process(tmp_path):
+def _run_on_a_small_disk(tmp_path, source):
+    """Runs `source` with a 256 KiB tmpfs, mounted in a private mount namespace, as its argument."""
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         pytest.skip("mounting a small tmpfs needs root and unshare")
-    script = tmp_path / "fill.py"
-    script.write_text(textwrap.dedent(SCRIPT))
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(source))
     disk = tmp_path / "disk"
     disk.mkdir()
     command = 'mount -t tmpfs -o size=256k tmpfs "$1" && exec "$2" "$3" "$1"'
-    result = subprocess.run(
+    return subprocess.run(
         ["unshare", "-m", "sh", "-c", command, "sh", str(disk), sys.executable, str(script)],
         capture_output=True, text=True, timeout=120,
     )
+
+
+def test_a_full_disk_costs_the_store_series_not_the_process(tmp_path):
+    result = _run_on_a_small_disk(tmp_path, SCRIPT)
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stderr[-2000:]}"
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
     assert float(lines["unstored"]) > 0
@@ -77,17 +82,7 @@ print("left", ",".join(sorted(n for n in os.listdir(sys.argv[1]) if n != "filler
 
 
 def test_a_disk_full_before_the_first_file_costs_the_store_series_not_the_process(tmp_path):
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
-        pytest.skip("mounting a small tmpfs needs root and unshare")
-    script = tmp_path / "full.py"
-    script.write_text(textwrap.dedent(FULL_FROM_THE_START))
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    command = 'mount -t tmpfs -o size=256k tmpfs "$1" && exec "$2" "$3" "$1"'
-    result = subprocess.run(
-        ["unshare", "-m", "sh", "-c", command, "sh", str(disk), sys.executable, str(script)],
-        capture_output=True, text=True, timeout=120,
-    )
+    result = _run_on_a_small_disk(tmp_path, FULL_FROM_THE_START)
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stderr[-2000:]}"
     lines = dict(line.split(" ", 1) if " " in line else (line, "") for line in result.stdout.splitlines())
     assert float(lines["value"]) == 2.0

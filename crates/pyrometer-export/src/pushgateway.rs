@@ -150,15 +150,9 @@ impl Pushgateway {
 
     /// The path part of [`group_url`](Self::group_url): what the request line carries.
     fn group_path(&self, job: &str, grouping_key: &[(&str, &str)]) -> String {
-        let mut url = format!("{}/metrics", self.endpoint.path);
-        for (key, value) in std::iter::once(&("job", job)).chain(grouping_key) {
-            let (key, value) = escape_grouping_key(key, value);
-            url.push('/');
-            url.push_str(&key);
-            url.push('/');
-            url.push_str(&value);
-        }
-        url
+        let mut path = self.endpoint.path.clone();
+        push_group(&mut path, job, grouping_key);
+        path
     }
 
     async fn send(
@@ -249,6 +243,12 @@ pub fn group_url_as_given(gateway: &str, job: &str, grouping_key: &[(&str, &str)
         _ => format!("http://{gateway}"),
     };
     url.truncate(url.trim_end_matches('/').len());
+    push_group(&mut url, job, grouping_key);
+    url
+}
+
+/// Appends `/metrics` and the segments of the job and of the grouping key, in order.
+fn push_group(url: &mut String, job: &str, grouping_key: &[(&str, &str)]) {
     url.push_str("/metrics");
     for (key, value) in std::iter::once(&("job", job)).chain(grouping_key) {
         let (key, value) = escape_grouping_key(key, value);
@@ -257,7 +257,6 @@ pub fn group_url_as_given(gateway: &str, job: &str, grouping_key: &[(&str, &str)
         url.push('/');
         url.push_str(&value);
     }
-    url
 }
 
 /// The scheme `urllib.parse.urlsplit` reads off `url`, lowercased: it first drops leading
