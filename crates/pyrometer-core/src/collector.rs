@@ -1,13 +1,14 @@
 //! The collector trait: anything that produces metric families on a scrape.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::error::Error;
 use crate::metric::family::Family;
+use crate::metric::fold_count::RegistryLink;
 use crate::metric::kind::Metric;
-use crate::registry::{Registry, RegistryLink};
+use crate::metric_type::MetricType;
 use crate::snapshot::family::MetricFamily;
-use crate::snapshot::metric_type::MetricType;
 
 /// Settings that apply to one collection.
 #[derive(Clone, Copy, Debug)]
@@ -71,7 +72,9 @@ pub trait Collector: Send + Sync + std::fmt::Debug + 'static {
 #[derive(Debug)]
 pub struct SeriesGuard<'a> {
     pub(crate) default_limit: Option<usize>,
-    pub(crate) registry: &'a Registry,
+    pub(crate) registry: RegistryLink,
+    /// Offered while the registry registers the collector, not kept.
+    pub(crate) registering: PhantomData<&'a ()>,
 }
 
 impl SeriesGuard<'_> {
@@ -82,7 +85,7 @@ impl SeriesGuard<'_> {
     }
 
     pub(crate) fn link(&self) -> RegistryLink {
-        self.registry.link()
+        self.registry.clone()
     }
 }
 

@@ -1,6 +1,6 @@
 //! The one error type of this crate.
 
-use crate::snapshot::metric_type::MetricType;
+use crate::metric_type::MetricType;
 use std::fmt;
 use std::sync::Arc;
 
@@ -267,6 +267,12 @@ fn python_items(names: &[String]) -> String {
 #[must_use]
 pub(crate) fn python_tuple(names: &[String]) -> String {
     if names.len() == 1 { format!("({},)", python_items(names)) } else { format!("({})", python_items(names)) }
+}
+
+impl From<crate::metric_type::UnknownMetricType> for Error {
+    fn from(unknown: crate::metric_type::UnknownMetricType) -> Self {
+        Self::InvalidMetricType { name: unknown.name }
+    }
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ mod collector;
 mod error;
 pub mod float_text;
 pub mod fork;
+mod metric_type;
 pub mod name;
 mod registry;
 
@@ -34,6 +35,7 @@ mod metric {
     pub(crate) mod buckets;
     pub(crate) mod counter;
     pub(crate) mod family;
+    pub(crate) mod fold_count;
     pub(crate) mod gauge;
     pub(crate) mod histogram;
     pub(crate) mod info;
@@ -55,7 +57,6 @@ mod snapshot {
     pub(crate) mod exemplar;
     pub(crate) mod family;
     pub(crate) mod labels;
-    pub(crate) mod metric_type;
     pub(crate) mod native_histogram;
     pub(crate) mod sample;
     pub(crate) mod timestamp;
@@ -81,11 +82,11 @@ pub use metric::sampled_counter::{SampleRate, SampledCounter};
 pub use metric::sketch::{Sketch, SketchBin};
 pub use metric::state_set::{StateSet, States};
 pub use metric::summary::{Quantiles, Summary};
+pub use metric_type::{MetricType, UnknownMetricType};
 pub use registry::{CollectorId, Registry, RegistryOptions, SERIES_OVERFLOW_METRIC};
 pub use snapshot::exemplar::{EXEMPLAR_MAX_LABEL_CHARS, Exemplar};
 pub use snapshot::family::MetricFamily;
 pub use snapshot::labels::{Label, LabelSet};
-pub use snapshot::metric_type::MetricType;
 pub use snapshot::native_histogram::{
     BucketCounts, BucketSpan, MAX_SCHEMA, MIN_SCHEMA, NativeHistogramValue, Number, downscale, upper_bound,
 };

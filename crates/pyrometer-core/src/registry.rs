@@ -1,17 +1,19 @@
 //! The registry: the set of collectors a scrape walks.
 
 use std::collections::{HashMap, HashSet};
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock, Weak};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use crate::collector::{CollectOptions, Collector, Description, SeriesGuard};
 use crate::error::Error;
 use crate::metric::counter::Counter;
 use crate::metric::family::Family;
+use crate::metric::fold_count::{FoldCounters, RegistryLink};
 use crate::metric::metadata::Metadata;
+use crate::metric_type::MetricType;
 use crate::snapshot::family::MetricFamily;
 use crate::snapshot::labels::LabelSet;
-use crate::snapshot::metric_type::MetricType;
 use crate::snapshot::sample::Sample;
 
 /// Identifies a registered collector, to unregister it.
@@ -46,14 +48,9 @@ struct Inner {
     overflow: OnceLock<Option<Family<Counter>>>,
 }
 
-/// A weak handle to a registry: what a registered family keeps of it.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct RegistryLink(Weak<Inner>);
-
-impl RegistryLink {
-    /// The registry's counter of folds for the family `name`, while the registry lives.
-    pub(crate) fn overflow_counter(&self, name: &str) -> Option<Counter> {
-        self.0.upgrade().map(|inner| Registry { inner }.overflow_counter(name))
+impl FoldCounters for Inner {
+    fn fold_counter(self: Arc<Self>, name: &str) -> Counter {
+        Registry { inner: self }.overflow_counter(name)
     }
 }
 
@@ -135,14 +132,18 @@ impl Registry {
             return Err(Error::InvalidSeriesLimit);
         }
         let id = self.insert(collector.clone())?;
-        collector
-            .guard_series(&SeriesGuard { default_limit: self.inner.options.max_series_per_family, registry: self });
+        collector.guard_series(&SeriesGuard {
+            default_limit: self.inner.options.max_series_per_family,
+            registry: self.link(),
+            registering: PhantomData,
+        });
         Ok(id)
     }
 
     /// A handle that does not keep the registry alive, for a family to reach it later.
     pub(crate) fn link(&self) -> RegistryLink {
-        RegistryLink(Arc::downgrade(&self.inner))
+        let inner: Arc<dyn FoldCounters> = self.inner.clone();
+        RegistryLink::new(Arc::downgrade(&inner))
     }
 
     /// The counter of label sets folded in the family `name`: a series of the registry's

@@ -197,7 +197,8 @@ fn read_family(metric: &Bound<'_, PyAny>) -> PyResult<MetricFamily> {
     let help: String = metric.getattr("documentation")?.extract()?;
     let type_name: String = metric.getattr("type")?.extract()?;
     let unit: String = metric.getattr("unit")?.extract()?;
-    let metric_type: MetricType = type_name.parse().map_err(crate::errors::to_py)?;
+    let metric_type: MetricType =
+        type_name.parse().map_err(|unknown: pyrometer_core::UnknownMetricType| crate::errors::to_py(unknown.into()))?;
     let samples = metric
         .getattr("samples")?
         .try_iter()?

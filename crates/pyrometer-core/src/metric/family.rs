@@ -5,13 +5,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use super::counter::Counter;
+use super::fold_count::RegistryLink;
 use super::kind::{Metric, SeriesContext};
 use super::metadata::{FamilyMeta, Metadata};
 use super::mirror::{MirrorSource, SeriesMirror};
 use super::series_key::{KeyHasher, Query, SeriesKey};
 use super::series_map::SeriesMap;
 use crate::error::Error;
-use crate::registry::RegistryLink;
 use crate::snapshot::family::MetricFamily;
 use crate::snapshot::labels::{Label, LabelSet};
 

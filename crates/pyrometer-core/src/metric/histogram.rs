@@ -9,9 +9,9 @@ use super::kind::{Metric, SeriesContext};
 use super::metadata::FamilyMeta;
 use super::mirror::{Mirror, SeriesMirror, SeriesShape};
 use crate::error::Error;
+use crate::metric_type::MetricType;
 use crate::snapshot::exemplar::Exemplar;
 use crate::snapshot::labels::Label;
-use crate::snapshot::metric_type::MetricType;
 use crate::snapshot::sample::Sample;
 use crate::snapshot::timestamp::now_seconds;
 

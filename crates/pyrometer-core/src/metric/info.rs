@@ -6,9 +6,9 @@ use super::kind::{Metric, SeriesContext};
 use super::metadata::FamilyMeta;
 use super::mirror::{Mirror, SeriesMirror, SeriesShape};
 use crate::error::Error;
+use crate::metric_type::MetricType;
 use crate::name::validate_label_name;
 use crate::snapshot::labels::LabelSet;
-use crate::snapshot::metric_type::MetricType;
 use crate::snapshot::sample::Sample;
 
 /// Key-value metadata such as a build's version. Cloning gives another handle to the same series.

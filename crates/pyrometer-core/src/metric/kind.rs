@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use super::metadata::FamilyMeta;
 use super::mirror::{SeriesMirror, SeriesShape};
+use crate::metric_type::MetricType;
 use crate::snapshot::labels::LabelSet;
-use crate::snapshot::metric_type::MetricType;
 use crate::snapshot::sample::Sample;
 
 /// What a metric needs to know to write its samples for one series.

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use crate::error::Error;
+use crate::metric_type::MetricType;
 use crate::name::{validate_label_name, validate_metric_name};
 use crate::snapshot::labels::Label;
-use crate::snapshot::metric_type::MetricType;
 
 /// The description of a metric family before it is built.
 ///

@@ -10,7 +10,7 @@ use super::kind::{Metric, SeriesContext};
 use super::metadata::FamilyMeta;
 use super::mirror::SeriesMirror;
 use crate::error::Error;
-use crate::snapshot::metric_type::MetricType;
+use crate::metric_type::MetricType;
 use crate::snapshot::sample::Sample;
 
 /// A gauge for values written far more often than anyone needs them sent.

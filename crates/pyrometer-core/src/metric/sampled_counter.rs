@@ -12,7 +12,7 @@ use super::kind::{Metric, SeriesContext};
 use super::metadata::FamilyMeta;
 use super::mirror::{SeriesMirror, SeriesShape};
 use crate::error::Error;
-use crate::snapshot::metric_type::MetricType;
+use crate::metric_type::MetricType;
 use crate::snapshot::sample::Sample;
 
 /// The fraction of increments a [`SampledCounter`] records: in (0, 1].

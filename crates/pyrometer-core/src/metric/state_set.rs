@@ -7,8 +7,8 @@ use super::kind::{Metric, SeriesContext};
 use super::metadata::FamilyMeta;
 use super::mirror::{Mirror, SeriesMirror, SeriesShape};
 use crate::error::Error;
+use crate::metric_type::MetricType;
 use crate::snapshot::labels::Label;
-use crate::snapshot::metric_type::MetricType;
 use crate::snapshot::sample::Sample;
 
 /// The states of a state set, in exposition order. The first is the initial state.

@@ -11,8 +11,8 @@ use super::mirror::{Mirror, SeriesMirror, SeriesShape};
 use super::sketch::Sketch;
 use crate::error::Error;
 use crate::float_text::go_float;
+use crate::metric_type::MetricType;
 use crate::snapshot::labels::Label;
-use crate::snapshot::metric_type::MetricType;
 use crate::snapshot::sample::Sample;
 use crate::snapshot::timestamp::now_seconds;
 

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use super::metric_type::MetricType;
 use super::sample::Sample;
 use crate::error::Error;
+use crate::metric_type::MetricType;
 
 /// A named, typed family of samples, with its help text and unit.
 #[derive(Clone, Debug, PartialEq)]

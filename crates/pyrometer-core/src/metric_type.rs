@@ -3,8 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::Error;
-
 /// The type of a metric family, as `OpenMetrics` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MetricType {
@@ -62,11 +60,20 @@ impl fmt::Display for MetricType {
     }
 }
 
+/// A type name that is not one of the `OpenMetrics` types (nor `untyped`); it converts into
+/// [`Error::InvalidMetricType`](crate::Error::InvalidMetricType).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("Invalid metric type: {name}")]
+pub struct UnknownMetricType {
+    /// The name given.
+    pub name: String,
+}
+
 impl FromStr for MetricType {
-    type Err = Error;
+    type Err = UnknownMetricType;
 
     /// Parses an `OpenMetrics` type name; `untyped` is read as `unknown`.
-    fn from_str(s: &str) -> Result<Self, Error> {
+    fn from_str(s: &str) -> Result<Self, UnknownMetricType> {
         Ok(match s {
             "counter" => Self::Counter,
             "gauge" => Self::Gauge,
@@ -76,7 +83,7 @@ impl FromStr for MetricType {
             "info" => Self::Info,
             "stateset" => Self::StateSet,
             "unknown" | "untyped" => Self::Unknown,
-            other => return Err(Error::InvalidMetricType { name: other.to_owned() }),
+            other => return Err(UnknownMetricType { name: other.to_owned() }),
         })
     }
 }
