@@ -8,6 +8,7 @@ import ssl
 import sys
 from typing import IO, Any, Callable, Dict, List, Literal, Optional, Sequence, Tuple, Union
 from urllib.error import HTTPError
+from urllib.parse import urlparse
 from urllib.request import BaseHandler, HTTPHandler, HTTPRedirectHandler, HTTPSHandler, Request, build_opener
 
 from . import _native
@@ -215,7 +216,8 @@ def _use_gateway(
     compression: CompressionType = None,
 ) -> None:
     # The URL's rules are the Rust client's (`pyrometer_export::pushgateway`); sending it is the
-    # handler's.
+    # handler's. urllib reads the gateway first, as upstream's does, to refuse what it cannot parse.
+    urlparse(gateway)
     pairs = [(str(key), str(value)) for key, value in sorted((grouping_key or {}).items())]
     url = _native.pushgateway_url(gateway, job, pairs)
 

@@ -91,3 +91,29 @@ def test_a_disk_full_before_the_first_file_costs_the_store_series_not_the_proces
     assert all(not name.startswith(".new-") for name in lines["left"].split(",")), lines["left"]
     warnings = [line for line in result.stderr.splitlines() if "kept out of the multiprocess store" in line]
     assert len(warnings) == 1, result.stderr[-2000:]
+
+
+TEXTFILE_ON_A_FULL_DISK = """
+import sys
+import prometheus_client, pyrometer
+
+for lib in (prometheus_client, pyrometer):
+    registry = lib.CollectorRegistry()
+    lib.Info("big", "A large value.", registry=registry).info({"blob": "x" * 400_000})
+    try:
+        lib.write_to_textfile(sys.argv[1] + "/metrics.prom", registry)
+        print(lib.__name__, "written")
+    except OSError as e:
+        print(lib.__name__, type(e).__name__, e.errno, repr(e.filename), str(e))
+import os
+print("left", sorted(os.listdir(sys.argv[1])))
+"""
+
+
+def test_a_textfile_on_a_full_disk_fails_as_upstream_s_and_leaves_nothing(tmp_path):
+    result = _run_on_a_small_disk(tmp_path, TEXTFILE_ON_A_FULL_DISK)
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stderr[-2000:]}"
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    assert lines["prometheus_client"] == lines["pyrometer"], result.stdout
+    assert lines["pyrometer"].startswith("OSError 28 None"), result.stdout
+    assert lines["left"] == "[]"

@@ -462,6 +462,7 @@ def test_start_http_server_fails_the_same_for_missing_tls_files(both, tmp_path, 
 _VERSIONS = [
     "1.0.0", "1.0", "1", "2", "0.9.9", "1.0.0.1", "01.000.0", "+1.0.0", " 1 .0.0", "1_0.0.0", "1__0.0.0",
     "_1.0.0", "-1.0.0", "99999999999999999999999.0", "1.x", "x", "2.x", "1.0.0rc1", "1.0.x", "0.x", "",
+    "\x1f1.0.0\x1c", "\xa01.0.0", "1" + "0" * 4299, "1" + "0" * 4300, "1." + "0" * 4301,
 ]  # fmt: skip
 
 
@@ -770,7 +771,7 @@ def test_a_custom_handler_gets_the_same_arguments(both):
 
 
 _GATEWAYS = ["example.invalid:9091", "HTTPS://gw//", " http://gw/", "ht\ttp://gw", "h\ttp://gw", "1http://gw",
-             "ftp://gw", "gw/prefix/", "http://u:p@gw:1/a?b=c"]  # fmt: skip
+             "ftp://gw", "gw/prefix/", "http://u:p@gw:1/a?b=c", "http://[::1:9091", "http://gw\u2100"]  # fmt: skip
 _GROUPING_KEYS = [{}, {"instance": "a~b*c"}, {"zone": "\u00fc", "b": "x+y&z=%"}, {"e": "", "s": "a b", "p": "a/b"},
                   {3: 4.5}, {"k": None}]  # fmt: skip
 
@@ -787,7 +788,10 @@ def test_group_urls_are_upstream_s_for_odd_gateways_and_values(both):
 
         for gateway in _GATEWAYS:
             for key in _GROUPING_KEYS:
-                lib.delete_from_gateway(gateway, "my/job", key, handler=handler)
+                try:
+                    lib.delete_from_gateway(gateway, "my/job", key, handler=handler)
+                except ValueError as e:  # what urllib refuses to parse
+                    seen.append((type(e), str(e)))
         urls.append(seen)
     assert urls[0] == urls[1]
 

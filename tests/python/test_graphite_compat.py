@@ -165,3 +165,16 @@ def test_sanitize_replaces_what_graphite_paths_cannot_hold(both, text):
     upstream, ours = (_bridge_module(lib) for lib in both)
     assert ours._sanitize(text) == upstream._sanitize(text)
     assert ours._INVALID_GRAPHITE_CHARS.pattern == upstream._INVALID_GRAPHITE_CHARS.pattern
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan")])
+def test_a_timeout_python_s_sockets_refuse_or_cannot_wait_for_fails_as_upstream(both, recorder, timeout):
+    raised = []
+    for lib in both:
+        bridge = _bridge_module(lib).GraphiteBridge(
+            recorder.server_address, registry=lib.CollectorRegistry(), timeout_seconds=timeout
+        )
+        with pytest.raises(Exception) as info:
+            bridge.push()
+        raised.append((type(info.value), getattr(info.value, "errno", None), str(info.value)))
+    assert raised[0] == raised[1]

@@ -143,7 +143,7 @@ struct Offer {
 fn choose(accept: Option<&str>, offer: Offer) -> Result<Format, Error> {
     for accepted in accept.unwrap_or_default().split(',') {
         let params: Vec<&str> = accepted.split(';').collect();
-        let media_type = params[0].trim();
+        let media_type = py_strip(params[0]);
         let version = param(&params, "version");
         let escaping = param(&params, "escaping").and_then(|e| e.parse().ok()).unwrap_or_default();
         let at_least_1 = |v: &str| match at_least_1_0_0(v) {
@@ -195,7 +195,7 @@ fn choose(accept: Option<&str>, offer: Offer) -> Result<Format, Error> {
 /// The value of the first `key=value` parameter named `key`.
 fn param<'a>(params: &[&'a str], key: &str) -> Option<&'a str> {
     params.iter().find_map(|p| {
-        let (k, v) = p.trim().split_once('=')?;
+        let (k, v) = py_strip(p).split_once('=')?;
         (k == key).then_some(v)
     })
 }
@@ -216,11 +216,22 @@ fn at_least_1_0_0(version: &str) -> Option<bool> {
     Some(true)
 }
 
+/// `text` without the whitespace Python's `str.strip()` removes (which, unlike Rust's `trim`,
+/// includes the separators `\x1c` to `\x1f`).
+fn py_strip(text: &str) -> &str {
+    text.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c))
+}
+
+/// The most digits Python's `int()` reads from text (`sys.get_int_max_str_digits()`'s default);
+/// past it, `int()` refuses and the part stays text.
+const INT_MAX_STR_DIGITS: usize = 4300;
+
 /// A version part as Python's `int()` reads it (surrounding whitespace, a sign, ASCII digits with
-/// single underscores between them), clamped to `i128`; `None` for text. Non-ASCII digits, which
-/// `int()` also reads, count as text here (docs/compat.md).
+/// single underscores between them, at most 4300 digits), clamped to `i128`; `None` for text.
+/// Non-ASCII digits, which `int()` also reads, count as text here (docs/compat.md).
 fn python_int(part: &str) -> Option<i128> {
-    let part = part.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c));
+    // `int()` skips Unicode whitespace, but not the separators `str.strip()` also removes.
+    let part = part.trim();
     let (negative, digits) = match part.as_bytes().first()? {
         b'-' => (true, &part[1..]),
         b'+' => (false, &part[1..]),
@@ -230,7 +241,8 @@ fn python_int(part: &str) -> Option<i128> {
         && !digits.starts_with('_')
         && !digits.ends_with('_')
         && !digits.contains("__")
-        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_');
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+        && digits.bytes().filter(u8::is_ascii_digit).count() <= INT_MAX_STR_DIGITS;
     if !well_formed {
         return None;
     }
@@ -276,6 +288,11 @@ mod tests {
             ("1.0.0rc1", None),
             ("1.0.0.x", Some(true)),
             ("99999999999999999999999999999999999999999999", Some(true)),
+            (&format!("1{}", "0".repeat(4299)), Some(true)),
+            (&format!("1{}", "0".repeat(4300)), None),
+            (&format!("1.{}", "0".repeat(4301)), None),
+            ("\u{a0}2\u{2000}", Some(true)),
+            ("\x1f2", None),
         ] {
             assert_eq!(at_least_1_0_0(version), expected, "{version}");
         }

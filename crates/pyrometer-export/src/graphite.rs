@@ -88,29 +88,46 @@ impl GraphiteBridge {
 }
 
 /// Sends `lines` over a new connection to the first of `addresses` that accepts one, tried in
-/// order as Python's `socket.create_connection` tries them; `timeout` bounds connecting and each
-/// write (`None`: no bound).
+/// order as Python's `socket.create_connection` tries them; `timeout` bounds connecting, and the
+/// whole send (`None`: no bound).
 ///
 /// # Errors
-/// The first address's connection error when none accepts, or a failed write.
+/// The last address's connection error when none accepts (as `create_connection` raises it), or
+/// a failed or timed-out send.
 pub fn send(addresses: &[SocketAddr], timeout: Option<Duration>, lines: &[u8]) -> std::io::Result<()> {
-    let mut first_error = None;
+    let mut last_error = None;
     for address in addresses {
         let connected = match timeout {
             Some(timeout) => TcpStream::connect_timeout(address, timeout),
             None => TcpStream::connect(address),
         };
         match connected {
-            Ok(mut stream) => {
-                stream.set_write_timeout(timeout)?;
-                return stream.write_all(lines);
-            }
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
+            Ok(stream) => return write_within(stream, timeout, lines),
+            Err(e) => last_error = Some(e),
         }
     }
-    Err(first_error.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address to send to")))
+    Err(last_error.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address to send to")))
+}
+
+/// Writes all of `bytes`, within `timeout` in all (as Python's `sendall` bounds it), not per write.
+fn write_within(mut stream: TcpStream, timeout: Option<Duration>, mut bytes: &[u8]) -> std::io::Result<()> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    while !bytes.is_empty() {
+        if let Some(deadline) = deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(std::io::ErrorKind::TimedOut.into());
+            }
+            stream.set_write_timeout(Some(left))?;
+        }
+        match stream.write(bytes) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(written) => bytes = &bytes[written..],
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Pushes on a fixed schedule: a slot every `interval` from the first wait, which returns at
@@ -130,9 +147,10 @@ struct ScheduleState {
 }
 
 impl Schedule {
-    /// A schedule of a slot every `interval`.
+    /// A schedule of a slot every `interval` (from a millisecond to a hundred years).
     #[must_use]
     pub fn new(interval: Duration) -> Self {
+        let interval = interval.clamp(Duration::from_millis(1), Duration::from_secs(100 * 365 * 86_400));
         Self { interval, state: Mutex::new(ScheduleState { due: None, stopped: false }), wake: Condvar::new() }
     }
 
@@ -148,7 +166,7 @@ impl Schedule {
             if now >= due {
                 let mut next = due;
                 while next <= now {
-                    next += self.interval.max(Duration::from_millis(1));
+                    next += self.interval;
                 }
                 state.due = Some(next);
                 return true;
@@ -231,15 +249,27 @@ mod tests {
     }
 
     #[test]
-    fn send_tries_each_address_and_reports_the_first_failure() {
+    fn send_tries_each_address_and_reports_the_last_failure() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
         send(&[closed, listener.local_addr().unwrap()], Some(Duration::from_secs(5)), b"a 1 2\n").unwrap();
         let mut text = String::new();
         listener.accept().unwrap().0.read_to_string(&mut text).unwrap();
         assert_eq!(text, "a 1 2\n");
-        let refused = send(&[closed], None, b"x").unwrap_err();
-        assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+        // An address this host does not have (a documentation range), then a refusing port.
+        let unroutable: SocketAddr = "[100::1]:9".parse().unwrap();
+        let refused = send(&[unroutable, closed], Some(Duration::from_millis(500)), b"x").unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused, "{refused}");
+    }
+
+    #[test]
+    fn a_huge_interval_waits_until_stopped_instead_of_overflowing() {
+        let schedule = Arc::new(Schedule::new(Duration::MAX));
+        assert!(schedule.wait());
+        let stopper = Arc::clone(&schedule);
+        let stopping = std::thread::spawn(move || stopper.stop());
+        assert!(!schedule.wait());
+        stopping.join().unwrap();
     }
 
     #[test]

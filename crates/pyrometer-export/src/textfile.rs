@@ -23,9 +23,18 @@ pub enum TextfileError {
     /// Collecting the registry failed.
     #[error("collecting the registry failed: {0}")]
     Collect(#[from] pyrometer_core::Error),
-    /// The temporary file could not be created or written.
-    #[error("cannot write {}: {source}", staged.display())]
+    /// The temporary file could not be created.
+    #[error("cannot create {}: {source}", staged.display())]
     Stage {
+        /// The temporary file.
+        staged: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The temporary file could not be written (a full disk, say).
+    #[error("cannot write {}: {source}", staged.display())]
+    Write {
         /// The temporary file.
         staged: PathBuf,
         /// The cause.
@@ -65,20 +74,27 @@ pub fn write_to_textfile(path: &Path, registry: &Registry) -> Result<(), Textfil
     write_atomically(path, Path::new(&staged), &text)
 }
 
+/// `EINVAL`, what `fsync` answers on a filesystem that cannot flush (the same on every Unix).
+const EINVAL: i32 = 22;
+
 /// Writes `bytes` to `path` atomically: to `staged` first (which must be on the same
 /// filesystem), flushed to disk, then renamed over `path`. `staged` is removed if anything fails.
 ///
 /// # Errors
-/// [`TextfileError::Stage`] when `staged` cannot be created or written, [`TextfileError::Replace`]
-/// when it cannot be renamed over `path`.
+/// [`TextfileError::Stage`] when `staged` cannot be created, [`TextfileError::Write`] when it
+/// cannot be written, [`TextfileError::Replace`] when it cannot be renamed over `path`.
 pub fn write_atomically(path: &Path, staged: &Path, bytes: &[u8]) -> Result<(), TextfileError> {
-    let written = std::fs::File::create(staged).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
+    let mut file =
+        std::fs::File::create(staged).map_err(|source| TextfileError::Stage { staged: staged.to_owned(), source })?;
+    let written = file.write_all(bytes).and_then(|()| match file.sync_all() {
+        // A filesystem that cannot flush (some network or virtual ones) still takes the file.
+        Err(e) if e.raw_os_error() == Some(EINVAL) => Ok(()),
+        other => other,
     });
+    drop(file);
     if let Err(source) = written {
         let _ = std::fs::remove_file(staged);
-        return Err(TextfileError::Stage { staged: staged.to_owned(), source });
+        return Err(TextfileError::Write { staged: staged.to_owned(), source });
     }
     std::fs::rename(staged, path).map_err(|source| {
         let _ = std::fs::remove_file(staged);

@@ -85,17 +85,19 @@ pub(crate) fn textfile_to_py(
     path: &Bound<'_, PyAny>,
 ) -> PyErr {
     use pyrometer_export::textfile::TextfileError;
-    let (source, replacing) = match err {
-        TextfileError::Stage { source, .. } => (source, false),
-        TextfileError::Replace { source, .. } => (source, true),
-        other => return PyOSError::new_err(other.to_string()),
-    };
-    let Some(code) = source.raw_os_error() else { return PyOSError::new_err(source.to_string()) };
     let (staged, path) = (staged.clone().unbind(), path.clone().unbind());
-    if replacing {
-        PyOSError::new_err((code, strerror(code), staged, Option::<i32>::None, path))
-    } else {
-        PyOSError::new_err((code, strerror(code), staged))
+    match err {
+        TextfileError::Stage { source, .. } => match source.raw_os_error() {
+            Some(code) => PyOSError::new_err((code, strerror(code), staged)),
+            None => io_to_py(&source),
+        },
+        // A write's error names no file, as `f.write` raises it.
+        TextfileError::Write { source, .. } => io_to_py(&source),
+        TextfileError::Replace { source, .. } => match source.raw_os_error() {
+            Some(code) => PyOSError::new_err((code, strerror(code), staged, Option::<i32>::None, path)),
+            None => io_to_py(&source),
+        },
+        other => PyOSError::new_err(other.to_string()),
     }
 }
 
@@ -111,10 +113,16 @@ fn strerror(code: i32) -> String {
 /// A socket's error as Python's sockets raise it: `TimeoutError('timed out')` when a timeout
 /// ran out, `OSError(errno, strerror)` (`ConnectionRefusedError`, ...) otherwise.
 pub(crate) fn socket_to_py(err: &std::io::Error) -> PyErr {
-    match err.kind() {
-        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => PyTimeoutError::new_err("timed out"),
-        _ => io_to_py(err),
-    }
+    // A timeout of the socket's own (no errno, or a blocked write) reads `timed out`; the
+    // kernel's `ETIMEDOUT` keeps its errno, as Python's `TimeoutError(110, ...)`.
+    let timed_out = matches!(err.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock);
+    let own = err.raw_os_error().is_none() || err.kind() == std::io::ErrorKind::WouldBlock;
+    if timed_out && own { PyTimeoutError::new_err("timed out") } else { io_to_py(err) }
+}
+
+/// An argument Python's own function refuses with `ValueError` (`what` is its message).
+pub(crate) fn misuse_value(what: impl Into<String>) -> PyErr {
+    PyValueError::new_err(what.into())
 }
 
 /// An I/O error as Python raises it: `OSError(errno, strerror)` where there is an errno.

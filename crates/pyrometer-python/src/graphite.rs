@@ -36,7 +36,17 @@ pub(crate) fn graphite_send(
     data: &[u8],
 ) -> PyResult<()> {
     let addresses: Vec<SocketAddr> = addresses.iter().map(socket_address).collect::<PyResult<_>>()?;
-    let timeout = timeout.map(|t| crate::arguments::positive_seconds("timeout", t)).transpose()?;
+    if addresses.is_empty() {
+        return Err(crate::errors::transport_to_py("getaddrinfo returns an empty list"));
+    }
+    let timeout = match timeout {
+        None => None,
+        // What `socket.settimeout` refuses, and a zero timeout's non-blocking connect.
+        Some(t) if t.is_nan() => return Err(crate::errors::misuse_value("Invalid value NaN (not a number)")),
+        Some(t) if t < 0.0 => return Err(crate::errors::misuse_value("Timeout value out of range")),
+        Some(0.0) => return Err(crate::errors::io_to_py(&std::io::Error::from_raw_os_error(libc::EINPROGRESS))),
+        Some(t) => Some(crate::arguments::positive_seconds("timeout", t)?),
+    };
     py.detach(|| send(&addresses, timeout, data)).map_err(|e| crate::errors::socket_to_py(&e))
 }
 
