@@ -13,7 +13,7 @@ import pytest
 from pyrometer.parser import text_string_to_metric_families
 
 from .peers import free_port, running
-from .test_workers import APPS, TIMEOUT, _get, _traffic, _worker_pids
+from .test_workers import APPS, TIMEOUT, _get, _multiprocess_dir, _traffic, _wait_for_workers, _worker_pids
 
 NAMES = {
     "app_requests_total": (("path", "/work"),),
@@ -35,16 +35,12 @@ def _totals(port):
 @pytest.fixture
 def preloaded_server(tmp_path, monkeypatch):
     pytest.importorskip("gunicorn")
-    directory = tmp_path / "multiproc"
-    directory.mkdir()
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    directory = _multiprocess_dir(tmp_path, monkeypatch)
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "--preload", "--workers", "4", "--bind", f"127.0.0.1:{port}",
                "--chdir", str(APPS), "layer_app:app"]  # fmt: skip
     with running(command, tmp_path / "server.log", port) as master:
-        deadline = time.monotonic() + TIMEOUT
-        while len(_worker_pids(master)) < 4 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        _wait_for_workers(master)
         yield master, port, directory, tmp_path / "server.log"
 
 

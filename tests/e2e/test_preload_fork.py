@@ -3,7 +3,6 @@ forks: workers restarting every few requests are forked beside those scrapes, an
 them boots and answers, so every request is served and counted once."""
 
 import sys
-import time
 import urllib.request
 
 import pytest
@@ -11,14 +10,12 @@ import pytest
 from pyrometer.parser import text_string_to_metric_families
 
 from .peers import free_port, running
-from .test_workers import APPS, TIMEOUT, _traffic, _worker_pids
+from .test_workers import APPS, TIMEOUT, _multiprocess_dir, _traffic, _wait_for_workers
 
 
 def test_workers_forked_beside_scraping_threads_all_serve(tmp_path, monkeypatch):
     pytest.importorskip("gunicorn")
-    directory = tmp_path / "multiproc"
-    directory.mkdir()
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    directory = _multiprocess_dir(tmp_path, monkeypatch)
     metrics_port = free_port()
     monkeypatch.setenv("METRICS_PORT", str(metrics_port))
     port = free_port()
@@ -27,9 +24,7 @@ def test_workers_forked_beside_scraping_threads_all_serve(tmp_path, monkeypatch)
                "--timeout", "20", "--bind", f"127.0.0.1:{port}", "--chdir", str(APPS),
                "scraped_master_app:app"]  # fmt: skip
     with running(command, tmp_path / "server.log", port) as master:
-        deadline = time.monotonic() + TIMEOUT
-        while len(_worker_pids(master)) < 4 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        _wait_for_workers(master)
         workers, done = _traffic(port, 400)
         for w in workers:
             w.join(TIMEOUT)

@@ -49,17 +49,28 @@ def _worker_pids(master):
     return [int(p) for p in out.split()]
 
 
-@pytest.fixture(params=["gunicorn", "uvicorn"])
-def server(request, tmp_path, monkeypatch):
-    pytest.importorskip(request.param)
+def _wait_for_workers(master, count=4):
+    """Waits (at most TIMEOUT) until the master has forked `count` workers."""
+    deadline = time.monotonic() + TIMEOUT
+    while len(_worker_pids(master)) < count and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def _multiprocess_dir(tmp_path, monkeypatch):
+    """A fresh multiprocess directory, named in the environment the servers inherit."""
     directory = tmp_path / "multiproc"
     directory.mkdir()
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    return directory
+
+
+@pytest.fixture(params=["gunicorn", "uvicorn"])
+def server(request, tmp_path, monkeypatch):
+    pytest.importorskip(request.param)
+    directory = _multiprocess_dir(tmp_path, monkeypatch)
     port = free_port()
     with running(_server(request.param, port, directory), tmp_path / "server.log", port) as master:
-        deadline = time.monotonic() + TIMEOUT
-        while len(_worker_pids(master)) < 4 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        _wait_for_workers(master)
         yield master, port, directory
 
 

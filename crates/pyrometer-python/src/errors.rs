@@ -120,11 +120,6 @@ pub(crate) fn socket_to_py(err: &std::io::Error) -> PyErr {
     if timed_out && own { PyTimeoutError::new_err("timed out") } else { io_to_py(err) }
 }
 
-/// An argument Python's own function refuses with `ValueError` (`what` is its message).
-pub(crate) fn misuse_value(what: impl Into<String>) -> PyErr {
-    PyValueError::new_err(what.into())
-}
-
 /// An I/O error as Python raises it: `OSError(errno, strerror)` where there is an errno.
 pub(crate) fn io_to_py(err: &std::io::Error) -> PyErr {
     match err.raw_os_error() {

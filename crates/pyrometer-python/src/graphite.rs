@@ -42,8 +42,8 @@ pub(crate) fn graphite_send(
     let timeout = match timeout {
         None => None,
         // What `socket.settimeout` refuses, and a zero timeout's non-blocking connect.
-        Some(t) if t.is_nan() => return Err(crate::errors::misuse_value("Invalid value NaN (not a number)")),
-        Some(t) if t < 0.0 => return Err(crate::errors::misuse_value("Timeout value out of range")),
+        Some(t) if t.is_nan() => return Err(crate::errors::setting_to_py("Invalid value NaN (not a number)")),
+        Some(t) if t < 0.0 => return Err(crate::errors::setting_to_py("Timeout value out of range")),
         Some(0.0) => return Err(crate::errors::io_to_py(&std::io::Error::from_raw_os_error(libc::EINPROGRESS))),
         Some(t) => Some(crate::arguments::positive_seconds("timeout", t)?),
     };
